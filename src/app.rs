@@ -1,0 +1,170 @@
+//! Builds the application: pool, migrations supervisor, routes, middleware, listener.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpServer, ResponseError, web};
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::http::errors::{json_error_bodies, method_not_allowed, not_found};
+use crate::http::json::JsonLimit;
+use crate::http::telemetry::RequestSpan;
+use crate::sites::{Site, SiteCache};
+use crate::{comments, health, sites};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub sites: SiteCache,
+}
+
+impl AppState {
+    /// The site named in a path, or 404 (a malformed slug is simply an unknown site).
+    pub async fn site(&self, slug: &str) -> ApiResult<Arc<Site>> {
+        if crate::domain::SiteSlug::parse(slug).is_err() {
+            return Err(sites::routes::unknown_site());
+        }
+        self.sites
+            .get(&self.db.pool, slug)
+            .await?
+            .ok_or_else(sites::routes::unknown_site)
+    }
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: Db,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free one) and starts the database supervisor; the
+    /// server answers at once, with 503 until the database is ready.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = Db::lazy(&settings.database)?;
+        let supervisor_db = db.clone();
+        let db_settings = settings.database.clone();
+        tokio::spawn(async move { supervisor_db.prepare_until_ready(&db_settings).await });
+
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", settings.server.host, settings.server.port))?;
+        let port = listener.local_addr()?.port();
+        let workers = settings.server.workers;
+        let state = web::Data::new(AppState {
+            db: db.clone(),
+            settings: Arc::new(settings),
+            sites: SiteCache::default(),
+        });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .configure(|cfg| configure(cfg, &state))
+                .default_service(web::to(not_found))
+                .wrap(from_fn(json_error_bodies))
+                .wrap(TracingLogger::<RequestSpan>::new())
+        })
+        .listen(listener)?;
+        if workers > 0 {
+            server = server.workers(workers);
+        }
+        let server = server.disable_signals().shutdown_timeout(10).run();
+        Ok(Self { port, server, db })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Runs until SIGINT/SIGTERM, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            handle.stop(true).await;
+        });
+        self.server.await
+    }
+
+    /// Runs until the future is dropped (tests).
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// Every route of the app. Each resource answers 405 for methods it doesn't have.
+pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
+    let limits = &state.settings.limits;
+    cfg.app_data(JsonLimit(limits.json_max_bytes))
+        .app_data(web::QueryConfig::default().error_handler(|err, _| {
+            ApiError::validation("query", format!("malformed query string: {err}")).into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found("Resource").into()))
+        .service(
+            web::scope("/health")
+                .service(resource("/live").route(web::get().to(health::live)))
+                .service(resource("/ready").route(web::get().to(health::ready))),
+        )
+        .service(
+            web::scope("/api/v1")
+                .wrap(from_fn(crate::http::cors::cors))
+                .wrap(from_fn(require_database))
+                .service(resource("/sites/{site}").route(web::get().to(sites::routes::get_site)))
+                .service(resource("/sites/{site}/thread").route(web::get().to(comments::routes::get_thread)))
+                .service(resource("/sites/{site}/counts").route(web::get().to(comments::routes::get_counts)))
+                .service(resource("/sites/{site}/comments").route(web::post().to(comments::routes::post_comment)))
+                .default_service(web::to(not_found)),
+        );
+}
+
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+/// Until migrations have run, API requests answer 503 instead of failing on missing tables.
+async fn require_database(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let ready = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|s| s.db.is_migrated());
+    if !ready {
+        let err = ApiError::unavailable(anyhow::anyhow!("database not ready"));
+        return Ok(req.into_response(err.error_response()));
+    }
+    next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+}

@@ -1,0 +1,11 @@
+//! Comments: the public thread API, submission, and markdown rendering.
+
+mod cursor;
+pub mod render;
+pub mod routes;
+mod service;
+pub mod store;
+mod view;
+
+pub use cursor::Cursor;
+pub use service::{Author, SubmitInput};

@@ -1,0 +1,235 @@
+//! Public comment endpoints: thin handlers that parse input into domain types and call the
+//! service.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::service::{self, Author, SubmitInput, ThreadQuery};
+use super::Cursor;
+use crate::app::AppState;
+use crate::domain::{CommentBody, DisplayName, Email, IdempotencyKey, Invalid, SortOrder, ThreadTitle, ThreadUri, WebUrl};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{ApiJson, ClientInfo};
+
+#[derive(Deserialize)]
+pub struct ThreadParams {
+    uri: Option<String>,
+    sort: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+pub async fn get_thread(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    params: web::Query<ThreadParams>,
+) -> ApiResult<HttpResponse> {
+    let site = state.site(&path).await?;
+    let limits = &state.settings.limits;
+    let mut errors = Errors::default();
+    let uri = errors.check("uri", ThreadUri::parse(params.uri.as_deref().unwrap_or(""), limits.uri_max_chars));
+    let sort = errors.check("sort", params.sort.as_deref().map_or(Ok(SortOrder::default()), SortOrder::parse));
+    let limit = errors.check("limit", parse_limit(params.limit.as_deref(), limits.page_default, limits.page_max));
+    let cursor = match (&params.cursor, sort) {
+        (Some(c), Some(sort)) => errors.check("cursor", Cursor::decode(c, sort)).map(Some),
+        _ => Some(None),
+    };
+    errors.into_result()?;
+    let (Some(uri), Some(sort), Some(limit), Some(cursor)) = (uri, sort, limit, cursor) else {
+        // Every None above was recorded in `errors`, which returned already.
+        return Err(ApiError::internal(anyhow::anyhow!("validation bookkeeping out of step")));
+    };
+    let page = service::read_thread(
+        &state.db.pool,
+        &site,
+        &ThreadQuery {
+            uri,
+            sort,
+            limit,
+            cursor,
+            viewer: None,
+        },
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .json(page))
+}
+
+pub async fn get_counts(state: web::Data<AppState>, path: web::Path<String>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    let site = state.site(&path).await?;
+    let limits = &state.settings.limits;
+    let raw: Vec<String> = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(k, _)| k == "uri")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    if raw.is_empty() {
+        return Err(ApiError::validation("uri", "at least one uri is required (?uri=/a&uri=/b)"));
+    }
+    if raw.len() > limits.counts_max_uris {
+        return Err(ApiError::validation(
+            "uri",
+            format!("at most {} uris per request", limits.counts_max_uris),
+        ));
+    }
+    let mut uris = Vec::with_capacity(raw.len());
+    for (i, u) in raw.iter().enumerate() {
+        uris.push(ThreadUri::parse(u, limits.uri_max_chars).map_err(|e| ApiError::validation(&format!("uri[{i}]"), e))?);
+    }
+    let counts = service::counts(&state.db.pool, &site, &uris).await?;
+    Ok(HttpResponse::Ok().json(counts))
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostCommentBody {
+    uri: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    parent_id: Option<String>,
+    body: String,
+    #[serde(default)]
+    guest: Option<GuestBody>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestBody {
+    name: String,
+    email: String,
+    #[serde(default)]
+    website: Option<String>,
+}
+
+pub async fn post_comment(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: HttpRequest,
+    ApiJson(dto): ApiJson<PostCommentBody>,
+) -> ApiResult<HttpResponse> {
+    let site = state.site(&path).await?;
+    let limits = &state.settings.limits;
+    let idempotency = match req.headers().get("idempotency-key") {
+        None => None,
+        Some(v) => {
+            let key = v
+                .to_str()
+                .map_err(|_| Invalid::new("must be visible ASCII"))
+                .and_then(IdempotencyKey::parse)
+                .map_err(|e| ApiError::validation("Idempotency-Key", e))?;
+            // Same key + different body is a client bug, not a retry: compare a hash of the body.
+            let canonical = serde_json::to_string(&dto).map_err(ApiError::internal)?;
+            Some((key, service::sha256_b64(&canonical)))
+        }
+    };
+
+    let mut errors = Errors::default();
+    let uri = errors.check("uri", ThreadUri::parse(&dto.uri, limits.uri_max_chars));
+    let title = errors.check_opt("title", dto.title.as_deref().map(|t| ThreadTitle::parse(t, limits.title_max_chars)));
+    let url = errors.check_opt("url", dto.url.as_deref().map(|u| WebUrl::parse(u, limits.url_max_chars)));
+    let parent_id = errors.check_opt(
+        "parent_id",
+        dto.parent_id.as_deref().map(|p| Uuid::parse_str(p).map_err(|_| Invalid::new("is not a comment id"))),
+    );
+    let body = errors.check("body", CommentBody::parse(&dto.body, limits.body_max_chars));
+    let author = match &dto.guest {
+        None if site.guests => {
+            errors.add("guest", "name and email are required to comment as a guest");
+            None
+        }
+        None => return Err(ApiError::unauthenticated("Log in to comment on this site.")),
+        Some(_) if !site.guests => {
+            return Err(ApiError::forbidden(
+                "guests_not_allowed",
+                "This site does not take guest comments; log in to comment.",
+            ));
+        }
+        Some(g) => {
+            let name = errors.check("guest.name", DisplayName::parse(&g.name, limits.name_max_chars));
+            let email = errors.check("guest.email", Email::parse(&g.email));
+            let website = errors.check_opt(
+                "guest.website",
+                g.website
+                    .as_deref()
+                    .filter(|w| !w.trim().is_empty())
+                    .map(|w| WebUrl::parse(w, limits.url_max_chars)),
+            );
+            match (name, email, website) {
+                (Some(name), Some(email), Some(website)) => Some(Author::Guest { name, email, website }),
+                _ => None,
+            }
+        }
+    };
+    errors.into_result()?;
+    let (Some(uri), Some(title), Some(url), Some(parent_id), Some(body), Some(author)) =
+        (uri, title, url, parent_id, body, author)
+    else {
+        // Every None above was recorded in `errors`, which returned already.
+        return Err(ApiError::internal(anyhow::anyhow!("validation bookkeeping out of step")));
+    };
+
+    let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
+    let max_depth = site.max_depth;
+    let out = service::submit(
+        &state.db.pool,
+        &site,
+        SubmitInput {
+            uri,
+            title,
+            url,
+            parent_id,
+            body,
+            author,
+        },
+        &client,
+        idempotency,
+        max_depth,
+    )
+    .await?;
+    let mut res = HttpResponse::build(out.status);
+    if out.replayed {
+        res.insert_header(("Idempotency-Replayed", HeaderValue::from_static("true")));
+    }
+    Ok(res.json(out.body))
+}
+
+fn parse_limit(raw: Option<&str>, default: u32, max: u32) -> Result<u32, Invalid> {
+    match raw {
+        None => Ok(default),
+        Some(s) => match s.parse::<u32>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(Invalid::new(format!("must be a whole number from 1 to {max}"))),
+        },
+    }
+}
+
+/// Collects every field's problem so the client learns them all in one answer.
+#[derive(Default)]
+struct Errors(Vec<(String, String)>);
+
+impl Errors {
+    fn add(&mut self, field: &str, reason: impl std::fmt::Display) {
+        self.0.push((field.to_owned(), reason.to_string()));
+    }
+
+    fn check<T>(&mut self, field: &str, r: Result<T, Invalid>) -> Option<T> {
+        r.map_err(|e| self.add(field, e)).ok()
+    }
+
+    /// For optional fields: `Some(None)` when absent, `None` when present but invalid.
+    fn check_opt<T>(&mut self, field: &str, r: Option<Result<T, Invalid>>) -> Option<Option<T>> {
+        match r {
+            None => Some(None),
+            Some(r) => self.check(field, r).map(Some),
+        }
+    }
+
+    fn into_result(self) -> ApiResult<()> {
+        if self.0.is_empty() { Ok(()) } else { Err(ApiError::validation_many(self.0)) }
+    }
+}

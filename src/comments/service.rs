@@ -1,0 +1,305 @@
+//! What happens when a comment is posted or a thread is read.
+
+use std::collections::{HashMap, HashSet};
+
+use actix_web::http::StatusCode;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::store::{self, CommentRow, NewComment};
+use super::view::{CommentView, ThreadPage, ThreadView};
+use super::{Cursor, render};
+use crate::domain::{CommentBody, CommentStatus, DisplayName, Email, IdempotencyKey, SortOrder, ThreadTitle, ThreadUri, WebUrl};
+use crate::error::{ApiError, ApiResult};
+use crate::http::ClientInfo;
+use crate::moderation::audit::{self, Actor, Change};
+use crate::moderation::pipeline::{self, Submission};
+use crate::sites::Site;
+
+/// Who is posting.
+pub enum Author {
+    Guest {
+        name: DisplayName,
+        email: Email,
+        website: Option<WebUrl>,
+    },
+}
+
+impl Author {
+    /// Stable key of this author for idempotency: never the raw email.
+    fn key(&self, site: &Site) -> String {
+        match self {
+            Author::Guest { email, .. } => format!("guest:{}", sha256_b64(&guest_subject(site, email))),
+        }
+    }
+}
+
+fn guest_subject(site: &Site, email: &Email) -> String {
+    format!("{}:{}", site.id, email.identity_key())
+}
+
+pub fn sha256_b64(s: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(s.as_bytes()))
+}
+
+pub struct SubmitInput {
+    pub uri: ThreadUri,
+    pub title: Option<ThreadTitle>,
+    pub url: Option<WebUrl>,
+    pub parent_id: Option<Uuid>,
+    pub body: CommentBody,
+    pub author: Author,
+}
+
+/// The outcome of a submit: the response to send, and whether it replays an earlier one.
+pub struct Submitted {
+    pub status: StatusCode,
+    pub body: Value,
+    pub replayed: bool,
+}
+
+pub async fn submit(
+    pool: &sqlx::PgPool,
+    site: &Site,
+    input: SubmitInput,
+    client: &ClientInfo,
+    idempotency: Option<(IdempotencyKey, String)>,
+    max_depth: i32,
+) -> ApiResult<Submitted> {
+    let author_key = input.author.key(site);
+    if let Some((key, hash)) = &idempotency
+        && let Some(stored) = store::find_idempotent(pool, site.id, &author_key, key.as_str()).await?
+    {
+        return replay(stored, hash);
+    }
+    if site.closed {
+        return Err(ApiError::forbidden("site_closed", "This site is not taking new comments."));
+    }
+    if let Some(url) = &input.url
+        && !site.origins.is_empty()
+        && !site.allows_origin(&url.origin())
+    {
+        return Err(ApiError::validation("url", "must be a page of this site (one of its registered origins)"));
+    }
+
+    let mut tx = pool.begin().await?;
+    let thread = store::upsert_thread(
+        &mut tx,
+        site.id,
+        input.uri.as_str(),
+        input.title.as_ref().map(ThreadTitle::as_str),
+        input.url.as_ref().map(WebUrl::as_str),
+    )
+    .await?;
+    if thread.locked {
+        return Err(ApiError::forbidden("thread_locked", "This thread is locked; it takes no new comments."));
+    }
+
+    let id = Uuid::now_v7();
+    let (parent_id, root_id, depth) = match input.parent_id {
+        None => (None, id, 1),
+        Some(pid) => {
+            let parent = store::find_parent(&mut tx, site.id, pid)
+                .await?
+                .filter(|p| p.thread_id == thread.id)
+                .ok_or_else(|| ApiError::validation("parent_id", "is not a comment of this thread"))?;
+            if parent.status != CommentStatus::Approved.as_str() {
+                return Err(ApiError::validation("parent_id", "that comment can't be replied to (not published)"));
+            }
+            if parent.depth >= max_depth {
+                return Err(ApiError::validation(
+                    "parent_id",
+                    format!("replies nest at most {max_depth} levels deep on this site; reply higher up"),
+                ));
+            }
+            (Some(pid), parent.root_id, parent.depth + 1)
+        }
+    };
+
+    let (user_id, provider, name, profile_url, email) = match &input.author {
+        Author::Guest { name, email, website } => {
+            let website = website.as_ref().map(WebUrl::as_str);
+            let user_id =
+                store::guest_user(&mut tx, &guest_subject(site, email), name.as_str(), email.as_str(), website).await?;
+            (user_id, "guest", name.as_str(), website, Some(email.as_str()))
+        }
+    };
+
+    let verdict = pipeline::evaluate(&mut tx, &Submission { site, user_id }).await?;
+    let html = render::render(input.body.as_str());
+    let row = store::insert_comment(
+        &mut tx,
+        &NewComment {
+            id,
+            site_id: site.id,
+            thread_id: thread.id,
+            parent_id,
+            root_id,
+            depth,
+            user_id,
+            author_provider: provider,
+            author_name: name,
+            author_url: profile_url,
+            author_email: email,
+            author_ip: client.ip,
+            author_user_agent: client.user_agent.as_deref(),
+            body_markdown: input.body.as_str(),
+            body_html: &html,
+            status: verdict.status.as_str(),
+            reasons: &verdict.reasons,
+        },
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        &Change {
+            site_id: site.id,
+            comment_id: row.id,
+            actor: Actor::Pipeline,
+            from: None,
+            to: verdict.status,
+            reasons: &verdict.reasons,
+            note: None,
+        },
+    )
+    .await?;
+
+    let body = json!({
+        "comment": CommentView::new(&row, Some(user_id), 0),
+        "status": verdict.status,
+        "reasons": verdict.reasons,
+    });
+    if let Some((key, hash)) = &idempotency {
+        let saved = store::save_idempotent(&mut tx, site.id, &author_key, key.as_str(), hash, 201, &body).await?;
+        if !saved {
+            // A concurrent twin committed first: drop ours, answer theirs.
+            tx.rollback().await?;
+            let stored = store::find_idempotent(pool, site.id, &author_key, key.as_str())
+                .await?
+                .ok_or_else(|| ApiError::conflict("conflict", "A request with this Idempotency-Key is in flight."))?;
+            return replay(stored, hash);
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(comment.id = %row.id, comment.status = verdict.status.as_str(), "comment stored");
+    Ok(Submitted {
+        status: StatusCode::CREATED,
+        body,
+        replayed: false,
+    })
+}
+
+fn replay(stored: store::StoredResponse, hash: &str) -> ApiResult<Submitted> {
+    if stored.request_hash != hash {
+        return Err(ApiError::conflict(
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used for a different request.",
+        ));
+    }
+    Ok(Submitted {
+        status: StatusCode::from_u16(stored.response_status as u16).unwrap_or(StatusCode::CREATED),
+        body: stored.response_body,
+        replayed: true,
+    })
+}
+
+pub struct ThreadQuery {
+    pub uri: ThreadUri,
+    pub sort: SortOrder,
+    pub limit: u32,
+    pub cursor: Option<Cursor>,
+    pub viewer: Option<Uuid>,
+}
+
+/// A page of a thread: `limit` top-level comments with their whole visible reply trees, so a
+/// conversation is never split across pages. Replies are always oldest first.
+pub async fn read_thread(pool: &sqlx::PgPool, site: &Site, q: &ThreadQuery) -> ApiResult<Value> {
+    let Some(thread) = store::find_thread(pool, site.id, q.uri.as_str()).await? else {
+        let page = ThreadPage {
+            thread: ThreadView::new(q.uri.as_str(), None, 0),
+            comments: vec![],
+            next_cursor: None,
+        };
+        return Ok(serde_json::to_value(page).map_err(ApiError::internal)?);
+    };
+    let (roots, count) = tokio::try_join!(
+        store::roots_page(pool, thread.id, q.viewer, q.sort, q.cursor.as_ref(), i64::from(q.limit)),
+        store::approved_count(pool, thread.id),
+    )?;
+    let mut roots = roots;
+    let next_cursor = if roots.len() > q.limit as usize {
+        roots.truncate(q.limit as usize);
+        roots.last().map(|last| {
+            Cursor {
+                sort: q.sort,
+                created_at: last.created_at,
+                id: last.id,
+                score: last.score,
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
+    let root_ids: Vec<Uuid> = roots.iter().map(|r| r.id).collect();
+    let replies = if root_ids.is_empty() {
+        vec![]
+    } else {
+        store::replies(pool, &root_ids, q.viewer).await?
+    };
+    let ordered = arrange(roots, replies);
+    let mut children: HashMap<Uuid, usize> = HashMap::new();
+    for c in &ordered {
+        if let Some(p) = c.parent_id {
+            *children.entry(p).or_default() += 1;
+        }
+    }
+    let page = ThreadPage {
+        thread: ThreadView::new(q.uri.as_str(), Some(&thread), count),
+        comments: ordered
+            .iter()
+            .map(|c| CommentView::new(c, q.viewer, children.get(&c.id).copied().unwrap_or(0)))
+            .collect(),
+        next_cursor,
+    };
+    serde_json::to_value(page).map_err(ApiError::internal)
+}
+
+/// Roots in page order, each followed by its visible replies; a reply whose parent is hidden
+/// (someone else's pending comment) is hidden too, so no orphan appears.
+fn arrange(roots: Vec<CommentRow>, replies: Vec<CommentRow>) -> Vec<CommentRow> {
+    let mut by_root: HashMap<Uuid, Vec<CommentRow>> = HashMap::new();
+    for r in replies {
+        by_root.entry(r.root_id).or_default().push(r);
+    }
+    let mut out = Vec::with_capacity(roots.len());
+    for root in roots {
+        let mut visible: HashSet<Uuid> = HashSet::from([root.id]);
+        let tree = by_root.remove(&root.id).unwrap_or_default();
+        out.push(root);
+        for reply in tree {
+            if reply.parent_id.is_some_and(|p| visible.contains(&p)) {
+                visible.insert(reply.id);
+                out.push(reply);
+            }
+        }
+    }
+    out
+}
+
+/// Approved comment counts for up to `limits.counts_max_uris` pages; unknown pages count 0.
+pub async fn counts(pool: &sqlx::PgPool, site: &Site, uris: &[ThreadUri]) -> ApiResult<Value> {
+    let keys: Vec<String> = uris.iter().map(|u| u.as_str().to_owned()).collect();
+    let found: HashMap<String, i64> = store::counts(pool, site.id, &keys).await?.into_iter().collect();
+    let map: serde_json::Map<String, Value> = keys
+        .into_iter()
+        .map(|k| {
+            let n = found.get(&k).copied().unwrap_or(0);
+            (k, Value::from(n))
+        })
+        .collect();
+    Ok(Value::Object(map))
+}

@@ -1,0 +1,340 @@
+//! All SQL about threads, comments, guest authors and idempotency keys.
+
+use std::net::IpAddr;
+
+use sqlx::types::Json;
+use sqlx::{FromRow, PgConnection, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::Cursor;
+use crate::domain::SortOrder;
+use crate::moderation::Reason;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ThreadRow {
+    pub id: Uuid,
+    pub uri: String,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub locked: bool,
+}
+
+/// The thread of a page, created by its first comment. Concurrent first comments share one row.
+/// The first title and url reported stick, so a later commenter can't rename a thread.
+pub async fn upsert_thread(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    uri: &str,
+    title: Option<&str>,
+    url: Option<&str>,
+) -> Result<ThreadRow, sqlx::Error> {
+    sqlx::query_as(
+        "INSERT INTO threads (id, site_id, uri, title, url) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT ON CONSTRAINT threads_site_uri_key DO UPDATE
+             SET title = COALESCE(threads.title, EXCLUDED.title),
+                 url = COALESCE(threads.url, EXCLUDED.url)
+         RETURNING id, uri, title, url, locked",
+    )
+    .bind(Uuid::now_v7())
+    .bind(site_id)
+    .bind(uri)
+    .bind(title)
+    .bind(url)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn find_thread(pool: &PgPool, site_id: Uuid, uri: &str) -> Result<Option<ThreadRow>, sqlx::Error> {
+    sqlx::query_as("SELECT id, uri, title, url, locked FROM threads WHERE site_id = $1 AND uri = $2")
+        .bind(site_id)
+        .bind(uri)
+        .fetch_optional(pool)
+        .await
+}
+
+#[derive(Debug, FromRow)]
+pub struct ParentRow {
+    pub thread_id: Uuid,
+    pub root_id: Uuid,
+    pub depth: i32,
+    pub status: String,
+    pub user_id: Uuid,
+}
+
+pub async fn find_parent(conn: &mut PgConnection, site_id: Uuid, id: Uuid) -> Result<Option<ParentRow>, sqlx::Error> {
+    sqlx::query_as("SELECT thread_id, root_id, depth, status, user_id FROM comments WHERE id = $1 AND site_id = $2")
+        .bind(id)
+        .bind(site_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The user behind a guest email on a site, created on their first comment. Guest identities
+/// are per site so a guest's author id can't be used to follow them across blogs.
+pub async fn guest_user(
+    conn: &mut PgConnection,
+    subject: &str,
+    name: &str,
+    email: &str,
+    website: Option<&str>,
+) -> Result<Uuid, sqlx::Error> {
+    // Two attempts: a concurrent first comment by the same guest can win the identity insert,
+    // after which the second attempt finds its row.
+    for _ in 0..2 {
+        let found: Option<Uuid> = sqlx::query_scalar(
+            "WITH existing AS (
+                 SELECT user_id FROM identities WHERE provider = 'guest' AND subject = $1
+             ), new_user AS (
+                 INSERT INTO users (id, name, email, profile_url)
+                 SELECT $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM existing)
+                 RETURNING id
+             ), new_identity AS (
+                 INSERT INTO identities (id, user_id, provider, subject, email)
+                 SELECT $6, id, 'guest', $1, $4 FROM new_user
+                 ON CONFLICT ON CONSTRAINT identities_provider_subject_key DO NOTHING
+                 RETURNING user_id
+             )
+             SELECT user_id FROM existing UNION ALL SELECT user_id FROM new_identity LIMIT 1",
+        )
+        .bind(subject)
+        .bind(Uuid::now_v7())
+        .bind(name)
+        .bind(email)
+        .bind(website)
+        .bind(Uuid::now_v7())
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(id) = found {
+            return Ok(id);
+        }
+    }
+    Err(sqlx::Error::RowNotFound)
+}
+
+pub struct NewComment<'a> {
+    pub id: Uuid,
+    pub site_id: Uuid,
+    pub thread_id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub root_id: Uuid,
+    pub depth: i32,
+    pub user_id: Uuid,
+    pub author_provider: &'a str,
+    pub author_name: &'a str,
+    pub author_url: Option<&'a str>,
+    pub author_email: Option<&'a str>,
+    pub author_ip: Option<IpAddr>,
+    pub author_user_agent: Option<&'a str>,
+    pub body_markdown: &'a str,
+    pub body_html: &'a str,
+    pub status: &'a str,
+    pub reasons: &'a [Reason],
+}
+
+/// A comment as the thread and the author see it.
+#[derive(Debug, Clone, FromRow)]
+pub struct CommentRow {
+    pub id: Uuid,
+    pub thread_id: Uuid,
+    pub parent_id: Option<Uuid>,
+    pub root_id: Uuid,
+    pub depth: i32,
+    pub user_id: Uuid,
+    pub author_provider: String,
+    pub author_name: String,
+    pub author_url: Option<String>,
+    pub avatar_url: Option<String>,
+    pub body_html: String,
+    pub status: String,
+    pub score: i32,
+    pub created_at: OffsetDateTime,
+    pub edited_at: Option<OffsetDateTime>,
+}
+
+pub async fn insert_comment(conn: &mut PgConnection, c: &NewComment<'_>) -> Result<CommentRow, sqlx::Error> {
+    sqlx::query_as(
+        "WITH c AS (
+             INSERT INTO comments (id, site_id, thread_id, parent_id, root_id, depth, user_id, author_provider,
+                 author_name, author_url, author_email, author_ip, author_user_agent, body_markdown, body_html,
+                 status, reasons)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+             RETURNING *
+         )
+         SELECT c.id, c.thread_id, c.parent_id, c.root_id, c.depth, c.user_id, c.author_provider, c.author_name,
+                c.author_url, u.avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at
+         FROM c JOIN users u ON u.id = c.user_id",
+    )
+    .bind(c.id)
+    .bind(c.site_id)
+    .bind(c.thread_id)
+    .bind(c.parent_id)
+    .bind(c.root_id)
+    .bind(c.depth)
+    .bind(c.user_id)
+    .bind(c.author_provider)
+    .bind(c.author_name)
+    .bind(c.author_url)
+    .bind(c.author_email)
+    .bind(c.author_ip.map(ipnet::IpNet::from))
+    .bind(c.author_user_agent)
+    .bind(c.body_markdown)
+    .bind(c.body_html)
+    .bind(c.status)
+    .bind(Json(c.reasons))
+    .fetch_one(conn)
+    .await
+}
+
+// A comment is visible to a reader when approved, or when it is the reader's own and pending.
+// The same predicate serves top-level comments and replies.
+const ROOTS_OLDEST: &str = "
+    SELECT c.id, c.thread_id, c.parent_id, c.root_id, c.depth, c.user_id, c.author_provider, c.author_name,
+           c.author_url, u.avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at
+    FROM comments c JOIN users u ON u.id = c.user_id
+    WHERE c.thread_id = $1 AND c.parent_id IS NULL
+      AND (c.status = 'approved' OR (c.status = 'pending' AND c.user_id = $2))
+      AND ($3::timestamptz IS NULL OR (c.created_at, c.id) > ($3, $4))
+    ORDER BY c.created_at, c.id
+    LIMIT $5";
+
+const ROOTS_NEWEST: &str = "
+    SELECT c.id, c.thread_id, c.parent_id, c.root_id, c.depth, c.user_id, c.author_provider, c.author_name,
+           c.author_url, u.avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at
+    FROM comments c JOIN users u ON u.id = c.user_id
+    WHERE c.thread_id = $1 AND c.parent_id IS NULL
+      AND (c.status = 'approved' OR (c.status = 'pending' AND c.user_id = $2))
+      AND ($3::timestamptz IS NULL OR (c.created_at, c.id) < ($3, $4))
+    ORDER BY c.created_at DESC, c.id DESC
+    LIMIT $5";
+
+const ROOTS_TOP: &str = "
+    SELECT c.id, c.thread_id, c.parent_id, c.root_id, c.depth, c.user_id, c.author_provider, c.author_name,
+           c.author_url, u.avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at
+    FROM comments c JOIN users u ON u.id = c.user_id
+    WHERE c.thread_id = $1 AND c.parent_id IS NULL
+      AND (c.status = 'approved' OR (c.status = 'pending' AND c.user_id = $2))
+      AND ($3::timestamptz IS NULL
+           OR c.score < $6
+           OR (c.score = $6 AND (c.created_at, c.id) > ($3, $4)))
+    ORDER BY c.score DESC, c.created_at, c.id
+    LIMIT $5";
+
+/// One page of a thread's top-level comments, `limit + 1` rows so the caller knows if more exist.
+pub async fn roots_page(
+    pool: &PgPool,
+    thread_id: Uuid,
+    viewer: Option<Uuid>,
+    sort: SortOrder,
+    after: Option<&Cursor>,
+    limit: i64,
+) -> Result<Vec<CommentRow>, sqlx::Error> {
+    let sql = match sort {
+        SortOrder::Oldest => ROOTS_OLDEST,
+        SortOrder::Newest => ROOTS_NEWEST,
+        SortOrder::Top => ROOTS_TOP,
+    };
+    let q = sqlx::query_as(sql)
+        .bind(thread_id)
+        .bind(viewer)
+        .bind(after.map(|c| c.created_at))
+        .bind(after.map(|c| c.id))
+        .bind(limit + 1);
+    let q = if sort == SortOrder::Top { q.bind(after.map(|c| c.score)) } else { q };
+    q.fetch_all(pool).await
+}
+
+/// Every visible reply under the given top-level comments, oldest first (parents before
+/// children, since a reply is always newer than what it answers).
+pub async fn replies(pool: &PgPool, root_ids: &[Uuid], viewer: Option<Uuid>) -> Result<Vec<CommentRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, c.thread_id, c.parent_id, c.root_id, c.depth, c.user_id, c.author_provider, c.author_name,
+                c.author_url, u.avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at
+         FROM comments c JOIN users u ON u.id = c.user_id
+         WHERE c.root_id = ANY ($1) AND c.parent_id IS NOT NULL
+           AND (c.status = 'approved' OR (c.status = 'pending' AND c.user_id = $2))
+         ORDER BY c.created_at, c.id",
+    )
+    .bind(root_ids)
+    .bind(viewer)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn approved_count(pool: &PgPool, thread_id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM comments WHERE thread_id = $1 AND status = 'approved'")
+        .bind(thread_id)
+        .fetch_one(pool)
+        .await
+}
+
+/// Approved comments per uri; uris without a thread are absent from the answer.
+pub async fn counts(pool: &PgPool, site_id: Uuid, uris: &[String]) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.uri, count(c.id)
+         FROM threads t LEFT JOIN comments c ON c.thread_id = t.id AND c.status = 'approved'
+         WHERE t.site_id = $1 AND t.uri = ANY ($2)
+         GROUP BY t.uri",
+    )
+    .bind(site_id)
+    .bind(uris)
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, FromRow)]
+pub struct StoredResponse {
+    pub request_hash: String,
+    pub response_status: i16,
+    pub response_body: serde_json::Value,
+}
+
+/// Keys are remembered for a day; after that the same key is a new request.
+pub async fn find_idempotent(
+    pool: &PgPool,
+    site_id: Uuid,
+    author: &str,
+    key: &str,
+) -> Result<Option<StoredResponse>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT request_hash, response_status, response_body FROM idempotency_keys
+         WHERE site_id = $1 AND author = $2 AND key = $3 AND created_at > now() - interval '24 hours'",
+    )
+    .bind(site_id)
+    .bind(author)
+    .bind(key)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Stores the response of a keyed request in the request's own transaction. Returns false when a
+/// concurrent request with the same key committed first: the caller rolls back and replays that
+/// one. (The insert waits on the twin's row lock, so exactly one of them commits a comment.)
+pub async fn save_idempotent(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    author: &str,
+    key: &str,
+    request_hash: &str,
+    status: u16,
+    body: &serde_json::Value,
+) -> Result<bool, sqlx::Error> {
+    let saved: Option<i32> = sqlx::query_scalar(
+        "INSERT INTO idempotency_keys (site_id, author, key, request_hash, response_status, response_body)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT ON CONSTRAINT idempotency_keys_pkey DO UPDATE
+             SET request_hash = EXCLUDED.request_hash, response_status = EXCLUDED.response_status,
+                 response_body = EXCLUDED.response_body, created_at = now()
+             WHERE idempotency_keys.created_at <= now() - interval '24 hours'
+         RETURNING 1",
+    )
+    .bind(site_id)
+    .bind(author)
+    .bind(key)
+    .bind(request_hash)
+    .bind(status as i16)
+    .bind(body)
+    .fetch_optional(conn)
+    .await?;
+    Ok(saved.is_some())
+}

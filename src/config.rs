@@ -1,0 +1,240 @@
+//! Typed settings: `config/default.toml` < `config/{COLLOQUY_ENV}.toml` < `COLLOQUY__SECTION__KEY`.
+//!
+//! Every struct denies unknown keys so a typo in a deployment's file or env var stops start-up
+//! instead of being silently ignored.
+
+use std::path::{Path, PathBuf};
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+use crate::domain::{Origin, Policy};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub limits: Limits,
+    pub moderation: ModerationSettings,
+    pub log: LogSettings,
+    /// Not a file key: the environment name the settings were loaded for.
+    #[serde(skip)]
+    pub env: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub public_url: String,
+    pub workers: usize,
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+    pub acquire_timeout_ms: u64,
+    pub create_if_missing: bool,
+}
+
+// The URL may carry a password: never print it.
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &"<redacted>")
+            .field("max_connections", &self.max_connections)
+            .field("acquire_timeout_ms", &self.acquire_timeout_ms)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub dev_provider: bool,
+    pub session_ttl_days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub body_max_chars: usize,
+    pub json_max_bytes: usize,
+    pub name_max_chars: usize,
+    pub uri_max_chars: usize,
+    pub title_max_chars: usize,
+    pub url_max_chars: usize,
+    pub counts_max_uris: usize,
+    pub page_default: u32,
+    pub page_max: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModerationSettings {
+    pub default_policy: Policy,
+    pub flags_to_hold: u32,
+    pub edit_window_s: u32,
+    pub max_depth: u32,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+/// A configuration problem, phrased as the one line an operator needs to fix it.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(String);
+
+impl Settings {
+    /// Loads from `./config` (or `COLLOQUY_CONFIG_DIR`) for `COLLOQUY_ENV` (default development).
+    pub fn load() -> Result<Self, ConfigError> {
+        let dir = std::env::var_os("COLLOQUY_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("config"));
+        let env = std::env::var("COLLOQUY_ENV").unwrap_or_else(|_| "development".to_owned());
+        Self::load_from(&dir, &env, std::env::vars())
+    }
+
+    /// Loads from an explicit directory, environment name and set of env vars (tests use this).
+    pub fn load_from(
+        dir: &Path,
+        env: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        if env.is_empty() || !env.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(ConfigError(format!(
+                "COLLOQUY_ENV: {env:?} is not a valid environment name"
+            )));
+        }
+        let default = dir.join("default.toml");
+        if !default.is_file() {
+            return Err(ConfigError(format!(
+                "{} not found (run from the project directory or set COLLOQUY_CONFIG_DIR)",
+                default.display()
+            )));
+        }
+        let overlay = dir.join(format!("{env}.toml"));
+        // COLLOQUY_ENV itself must not be read as a key; only double-underscore names are keys.
+        let env_map: std::collections::HashMap<String, String> = vars
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("COLLOQUY__"))
+            .collect();
+        let raw = config::Config::builder()
+            .add_source(config::File::from(default.as_path()))
+            .add_source(config::File::from(overlay.as_path()).required(false))
+            .add_source(
+                config::Environment::with_prefix("COLLOQUY")
+                    .prefix_separator("__")
+                    .separator("__")
+                    .list_separator(",")
+                    .with_list_parse_key("server.trusted_proxies")
+                    .try_parsing(true)
+                    .source(Some(env_map)),
+            )
+            .build()
+            .map_err(|e| ConfigError(e.to_string()))?;
+        let mut settings: Settings = raw
+            .try_deserialize()
+            .map_err(|e| ConfigError(e.to_string()))?;
+        settings.env = env.to_owned();
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
+        let public = url::Url::parse(&self.server.public_url);
+        match public {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+            _ => return bad("server.public_url", "must be an absolute http(s) URL"),
+        }
+        if Origin::parse(&self.server.public_url_origin()).is_err() {
+            return bad("server.public_url", "must be an absolute http(s) URL");
+        }
+        match url::Url::parse(&self.database.url) {
+            Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") => {
+                if database_name(&self.database.url).is_none() {
+                    return bad("database.url", "must name a database, e.g. postgres://host/colloquy");
+                }
+            }
+            _ => return bad("database.url", "must be a postgres:// URL"),
+        }
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections", "must be at least 1");
+        }
+        if self.database.acquire_timeout_ms == 0 {
+            return bad("database.acquire_timeout_ms", "must be at least 1");
+        }
+        if self.auth.session_ttl_days == 0 {
+            return bad("auth.session_ttl_days", "must be at least 1");
+        }
+        if self.auth.dev_provider && self.env == "production" {
+            return bad(
+                "auth.dev_provider",
+                "the dev login provider cannot be enabled when COLLOQUY_ENV=production",
+            );
+        }
+        let l = &self.limits;
+        for (key, v) in [
+            ("limits.body_max_chars", l.body_max_chars),
+            ("limits.json_max_bytes", l.json_max_bytes),
+            ("limits.name_max_chars", l.name_max_chars),
+            ("limits.uri_max_chars", l.uri_max_chars),
+            ("limits.title_max_chars", l.title_max_chars),
+            ("limits.url_max_chars", l.url_max_chars),
+            ("limits.counts_max_uris", l.counts_max_uris),
+        ] {
+            if v == 0 {
+                return bad(key, "must be at least 1");
+            }
+        }
+        if l.page_max == 0 || l.page_default == 0 || l.page_default > l.page_max {
+            return bad("limits.page_default", "must be between 1 and limits.page_max");
+        }
+        if !(1..=50).contains(&self.moderation.max_depth) {
+            return bad("moderation.max_depth", "must be between 1 and 50");
+        }
+        if self.moderation.flags_to_hold == 0 {
+            return bad("moderation.flags_to_hold", "must be at least 1");
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return bad("log.level", "is not a valid tracing filter (e.g. \"info\")");
+        }
+        Ok(())
+    }
+}
+
+impl ServerSettings {
+    /// `scheme://host[:port]` of `public_url`.
+    pub fn public_url_origin(&self) -> String {
+        url::Url::parse(&self.public_url)
+            .map(|u| u.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
+}
+
+/// The database name in a postgres URL's path, if any.
+pub fn database_name(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    let name = u.path().trim_start_matches('/');
+    let name = percent_encoding::percent_decode_str(name).decode_utf8().ok()?;
+    (!name.is_empty()).then(|| name.into_owned())
+}

@@ -1,0 +1,181 @@
+//! The connection pool, database creation, migrations, and readiness.
+//!
+//! The pool is lazy: the server starts while Postgres is down, answers 503, and a supervisor
+//! task keeps trying to create the database and migrate it until it succeeds.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection};
+
+use crate::config::{DatabaseSettings, database_name};
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The pool plus whether the schema is known to be migrated.
+#[derive(Clone)]
+pub struct Db {
+    pub pool: PgPool,
+    migrated: Arc<AtomicBool>,
+}
+
+impl Db {
+    /// Builds a lazy pool: no connection is made until the first query.
+    pub fn lazy(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        let opts = connect_options(&settings.url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(Duration::from_millis(settings.acquire_timeout_ms))
+            // Drop idle connections so a restarted Postgres isn't held to dead sockets for long.
+            .idle_timeout(Duration::from_secs(60))
+            .test_before_acquire(false)
+            .connect_lazy_with(opts);
+        Ok(Self {
+            pool,
+            migrated: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    pub fn is_migrated(&self) -> bool {
+        self.migrated.load(Ordering::Acquire)
+    }
+
+    /// Creates the database if asked, then applies migrations. Safe to run on many nodes at
+    /// once: creation tolerates a concurrent creator and the migrator takes an advisory lock.
+    pub async fn prepare(&self, settings: &DatabaseSettings) -> anyhow::Result<()> {
+        if settings.create_if_missing {
+            ensure_database(&settings.url).await?;
+        }
+        MIGRATOR.run(&self.pool).await?;
+        self.migrated.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Retries `prepare` with backoff until it succeeds; returns when the schema is ready.
+    pub async fn prepare_until_ready(&self, settings: &DatabaseSettings) {
+        let mut delay = Duration::from_millis(200);
+        loop {
+            match self.prepare(settings).await {
+                Ok(()) => {
+                    tracing::info!("database ready, migrations applied");
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %redact_error(&e), retry_in_ms = delay.as_millis() as u64, "database not ready");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    /// Readiness: migrated and answering a query now.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    }
+}
+
+fn connect_options(url: &str) -> anyhow::Result<PgConnectOptions> {
+    Ok(PgConnectOptions::from_str(url)?
+        .application_name("colloquy")
+        // Statement logging would put comment bodies and emails in the log.
+        .disable_statement_logging())
+}
+
+/// `CREATE DATABASE` for the database named in `url` when it does not exist yet.
+pub async fn ensure_database(url: &str) -> anyhow::Result<()> {
+    let name = database_name(url).ok_or_else(|| anyhow::anyhow!("database.url names no database"))?;
+    let target = connect_options(url)?;
+    // Try the target first: the common case (it exists) needs no maintenance connection.
+    match PgConnection::connect_with(&target).await {
+        Ok(conn) => {
+            let _ = conn.close().await;
+            return Ok(());
+        }
+        Err(e) if is_missing_database(&e) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let mut admin = PgConnection::connect_with(&target.clone().database("postgres")).await?;
+    let sql = format!("CREATE DATABASE {}", quote_ident(&name));
+    match sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await {
+        Ok(_) => tracing::info!("created database"),
+        // Another node (or test) created it between our check and now.
+        Err(e) if is_sqlstate(&e, "42P04") || is_sqlstate(&e, "23505") => {}
+        Err(e) => return Err(e.into()),
+    }
+    let _ = admin.close().await;
+    Ok(())
+}
+
+/// Drops a database, closing its connections first (tests use this to clean up).
+pub async fn drop_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    let opts = connect_options(admin_url)?.database("postgres");
+    let mut admin = PgConnection::connect_with(&opts).await?;
+    let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
+    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await?;
+    let _ = admin.close().await;
+    Ok(())
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn is_missing_database(e: &sqlx::Error) -> bool {
+    is_sqlstate(e, "3D000")
+}
+
+pub fn is_sqlstate(e: &sqlx::Error, code: &str) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some(code))
+}
+
+/// The name of the constraint a database error violated, if any.
+pub fn violated_constraint(e: &sqlx::Error) -> Option<&str> {
+    match e {
+        sqlx::Error::Database(db) => db.constraint(),
+        _ => None,
+    }
+}
+
+/// True when the error means "the database can't be reached right now" rather than "this
+/// query is wrong": such errors answer 503 and the client retries.
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            // 08: connection exception; 57P: operator intervention (shutdown, restart);
+            // 3D000: database missing (dropped or not yet created); 53: insufficient resources.
+            c.starts_with("08") || c.starts_with("57P") || c == "3D000" || c.starts_with("53")
+        }),
+        _ => false,
+    }
+}
+
+/// An error message with any URL password masked, for logs.
+pub fn redact_error(e: &anyhow::Error) -> String {
+    let text = format!("{e:#}");
+    // sqlx errors don't echo URLs, but a config mistake might; mask `user:pass@`.
+    match (text.find("://"), text.find('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://<redacted>{}", &text[..s], &text[at..]),
+        _ => text,
+    }
+}
+
+/// A connected pool for the CLI's one-shot commands (they should fail fast, not wait for Postgres).
+pub async fn connect_now(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
+    if settings.create_if_missing {
+        ensure_database(&settings.url).await?;
+    }
+    let opts = connect_options(&settings.url)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .acquire_timeout(Duration::from_millis(settings.acquire_timeout_ms.max(5000)))
+        .connect_with(opts)
+        .await?;
+    Ok(pool)
+}
+

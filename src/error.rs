@@ -1,0 +1,191 @@
+//! One error type for every HTTP path, rendered as the JSON body of API.md:
+//! `{"error": {"code", "message", "details"}}`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{Map, Value, json};
+
+use crate::domain::Invalid;
+
+/// Seconds a client is told to wait when the database is unreachable.
+const UNAVAILABLE_RETRY_AFTER_S: u64 = 5;
+
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: Option<Value>,
+    retry_after: Option<u64>,
+    /// The cause, for the log only; never sent to the client.
+    source: Option<anyhow::Error>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn invalid_json(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_json", message)
+    }
+
+    /// One field failed validation.
+    pub fn validation(field: &str, reason: impl std::fmt::Display) -> Self {
+        Self::validation_many([(field.to_owned(), reason.to_string())])
+    }
+
+    /// Several fields failed validation; details map field -> reason.
+    pub fn validation_many(fields: impl IntoIterator<Item = (String, String)>) -> Self {
+        let details: Map<String, Value> = fields
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "validation_failed",
+            "Some fields are missing or invalid.",
+        )
+        .with_details(Value::Object(details))
+    }
+
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, message)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found."))
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("The request body is larger than {limit} bytes."),
+        )
+        .with_details(json!({ "limit_bytes": limit }))
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "This method is not allowed on this resource.",
+        )
+    }
+
+    pub fn unavailable(cause: impl Into<anyhow::Error>) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "The service is temporarily unavailable; try again shortly.",
+        );
+        e.retry_after = Some(UNAVAILABLE_RETRY_AFTER_S);
+        e.source = Some(cause.into());
+        e
+    }
+
+    pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong on our side.",
+        );
+        e.source = Some(cause.into());
+        e
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub fn body(&self) -> Value {
+        let mut err = json!({ "code": self.code, "message": self.message });
+        if let Some(d) = &self.details {
+            err["details"] = d.clone();
+        }
+        json!({ "error": err })
+    }
+}
+
+impl std::fmt::Debug for ApiError {
+    // The whole cause chain, for the log line written where the error is handled.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)?;
+        if let Some(src) = &self.source {
+            write!(f, "; caused by: {src:#}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.status.is_server_error() {
+            tracing::error!(error = ?self, "request failed");
+        }
+        let mut res = HttpResponse::build(self.status);
+        if let Some(s) = self.retry_after {
+            res.insert_header((header::RETRY_AFTER, HeaderValue::from(s)));
+        }
+        res.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        res.json(self.body())
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(e: Invalid) -> Self {
+        Self::validation("value", e)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        if crate::db::is_unavailable(&e) {
+            Self::unavailable(e)
+        } else {
+            Self::internal(e)
+        }
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        match e.downcast::<sqlx::Error>() {
+            Ok(sqlx) => sqlx.into(),
+            Err(other) => Self::internal(other),
+        }
+    }
+}

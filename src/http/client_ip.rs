@@ -1,0 +1,82 @@
+//! Who is calling: the client's IP (honouring X-Forwarded-For only from trusted proxies) and
+//! user agent, captured for moderators and never logged.
+
+use std::net::IpAddr;
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use ipnet::IpNet;
+
+#[derive(Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+// IPs and user agents are personal data: never print them.
+impl std::fmt::Debug for ClientInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientInfo(<redacted>)")
+    }
+}
+
+impl ClientInfo {
+    pub fn from_request(req: &HttpRequest, trusted: &[IpNet]) -> Self {
+        let peer = req.peer_addr().map(|a| a.ip());
+        let ip = peer.map(|p| resolve(p, forwarded_for(req), trusted));
+        let user_agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect());
+        Self { ip, user_agent }
+    }
+}
+
+fn forwarded_for(req: &HttpRequest) -> Vec<IpAddr> {
+    req.headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
+}
+
+/// Walks X-Forwarded-For from the right, skipping trusted proxies: the first untrusted hop is
+/// the client. Anything a client wrote further left is ignored, so it can't spoof its IP.
+fn resolve(peer: IpAddr, chain: Vec<IpAddr>, trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for hop in chain.into_iter().rev() {
+        client = hop;
+        if !is_trusted(&hop) {
+            break;
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn untrusted_peer_is_the_client_whatever_it_claims() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        assert_eq!(resolve(ip("203.0.113.9"), vec![ip("1.2.3.4")], &trusted), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn trusted_proxy_chain_yields_first_untrusted_hop() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let chain = vec![ip("6.6.6.6"), ip("198.51.100.7"), ip("10.1.1.1")];
+        assert_eq!(resolve(ip("10.0.0.2"), chain, &trusted), ip("198.51.100.7"));
+    }
+}

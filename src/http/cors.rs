@@ -1,0 +1,123 @@
+//! CORS for `/api/v1`: exactly the registered origins of the site named in the path.
+//!
+//! actix-cors decides from a fixed list or a synchronous callback; our origins live per site in
+//! Postgres (through the site cache), so the decision is made here. Requests without `Origin`
+//! (curl, servers) are not CORS requests and pass through; a state-changing request from a
+//! foreign origin is refused outright so a hostile page can't post in a reader's name.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError, web};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
+const ALLOW_HEADERS: &str = "Authorization, Content-Type, Idempotency-Key, If-Match";
+const EXPOSE_HEADERS: &str = "Retry-After, ETag, Idempotency-Replayed";
+const MAX_AGE_S: &str = "600";
+
+pub async fn cors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    else {
+        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    let preflight = req.method() == Method::OPTIONS
+        && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .expect("AppState is registered on the App"); // set in app::configure, always present
+
+    let allowed = match site_slug(req.path()) {
+        Some(slug) => match state.sites.get(&state.db.pool, slug).await {
+            Ok(Some(site)) => Some(site.allows_origin(&origin)),
+            // Unknown site: let the route answer 404 (preflight too).
+            Ok(None) => None,
+            Err(e) => return Ok(req.into_response(ApiError::from(e).error_response())),
+        },
+        None => match crate::sites::store::origin_known(&state.db.pool, &origin).await {
+            Ok(known) => Some(known),
+            Err(e) => return Ok(req.into_response(ApiError::from(e).error_response())),
+        },
+    };
+
+    match (allowed, preflight) {
+        (Some(true), true) => {
+            let mut res = HttpResponse::NoContent();
+            res.insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, ALLOW_METHODS))
+                .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS))
+                .insert_header((header::ACCESS_CONTROL_MAX_AGE, MAX_AGE_S));
+            let mut res = req.into_response(res.finish());
+            add_allow_origin(res.headers_mut(), &origin);
+            Ok(res)
+        }
+        (Some(false), true) => Ok(req.into_response(refused(&origin).error_response())),
+        (Some(false), false) if !is_safe(req.method()) => {
+            Ok(req.into_response(refused(&origin).error_response()))
+        }
+        (Some(true), false) => {
+            let mut res = next.call(req).await?.map_into_boxed_body();
+            add_allow_origin(res.headers_mut(), &origin);
+            Ok(res)
+        }
+        // A foreign origin's GET is answered without CORS headers: the browser won't let that
+        // page read it. Unknown sites fall through to the route's 404.
+        _ => {
+            let mut res = next.call(req).await?.map_into_boxed_body();
+            res.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
+            Ok(res)
+        }
+    }
+}
+
+fn refused(origin: &str) -> ApiError {
+    let _ = origin;
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "origin_not_allowed",
+        "This origin is not registered for this site.",
+    )
+}
+
+fn is_safe(m: &Method) -> bool {
+    matches!(*m, Method::GET | Method::HEAD)
+}
+
+fn add_allow_origin(headers: &mut actix_web::http::header::HeaderMap, origin: &str) {
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+    }
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE_HEADERS));
+    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+}
+
+/// `/api/v1/sites/{slug}/...` -> `slug`.
+fn site_slug(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/api/v1/sites/")?;
+    let slug = rest.split('/').next()?;
+    (!slug.is_empty()).then_some(slug)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::site_slug;
+
+    #[test]
+    fn slug_from_path() {
+        assert_eq!(site_slug("/api/v1/sites/blog/thread"), Some("blog"));
+        assert_eq!(site_slug("/api/v1/sites/blog"), Some("blog"));
+        assert_eq!(site_slug("/api/v1/me"), None);
+        assert_eq!(site_slug("/api/v1/sites/"), None);
+    }
+}

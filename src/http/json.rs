@@ -1,0 +1,115 @@
+//! `ApiJson<T>`: a JSON body extractor whose every failure is the contract's error body, with the
+//! path of the offending field (`guest.email`) in `details`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+pub struct ApiJson<T>(pub T);
+
+/// Largest accepted JSON body, in bytes (from `limits.json_max_bytes`).
+#[derive(Clone, Copy)]
+pub struct JsonLimit(pub usize);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<JsonLimit>()
+            .map(|l| l.0)
+            .unwrap_or(64 * 1024);
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|m| {
+                let m = m.trim().to_ascii_lowercase();
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        // A declared length over the limit is refused before a byte is read.
+        let declared_too_large = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|n| n > limit);
+        let mut payload = payload.take();
+        let req = req.clone();
+        Box::pin(async move {
+            if declared_too_large {
+                return Err(ApiError::payload_too_large(limit));
+            }
+            if !content_type_ok {
+                return Err(ApiError::new(
+                    actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "The request body must be JSON with Content-Type: application/json.",
+                ));
+            }
+            let bytes = read_limited(&req, &mut payload, limit).await?;
+            parse(&bytes).map(ApiJson)
+        })
+    }
+}
+
+async fn read_limited(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
+    use futures_util::StreamExt;
+    let _ = req;
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::invalid_json(format!("Could not read the request body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::payload_too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Parses a JSON document into `T`, naming the failing field on a type or shape error.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::invalid_json("The request body is empty; a JSON object is required."));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: Result<T, _> = serde_path_to_error::deserialize(&mut de);
+    match value {
+        Ok(v) => {
+            de.end().map_err(|e| ApiError::invalid_json(format!("Malformed JSON: {e}")))?;
+            Ok(v)
+        }
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            match inner.classify() {
+                serde_json::error::Category::Data => {
+                    let field = if path == "." || path.is_empty() { "body".to_owned() } else { path };
+                    Err(ApiError::validation(&field, strip_position(&inner.to_string())))
+                }
+                _ => Err(ApiError::invalid_json(format!("Malformed JSON: {inner}"))),
+            }
+        }
+    }
+}
+
+/// serde_json appends " at line 1 column 12" to data errors; the field path says more.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}

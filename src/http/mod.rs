@@ -1,0 +1,11 @@
+//! HTTP plumbing shared by every domain: the JSON extractor, CORS, client IPs, error bodies for
+//! whatever the framework answers on its own, and the per-request tracing span.
+
+pub mod client_ip;
+pub mod cors;
+pub mod errors;
+pub mod json;
+pub mod telemetry;
+
+pub use client_ip::ClientInfo;
+pub use json::ApiJson;

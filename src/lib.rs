@@ -1,0 +1,13 @@
+//! Colloquy: a self-hosted comment backend for blogs.
+
+pub mod app;
+pub mod cli;
+pub mod comments;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod moderation;
+pub mod sites;

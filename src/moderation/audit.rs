@@ -1,0 +1,66 @@
+//! The audit trail. A status change and its audit row are written in the same transaction, by
+//! the caller's connection, so neither exists without the other.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::CommentStatus;
+
+use super::Reason;
+
+/// Who made a change.
+#[derive(Debug, Clone, Copy)]
+pub enum Actor {
+    Pipeline,
+    Moderator(Uuid),
+    Author(Uuid),
+    Flags,
+    System,
+}
+
+impl Actor {
+    fn kind(self) -> &'static str {
+        match self {
+            Self::Pipeline => "pipeline",
+            Self::Moderator(_) => "moderator",
+            Self::Author(_) => "author",
+            Self::Flags => "flags",
+            Self::System => "system",
+        }
+    }
+
+    fn id(self) -> Option<Uuid> {
+        match self {
+            Self::Moderator(id) | Self::Author(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+pub struct Change<'a> {
+    pub site_id: Uuid,
+    pub comment_id: Uuid,
+    pub actor: Actor,
+    pub from: Option<CommentStatus>,
+    pub to: CommentStatus,
+    pub reasons: &'a [Reason],
+    pub note: Option<&'a str>,
+}
+
+pub async fn record(conn: &mut PgConnection, c: &Change<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO moderation_events (site_id, comment_id, actor_kind, actor_id, from_status, to_status, reasons, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(c.site_id)
+    .bind(c.comment_id)
+    .bind(c.actor.kind())
+    .bind(c.actor.id())
+    .bind(c.from.map(CommentStatus::as_str))
+    .bind(c.to.as_str())
+    .bind(sqlx::types::Json(c.reasons))
+    .bind(c.note)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

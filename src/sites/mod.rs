@@ -1,0 +1,9 @@
+//! Sites (one blog each): their settings, the public site config, and a short-lived cache so
+//! the hot read path and CORS don't query the site on every request.
+
+mod cache;
+pub mod routes;
+pub mod store;
+
+pub use cache::SiteCache;
+pub use store::{NewSite, Site};
