@@ -2,3 +2,5 @@
 
 mod comments;
 mod helpers;
+mod idempotency;
+mod thread;

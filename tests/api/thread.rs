@@ -1,0 +1,220 @@
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{SiteOpts, TestApp, spawn_app};
+
+fn ids(page: &Value) -> Vec<String> {
+    page["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn set_score(app: &TestApp, id: &str, score: i32) {
+    sqlx::query("UPDATE comments SET score = $2 WHERE id = $1::uuid")
+        .bind(id)
+        .bind(score)
+        .execute(&app.db)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn site_config_is_public_and_unknown_sites_are_404() {
+    let app = spawn_app().await;
+    app.create_site(SiteOpts::default()).await;
+    let (status, body) = app.get_json("/api/v1/sites/blog").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["name"], "The blog blog");
+    assert_eq!(body["guests"], true);
+    assert_eq!(body["providers"], json!([]));
+    assert_eq!(body["max_depth"], 5);
+    assert_eq!(body["edit_window_s"], 900);
+    assert!(body.get("origins").is_none(), "origins are not needed by the widget");
+    let (status, body) = app.get_json("/api/v1/sites/nope").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn an_unknown_uri_is_an_empty_thread_not_a_404() {
+    let app = spawn_app().await;
+    app.create_site(SiteOpts::default()).await;
+    let page = app.thread("blog", "uri=/never-commented/").await;
+    assert_eq!(
+        page,
+        json!({
+            "thread": { "id": null, "uri": "/never-commented/", "title": null, "url": null, "locked": false, "comment_count": 0 },
+            "comments": [],
+            "next_cursor": null
+        })
+    );
+}
+
+#[tokio::test]
+async fn threads_list_approved_comments_with_replies_after_their_parents() {
+    let app = spawn_app().await;
+    app.create_site(SiteOpts::default()).await;
+    let a = app.comment("blog", "/t/", "first").await;
+    let b = app.comment("blog", "/t/", "second").await;
+    let (_, a1) = app.reply("blog", "/t/", &a, "reply to first").await;
+    let a1 = a1["comment"]["id"].as_str().unwrap().to_owned();
+    let (_, a1x) = app.reply("blog", "/t/", &a1, "reply to reply").await;
+    let a1x = a1x["comment"]["id"].as_str().unwrap().to_owned();
+    let hidden = app.comment("blog", "/t/", "held").await;
+    app.set_status(&hidden, "pending").await;
+    let spam = app.comment("blog", "/t/", "spam").await;
+    app.set_status(&spam, "spam").await;
+    app.comment("blog", "/other/", "elsewhere").await;
+
+    let page = app.thread("blog", "uri=/t/").await;
+    assert_eq!(ids(&page), vec![a.clone(), a1.clone(), a1x.clone(), b.clone()]);
+    assert_eq!(page["thread"]["comment_count"], 4);
+    let comments = page["comments"].as_array().unwrap();
+    assert_eq!(comments[0]["replies_count"], 1);
+    assert_eq!(comments[1]["parent_id"], a.as_str());
+    assert_eq!(comments[2]["depth"], 3);
+    assert_eq!(comments[3]["replies_count"], 0);
+    for c in comments {
+        assert!(c.get("status").is_none(), "status is shown only to the author: {c}");
+        for key in ["id", "thread_id", "parent_id", "author", "html", "created_at", "edited_at", "score", "replies_count"] {
+            assert!(c.get(key).is_some(), "{key} missing in {c}");
+        }
+        let created = c["created_at"].as_str().unwrap();
+        assert!(created.ends_with('Z'), "RFC 3339 UTC: {created}");
+    }
+    let text = page.to_string();
+    assert!(!text.contains("example.com"), "emails never in public JSON");
+    assert!(!text.contains("127.0.0.1"), "IPs never in public JSON");
+}
+
+#[tokio::test]
+async fn replies_under_a_hidden_comment_are_hidden_too() {
+    let app = spawn_app().await;
+    app.create_site(SiteOpts::default()).await;
+    let a = app.comment("blog", "/t/", "root").await;
+    let (_, mid) = app.reply("blog", "/t/", &a, "mid").await;
+    let mid = mid["comment"]["id"].as_str().unwrap().to_owned();
+    app.reply("blog", "/t/", &mid, "leaf").await;
+    app.set_status(&mid, "rejected").await;
+    let page = app.thread("blog", "uri=/t/").await;
+    assert_eq!(ids(&page), vec![a]);
+    assert_eq!(page["comments"][0]["replies_count"], 0);
+}
+
+#[tokio::test]
+async fn sorts_order_top_level_comments() {
+    let app = spawn_app().await;
+    app.create_site(SiteOpts::default()).await;
+    let a = app.comment("blog", "/s/", "a").await;
+    let b = app.comment("blog", "/s/", "b").await;
+    let c = app.comment("blog", "/s/", "c").await;
+    let (_, reply) = app.reply("blog", "/s/", &a, "reply").await;
+    let reply = reply["comment"]["id"].as_str().unwrap().to_owned();
+    set_score(&app, &b, 5).await;
+    set_score(&app, &c, 5).await;
+    set_score(&app, &a, -1).await;
+
+    let oldest = app.thread("blog", "uri=/s/&sort=oldest").await;
+    assert_eq!(ids(&oldest), vec![a.clone(), reply.clone(), b.clone(), c.clone()]);
+    let newest = app.thread("blog", "uri=/s/&sort=newest").await;
+    assert_eq!(ids(&newest), vec![c.clone(), b.clone(), a.clone(), reply.clone()]);
+    // Ties on score keep time order.
+    let top = app.thread("blog", "uri=/s/&sort=top").await;
+    assert_eq!(ids(&top), vec![b.clone(), c.clone(), a.clone(), reply.clone()]);
+}
+
+async fn walk(app: &TestApp, sort: &str, limit: u32) -> Vec<Vec<String>> {
+    let mut pages = vec![];
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut q = format!("uri=/p/&sort={sort}&limit={limit}");
+        if let Some(c) = &cursor {
+            q.push_str(&format!("&cursor={c}"));
+        }
+        let page = app.thread("blog", &q).await;
+        pages.push(ids(&page));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+        assert!(pages.len() < 50, "pagination does not end");
+    }
+    pages
+}
+
+#[tokio::test]
+async fn keyset_pages_cover_every_comment_once_in_every_sort() {
+    let app = spawn_app().await;
+    app.create_site(SiteOpts::default()).await;
+    let mut roots = vec![];
+    for i in 0..7 {
+        roots.push(app.comment("blog", "/p/", &format!("root {i}")).await);
+    }
+    // Ties in score across page boundaries are the tricky case for sort=top.
+    for (i, id) in roots.iter().enumerate() {
+        set_score(&app, id, (i % 3) as i32).await;
+    }
+    let (_, r) = app.reply("blog", "/p/", &roots[0], "reply").await;
+    let reply = r["comment"]["id"].as_str().unwrap().to_owned();
+
+    for sort in ["oldest", "newest", "top"] {
+        let pages = walk(&app, sort, 3).await;
+        assert_eq!(pages.len(), 3, "{sort}: 7 roots in pages of 3");
+        let all: Vec<String> = pages.concat();
+        let unique: HashSet<&String> = all.iter().collect();
+        assert_eq!(all.len(), 8, "{sort}: {all:?}");
+        assert_eq!(unique.len(), 8, "{sort}: duplicates in {all:?}");
+        // The reply travels with its root, right after it.
+        let at = all.iter().position(|x| x == &roots[0]).unwrap();
+        assert_eq!(all[at + 1], reply, "{sort}");
+    }
+}
+
+#[tokio::test]
+async fn a_new_comment_does_not_shift_later_pages() {
+    let app = spawn_app().await;
+    app.create_site(SiteOpts::default()).await;
+    for i in 0..4 {
+        app.comment("blog", "/p/", &format!("c{i}")).await;
+    }
+    let first = app.thread("blog", "uri=/p/&limit=2").await;
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    app.comment("blog", "/p/", "late arrival").await;
+    let second = app.thread("blog", &format!("uri=/p/&limit=2&cursor={cursor}")).await;
+    let seen: HashSet<String> = ids(&first).into_iter().collect();
+    assert!(ids(&second).iter().all(|id| !seen.contains(id)));
+    assert_eq!(ids(&second).len(), 2);
+}
+
+#[tokio::test]
+async fn counts_report_approved_comments_per_uri() {
+    let app = spawn_app().await;
+    app.create_site(SiteOpts::default()).await;
+    app.comment("blog", "/a/", "1").await;
+    app.comment("blog", "/a/", "2").await;
+    let held = app.comment("blog", "/a/", "3").await;
+    app.set_status(&held, "pending").await;
+    app.comment("blog", "/b/", "1").await;
+    let (status, body) = app.get_json("/api/v1/sites/blog/counts?uri=/a/&uri=/b/&uri=/none/").await;
+    assert_eq!(status, 200);
+    assert_eq!(body, json!({ "/a/": 2, "/b/": 1, "/none/": 0 }));
+
+    // Encoded uris come back as the blog sent them.
+    let (status, body) = app.get_json("/api/v1/sites/blog/counts?uri=%2Fa%2F").await;
+    assert_eq!(status, 200);
+    assert_eq!(body, json!({ "/a/": 2 }));
+}
+
+#[tokio::test]
+async fn counts_are_per_site() {
+    let app = spawn_app().await;
+    app.create_site(SiteOpts::default()).await;
+    app.create_site(SiteOpts { slug: "other", ..Default::default() }).await;
+    app.comment("blog", "/a/", "1").await;
+    let (_, body) = app.get_json("/api/v1/sites/other/counts?uri=/a/").await;
+    assert_eq!(body, json!({ "/a/": 0 }));
+}
