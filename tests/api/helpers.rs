@@ -35,8 +35,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: PgPool,
-    pub db_name: String,
     pub settings: Settings,
+    _drop_db: DropDb,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -49,10 +49,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build(settings.clone()).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = http_client();
     wait_ready(&client, &address).await;
     let db = PgPoolOptions::new()
         .max_connections(2)
@@ -63,9 +60,16 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         address,
         client,
         db,
-        db_name,
         settings,
+        _drop_db: DropDb(db_name),
     }
+}
+
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 pub async fn wait_ready(client: &reqwest::Client, address: &str) {
@@ -80,9 +84,12 @@ pub async fn wait_ready(client: &reqwest::Client, address: &str) {
     panic!("app at {address} never became ready");
 }
 
-impl Drop for TestApp {
+/// Drops the named test database when it goes out of scope.
+pub struct DropDb(pub String);
+
+impl Drop for DropDb {
     fn drop(&mut self) {
-        let name = self.db_name.clone();
+        let name = self.0.clone();
         let url = format!("{}/postgres", pg_base());
         // Drop runs inside the test's runtime; a separate thread with its own runtime can block.
         let _ = std::thread::spawn(move || {

@@ -1,0 +1,194 @@
+//! The `colloquy` binary itself: CLI, configuration errors, start-up, and what reaches its logs.
+
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{DropDb, http_client, pg_base, wait_ready};
+use uuid::Uuid;
+
+fn colloquy(db_url: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_colloquy"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("COLLOQUY_ENV")
+        .env("COLLOQUY_ENV", "test")
+        .env("COLLOQUY__DATABASE__URL", db_url)
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn fresh_db() -> (String, DropDb) {
+    let name = format!("colloquy_t_{}", Uuid::new_v4().simple());
+    (format!("{}/{name}", pg_base()), DropDb(name))
+}
+
+fn text(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+#[test]
+fn help_lists_every_command() {
+    let out = colloquy("postgres://unused/x").arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let (stdout, _) = text(&out);
+    for cmd in ["serve", "migrate", "site"] {
+        assert!(stdout.contains(cmd), "{cmd} missing from --help:\n{stdout}");
+    }
+    for args in [&["site", "--help"][..], &["site", "create", "--help"], &["serve", "--help"], &["migrate", "--help"]] {
+        let out = colloquy("postgres://unused/x").args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+    }
+    let (stdout, _) = text(&colloquy("postgres://unused/x").args(["site", "create", "--help"]).output().unwrap());
+    for flag in ["--slug", "--name", "--origin", "--policy", "--guests"] {
+        assert!(stdout.contains(flag), "{flag} missing:\n{stdout}");
+    }
+}
+
+/// A bad value stops start-up with one line naming the key, exit code 2, no panic.
+#[test]
+fn invalid_configuration_stops_with_one_line_naming_the_key() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("COLLOQUY__SERVER__PORT", "not-a-port", "port"),
+        ("COLLOQUY__DATABASE__URL", "mysql://localhost/x", "database.url"),
+        ("COLLOQUY__SERVER__PUBLIC_URL", "not a url", "server.public_url"),
+        ("COLLOQUY__DATABASE__MAX_CONNECTIONS", "0", "database.max_connections"),
+        ("COLLOQUY__MODERATION__DEFAULT_POLICY", "sometimes", "default_policy"),
+        ("COLLOQUY__LOG__FORMAT", "xml", "format"),
+    ];
+    for (key, value, named) in cases {
+        let out = colloquy("postgres://postgres@127.0.0.1:5432/unused").env(key, value).arg("migrate").output().unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{key}={value}: {stderr}");
+        assert!(stdout.is_empty());
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{key}={value}: one line, got:\n{stderr}");
+        assert!(lines[0].contains(named), "{key}={value}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn the_dev_provider_cannot_be_switched_on_in_production() {
+    let out = colloquy("postgres://postgres@127.0.0.1:5432/unused")
+        .env("COLLOQUY_ENV", "production")
+        .env("COLLOQUY__AUTH__DEV_PROVIDER", "true")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("auth.dev_provider"), "{stderr}");
+}
+
+#[test]
+fn migrate_creates_the_database_and_site_commands_manage_sites() {
+    let (url, _drop) = fresh_db();
+    let out = colloquy(&url).arg("migrate").output().unwrap();
+    assert!(out.status.success(), "{:?}", text(&out));
+
+    let out = colloquy(&url)
+        .args(["site", "create", "--slug", "my-blog", "--name", "My Blog", "--origin", "https://blog.example"])
+        .args(["--origin", "http://localhost:4000", "--policy", "pre", "--guests"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("my-blog"), "{stdout}");
+
+    let out = colloquy(&url).args(["site", "list"]).output().unwrap();
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains("my-blog") && stdout.contains("policy=pre") && stdout.contains("guests=true"), "{stdout}");
+    assert!(stdout.contains("https://blog.example,http://localhost:4000"), "{stdout}");
+
+    let out = colloquy(&url)
+        .args(["site", "create", "--slug", "my-blog", "--name", "Again", "--origin", "https://x.example"])
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(stderr.contains("already exists"), "{stderr}");
+
+    for bad in [
+        &["--slug", "Bad Slug", "--name", "x", "--origin", "https://x.example"][..],
+        &["--slug", "ok-slug", "--name", "x", "--origin", "https://x.example/path"],
+        &["--slug", "ok-slug", "--name", "x", "--origin", "https://x.example", "--policy", "never"],
+    ] {
+        let out = colloquy(&url).args(["site", "create"]).args(bad).output().unwrap();
+        assert!(!out.status.success(), "{bad:?} should fail");
+        assert!(!text(&out).1.contains("panicked"));
+    }
+}
+
+#[tokio::test]
+async fn serve_logs_requests_without_emails_ips_or_keys() {
+    let (url, _drop) = fresh_db();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = colloquy(&url)
+        .args(["site", "create", "--slug", "blog", "--name", "Blog", "--origin", "https://blog.example", "--guests", "--policy", "post"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{:?}", text(&out));
+
+    let log_path = std::env::temp_dir().join(format!("colloquy-log-{}.txt", Uuid::new_v4().simple()));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut child = colloquy(&url)
+        .env("COLLOQUY__SERVER__PORT", port.to_string())
+        .env("COLLOQUY__SERVER__TRUSTED_PROXIES", "127.0.0.1/32")
+        .env("COLLOQUY__LOG__LEVEL", "debug")
+        .env("COLLOQUY__LOG__FORMAT", "json")
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = http_client();
+    wait_ready(&client, &base).await;
+
+    let email = "leak-check.person@example.org";
+    let ip = "203.0.113.77";
+    let key = "idem-secret-7f3a9c";
+    let r = client
+        .post(format!("{base}/api/v1/sites/blog/comments"))
+        .header("X-Forwarded-For", ip)
+        .header("Idempotency-Key", key)
+        .header("Origin", "https://blog.example")
+        .json(&json!({ "uri": "/a/", "body": "hello", "guest": { "name": "Leak Check", "email": email } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // A bad request that echoes a value back must not put it in the log either.
+    let r = client
+        .post(format!("{base}/api/v1/sites/blog/comments"))
+        .header("X-Forwarded-For", ip)
+        .json(&json!({ "uri": "/a/", "body": 5, "guest": { "name": "Leak Check", "email": email } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    client.get(format!("{base}/api/v1/sites/blog/thread?uri=/a/")).send().await.unwrap();
+
+    // The forwarded address from a trusted proxy is what got stored.
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let stored: String = sqlx::query_scalar("SELECT host(author_ip) FROM comments").fetch_one(&pool).await.unwrap();
+    assert_eq!(stored, ip);
+    pool.close().await;
+
+    let _ = child.kill();
+    let _ = child.wait();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let logged = std::fs::read_to_string(&log_path).unwrap();
+    let _ = std::fs::remove_file(&log_path);
+    assert!(logged.contains("/api/v1/sites/{site}/comments"), "requests are logged:\n{logged}");
+    for secret in [email, ip, key, "127.0.0.1:5432/colloquy_t"] {
+        assert!(!logged.contains(secret), "{secret} leaked into the log:\n{logged}");
+    }
+    for line in logged.lines() {
+        assert!(serde_json::from_str::<serde_json::Value>(line).is_ok(), "json log lines: {line}");
+    }
+}
