@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::errors::{json_error_bodies, method_not_allowed, not_found};
 use crate::http::json::JsonLimit;
 use crate::http::telemetry::RequestSpan;
+use crate::comments::ThreadCache;
 use crate::sites::{Site, SiteCache};
 use crate::{comments, health, sites};
 
@@ -23,6 +24,7 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub sites: SiteCache,
+    pub threads: ThreadCache,
 }
 
 impl AppState {
@@ -54,13 +56,22 @@ impl Application {
         tokio::spawn(async move { supervisor_db.prepare_until_ready(&db_settings).await });
 
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}:{}: {e}", settings.server.host, settings.server.port))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot listen on {}:{}: {e}",
+                    settings.server.host,
+                    settings.server.port
+                )
+            })?;
         let port = listener.local_addr()?.port();
         let workers = settings.server.workers;
+        let threads = ThreadCache::default();
+        tokio::spawn(threads.clone().listen(db.clone()));
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: Arc::new(settings),
             sites: SiteCache::default(),
+            threads,
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -107,13 +118,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},
@@ -132,7 +144,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .app_data(web::QueryConfig::default().error_handler(|err, _| {
             ApiError::validation("query", format!("malformed query string: {err}")).into()
         }))
-        .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found("Resource").into()))
+        .app_data(
+            web::PathConfig::default().error_handler(|_, _| ApiError::not_found("Resource").into()),
+        )
         .service(
             web::scope("/health")
                 .service(resource("/live").route(web::get().to(health::live)))
@@ -143,9 +157,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
                 .wrap(from_fn(crate::http::cors::cors))
                 .wrap(from_fn(require_database))
                 .service(resource("/sites/{site}").route(web::get().to(sites::routes::get_site)))
-                .service(resource("/sites/{site}/thread").route(web::get().to(comments::routes::get_thread)))
-                .service(resource("/sites/{site}/counts").route(web::get().to(comments::routes::get_counts)))
-                .service(resource("/sites/{site}/comments").route(web::post().to(comments::routes::post_comment)))
+                .service(
+                    resource("/sites/{site}/thread")
+                        .route(web::get().to(comments::routes::get_thread)),
+                )
+                .service(
+                    resource("/sites/{site}/counts")
+                        .route(web::get().to(comments::routes::get_counts)),
+                )
+                .service(
+                    resource("/sites/{site}/comments")
+                        .route(web::post().to(comments::routes::post_comment)),
+                )
                 .default_service(web::to(not_found)),
         );
 }
@@ -166,5 +189,7 @@ async fn require_database(
         let err = ApiError::unavailable(anyhow::anyhow!("database not ready"));
         return Ok(req.into_response(err.error_response()));
     }
-    next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
 }

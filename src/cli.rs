@@ -12,7 +12,11 @@ use crate::http::telemetry;
 use crate::sites::{NewSite, store as site_store};
 
 #[derive(Parser)]
-#[command(name = "colloquy", version, about = "Self-hosted comment backend for blogs")]
+#[command(
+    name = "colloquy",
+    version,
+    about = "Self-hosted comment backend for blogs"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -68,7 +72,10 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     };
     telemetry::init(&settings.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("colloquy: cannot start the async runtime: {e}");
@@ -121,10 +128,14 @@ async fn site_create(settings: Settings, args: SiteCreate) -> anyhow::Result<()>
         None => settings.moderation.default_policy,
     };
     for p in &args.providers {
-        let known = matches!(p.as_str(), "wordpress" | "twitter" | "facebook" | "google" | "dev")
-            || p.strip_prefix("oidc-").is_some_and(|n| !n.is_empty());
+        let known = matches!(
+            p.as_str(),
+            "wordpress" | "twitter" | "facebook" | "google" | "dev"
+        ) || p.strip_prefix("oidc-").is_some_and(|n| !n.is_empty());
         if !known {
-            anyhow::bail!("--provider {p:?} must be wordpress, twitter, facebook, google, dev or oidc-NAME");
+            anyhow::bail!(
+                "--provider {p:?} must be wordpress, twitter, facebook, google, dev or oidc-NAME"
+            );
         }
     }
     let m = &settings.moderation;
@@ -154,7 +165,9 @@ async fn site_create(settings: Settings, args: SiteCreate) -> anyhow::Result<()>
             );
             Ok(())
         }
-        Err(site_store::CreateError::SlugTaken) => anyhow::bail!("a site with slug {:?} already exists", new.slug.as_str()),
+        Err(site_store::CreateError::SlugTaken) => {
+            anyhow::bail!("a site with slug {:?} already exists", new.slug.as_str())
+        }
         Err(site_store::CreateError::Db(e)) => Err(e.into()),
     }
 }

@@ -119,7 +119,11 @@ impl Settings {
         env: &str,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        if env.is_empty() || !env.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if env.is_empty()
+            || !env
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return Err(ConfigError(format!(
                 "COLLOQUY_ENV: {env:?} is not a valid environment name"
             )));
@@ -172,7 +176,10 @@ impl Settings {
         match url::Url::parse(&self.database.url) {
             Ok(u) if matches!(u.scheme(), "postgres" | "postgresql") => {
                 if database_name(&self.database.url).is_none() {
-                    return bad("database.url", "must name a database, e.g. postgres://host/colloquy");
+                    return bad(
+                        "database.url",
+                        "must name a database, e.g. postgres://host/colloquy",
+                    );
                 }
             }
             _ => return bad("database.url", "must be a postgres:// URL"),
@@ -207,7 +214,10 @@ impl Settings {
             }
         }
         if l.page_max == 0 || l.page_default == 0 || l.page_default > l.page_max {
-            return bad("limits.page_default", "must be between 1 and limits.page_max");
+            return bad(
+                "limits.page_default",
+                "must be between 1 and limits.page_max",
+            );
         }
         if !(1..=50).contains(&self.moderation.max_depth) {
             return bad("moderation.max_depth", "must be between 1 and 50");
@@ -235,6 +245,8 @@ impl ServerSettings {
 pub fn database_name(url: &str) -> Option<String> {
     let u = url::Url::parse(url).ok()?;
     let name = u.path().trim_start_matches('/');
-    let name = percent_encoding::percent_decode_str(name).decode_utf8().ok()?;
+    let name = percent_encoding::percent_decode_str(name)
+        .decode_utf8()
+        .ok()?;
     (!name.is_empty()).then(|| name.into_owned())
 }

@@ -74,7 +74,10 @@ impl Db {
 
     /// Readiness: migrated and answering a query now.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
     }
 }
 
@@ -87,7 +90,8 @@ fn connect_options(url: &str) -> anyhow::Result<PgConnectOptions> {
 
 /// `CREATE DATABASE` for the database named in `url` when it does not exist yet.
 pub async fn ensure_database(url: &str) -> anyhow::Result<()> {
-    let name = database_name(url).ok_or_else(|| anyhow::anyhow!("database.url names no database"))?;
+    let name =
+        database_name(url).ok_or_else(|| anyhow::anyhow!("database.url names no database"))?;
     let target = connect_options(url)?;
     // Try the target first: the common case (it exists) needs no maintenance connection.
     match PgConnection::connect_with(&target).await {
@@ -100,7 +104,10 @@ pub async fn ensure_database(url: &str) -> anyhow::Result<()> {
     }
     let mut admin = PgConnection::connect_with(&target.clone().database("postgres")).await?;
     let sql = format!("CREATE DATABASE {}", quote_ident(&name));
-    match sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await {
+    match sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&mut admin)
+        .await
+    {
         Ok(_) => tracing::info!("created database"),
         // Another node (or test) created it between our check and now.
         Err(e) if is_sqlstate(&e, "42P04") || is_sqlstate(&e, "23505") => {}
@@ -115,7 +122,9 @@ pub async fn drop_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
     let opts = connect_options(admin_url)?.database("postgres");
     let mut admin = PgConnection::connect_with(&opts).await?;
     let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
-    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await?;
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&mut admin)
+        .await?;
     let _ = admin.close().await;
     Ok(())
 }
@@ -144,7 +153,10 @@ pub fn violated_constraint(e: &sqlx::Error) -> Option<&str> {
 /// query is wrong": such errors answer 503 and the client retries.
 pub fn is_unavailable(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => true,
         sqlx::Error::Protocol(_) => true,
         sqlx::Error::Database(db) => db.code().is_some_and(|c| {
             // 08: connection exception; 57P: operator intervention (shutdown, restart);
@@ -178,4 +190,3 @@ pub async fn connect_now(settings: &DatabaseSettings) -> anyhow::Result<PgPool> 
         .await?;
     Ok(pool)
 }
-

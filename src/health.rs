@@ -14,7 +14,9 @@ pub async fn live() -> HttpResponse {
 /// The database answers and the schema is migrated: this node can take traffic.
 pub async fn ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     if !state.db.is_migrated() {
-        return Err(ApiError::unavailable(anyhow::anyhow!("migrations not applied yet")));
+        return Err(ApiError::unavailable(anyhow::anyhow!(
+            "migrations not applied yet"
+        )));
     }
     state.db.ping().await.map_err(ApiError::unavailable)?;
     Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))

@@ -20,7 +20,13 @@ pub struct Cursor {
 impl Cursor {
     pub fn encode(&self) -> String {
         let micros = self.created_at.unix_timestamp_nanos() / 1000;
-        let raw = format!("{}.{}.{}.{}", sort_tag(self.sort), micros, self.id.simple(), self.score);
+        let raw = format!(
+            "{}.{}.{}.{}",
+            sort_tag(self.sort),
+            micros,
+            self.id.simple(),
+            self.score
+        );
         URL_SAFE_NO_PAD.encode(raw)
     }
 
@@ -32,16 +38,21 @@ impl Cursor {
         let raw = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
         let raw = String::from_utf8(raw).map_err(|_| bad())?;
         let mut parts = raw.split('.');
-        let (Some(tag), Some(micros), Some(id), Some(score), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(tag), Some(micros), Some(id), Some(score), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             return Err(bad());
         };
         if tag != sort_tag(expected) {
             return Err(Invalid::new("was issued for another sort order"));
         }
         let micros: i128 = micros.parse().map_err(|_| bad())?;
-        let created_at = OffsetDateTime::from_unix_timestamp_nanos(micros * 1000).map_err(|_| bad())?;
+        let created_at =
+            OffsetDateTime::from_unix_timestamp_nanos(micros * 1000).map_err(|_| bad())?;
         Ok(Self {
             sort: expected,
             created_at,
@@ -67,7 +78,8 @@ mod tests {
     fn round_trips_at_microsecond_precision() {
         let c = Cursor {
             sort: SortOrder::Top,
-            created_at: OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_000).unwrap(),
+            created_at: OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_000)
+                .unwrap(),
             id: Uuid::now_v7(),
             score: -3,
         };
@@ -77,7 +89,13 @@ mod tests {
 
     #[test]
     fn garbage_is_refused() {
-        for bad in ["", "xyz", "!!!", &"a".repeat(300), &URL_SAFE_NO_PAD.encode("o.1.nope.0")] {
+        for bad in [
+            "",
+            "xyz",
+            "!!!",
+            &"a".repeat(300),
+            &URL_SAFE_NO_PAD.encode("o.1.nope.0"),
+        ] {
             assert!(Cursor::decode(bad, SortOrder::Oldest).is_err(), "{bad}");
         }
     }

@@ -1,5 +1,6 @@
 //! Comments: the public thread API, submission, and markdown rendering.
 
+pub mod cache;
 mod cursor;
 pub mod render;
 pub mod routes;
@@ -7,5 +8,6 @@ mod service;
 pub mod store;
 mod view;
 
+pub use cache::ThreadCache;
 pub use cursor::Cursor;
 pub use service::{Author, SubmitInput};

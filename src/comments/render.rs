@@ -12,8 +12,30 @@ use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let tags: HashSet<&str> = [
-        "p", "br", "em", "strong", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a", "h3",
-        "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td", "sup",
+        "p",
+        "br",
+        "em",
+        "strong",
+        "del",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "a",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "sup",
     ]
     .into_iter()
     .collect();
@@ -35,12 +57,25 @@ pub fn render(markdown: &str) -> String {
         // Raw HTML from the author is shown as text, never interpreted.
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
         // Images become links: no tracking pixels, no page-breaking sizes.
-        Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
-            Event::Start(Tag::Link { link_type, dest_url, title, id })
-        }
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }),
         Event::End(TagEnd::Image) => Event::End(TagEnd::Link),
         // The page owns h1/h2; a comment's headings start at h3.
-        Event::Start(Tag::Heading { level, id: _, classes: _, attrs: _ }) => Event::Start(Tag::Heading {
+        Event::Start(Tag::Heading {
+            level,
+            id: _,
+            classes: _,
+            attrs: _,
+        }) => Event::Start(Tag::Heading {
             level: demote(level),
             id: None,
             classes: vec![],
@@ -71,8 +106,30 @@ mod tests {
     use super::*;
 
     const ALLOWED_TAGS: &[&str] = &[
-        "p", "br", "em", "strong", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a", "h3",
-        "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td", "sup",
+        "p",
+        "br",
+        "em",
+        "strong",
+        "del",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "a",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "sup",
     ];
 
     /// Walks every tag in the output and fails on anything that could run, load or restyle:
@@ -84,12 +141,20 @@ mod tests {
         let mut rest = lower.as_str();
         while let Some(start) = rest.find('<') {
             let after = &rest[start + 1..];
-            let end = after.find('>').unwrap_or_else(|| panic!("unclosed tag in {out:?} (input {input:?})"));
+            let end = after
+                .find('>')
+                .unwrap_or_else(|| panic!("unclosed tag in {out:?} (input {input:?})"));
             let tag = &after[..end];
             rest = &after[end + 1..];
             let tag = tag.trim_start_matches('/');
-            let name: String = tag.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-            assert!(ALLOWED_TAGS.contains(&name.as_str()), "tag <{name}> survived: {out:?} (input {input:?})");
+            let name: String = tag
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
+            assert!(
+                ALLOWED_TAGS.contains(&name.as_str()),
+                "tag <{name}> survived: {out:?} (input {input:?})"
+            );
             for attr in attributes(tag) {
                 let (key, value) = attr;
                 assert!(
@@ -99,13 +164,18 @@ mod tests {
                 if key == "href" {
                     let v = decode_entities(&value);
                     assert!(
-                        v.starts_with("http://") || v.starts_with("https://") || v.starts_with("mailto:"),
+                        v.starts_with("http://")
+                            || v.starts_with("https://")
+                            || v.starts_with("mailto:"),
                         "href {v:?} survived: {out:?} (input {input:?})"
                     );
                 }
             }
             if name == "a" && !tag.is_empty() && !tag.starts_with('/') && tag.contains("href") {
-                assert!(tag.contains("rel=\"nofollow ugc noopener\""), "link without rel: {out:?}");
+                assert!(
+                    tag.contains("rel=\"nofollow ugc noopener\""),
+                    "link without rel: {out:?}"
+                );
             }
         }
         assert!(!lower.contains("<script"), "{out:?}");
@@ -113,13 +183,17 @@ mod tests {
 
     fn attributes(tag: &str) -> Vec<(String, String)> {
         let mut out = vec![];
-        let body = tag.split_once(char::is_whitespace).map(|(_, b)| b).unwrap_or("");
+        let body = tag
+            .split_once(char::is_whitespace)
+            .map(|(_, b)| b)
+            .unwrap_or("");
         let mut chars = body.trim().chars().peekable();
         loop {
             while chars.peek().is_some_and(|c| c.is_whitespace() || *c == '/') {
                 chars.next();
             }
-            let key: String = std::iter::from_fn(|| chars.next_if(|c| *c != '=' && !c.is_whitespace())).collect();
+            let key: String =
+                std::iter::from_fn(|| chars.next_if(|c| *c != '=' && !c.is_whitespace())).collect();
             if key.is_empty() {
                 break;
             }
@@ -138,7 +212,9 @@ mod tests {
     }
 
     fn decode_entities(s: &str) -> String {
-        s.replace("&amp;", "&").replace("&#x3a;", ":").replace("&colon;", ":")
+        s.replace("&amp;", "&")
+            .replace("&#x3a;", ":")
+            .replace("&colon;", ":")
     }
 
     const HOSTILE: &[&str] = &[
@@ -211,18 +287,33 @@ mod tests {
 
     #[test]
     fn markdown_features_survive() {
-        let out = render("**bold** _em_ ~~del~~ `code`\n\n> quote\n\n- a\n- b\n\n[link](https://example.com)");
-        for frag in ["<strong>bold</strong>", "<em>em</em>", "<del>del</del>", "<code>code</code>", "<blockquote>", "<li>a</li>"] {
+        let out = render(
+            "**bold** _em_ ~~del~~ `code`\n\n> quote\n\n- a\n- b\n\n[link](https://example.com)",
+        );
+        for frag in [
+            "<strong>bold</strong>",
+            "<em>em</em>",
+            "<del>del</del>",
+            "<code>code</code>",
+            "<blockquote>",
+            "<li>a</li>",
+        ] {
             assert!(out.contains(frag), "{frag} missing in {out}");
         }
-        assert!(out.contains("<a href=\"https://example.com\" rel=\"nofollow ugc noopener\">link</a>"), "{out}");
+        assert!(
+            out.contains("<a href=\"https://example.com\" rel=\"nofollow ugc noopener\">link</a>"),
+            "{out}"
+        );
     }
 
     #[test]
     fn images_become_links_and_headings_start_at_h3() {
         let out = render("![cat](https://example.com/cat.png)\n\n# Big");
         assert!(!out.contains("<img"), "{out}");
-        assert!(out.contains("<a href=\"https://example.com/cat.png\""), "{out}");
+        assert!(
+            out.contains("<a href=\"https://example.com/cat.png\""),
+            "{out}"
+        );
         assert!(out.contains("<h3>Big</h3>"), "{out}");
     }
 
@@ -235,6 +326,9 @@ mod tests {
 
     #[test]
     fn counts_links() {
-        assert_eq!(link_count(&render("[a](https://a.example) and <https://b.example>")), 2);
+        assert_eq!(
+            link_count(&render("[a](https://a.example) and <https://b.example>")),
+            2
+        );
     }
 }

@@ -6,10 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::service::{self, Author, SubmitInput, ThreadQuery};
 use super::Cursor;
+use super::service::{self, Author, SubmitInput, ThreadQuery};
 use crate::app::AppState;
-use crate::domain::{CommentBody, DisplayName, Email, IdempotencyKey, Invalid, SortOrder, ThreadTitle, ThreadUri, WebUrl};
+use crate::domain::{
+    CommentBody, DisplayName, Email, IdempotencyKey, Invalid, SortOrder, ThreadTitle, ThreadUri,
+    WebUrl,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiJson, ClientInfo};
 
@@ -25,13 +28,30 @@ pub async fn get_thread(
     state: web::Data<AppState>,
     path: web::Path<String>,
     params: web::Query<ThreadParams>,
+    req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
     let site = state.site(&path).await?;
     let limits = &state.settings.limits;
     let mut errors = Errors::default();
-    let uri = errors.check("uri", ThreadUri::parse(params.uri.as_deref().unwrap_or(""), limits.uri_max_chars));
-    let sort = errors.check("sort", params.sort.as_deref().map_or(Ok(SortOrder::default()), SortOrder::parse));
-    let limit = errors.check("limit", parse_limit(params.limit.as_deref(), limits.page_default, limits.page_max));
+    let uri = errors.check(
+        "uri",
+        ThreadUri::parse(params.uri.as_deref().unwrap_or(""), limits.uri_max_chars),
+    );
+    let sort = errors.check(
+        "sort",
+        params
+            .sort
+            .as_deref()
+            .map_or(Ok(SortOrder::default()), SortOrder::parse),
+    );
+    let limit = errors.check(
+        "limit",
+        parse_limit(
+            params.limit.as_deref(),
+            limits.page_default,
+            limits.page_max,
+        ),
+    );
     let cursor = match (&params.cursor, sort) {
         (Some(c), Some(sort)) => errors.check("cursor", Cursor::decode(c, sort)).map(Some),
         _ => Some(None),
@@ -39,10 +59,13 @@ pub async fn get_thread(
     errors.into_result()?;
     let (Some(uri), Some(sort), Some(limit), Some(cursor)) = (uri, sort, limit, cursor) else {
         // Every None above was recorded in `errors`, which returned already.
-        return Err(ApiError::internal(anyhow::anyhow!("validation bookkeeping out of step")));
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "validation bookkeeping out of step"
+        )));
     };
     let page = service::read_thread(
         &state.db.pool,
+        &state.threads,
         &site,
         &ThreadQuery {
             uri,
@@ -53,12 +76,26 @@ pub async fn get_thread(
         },
     )
     .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .json(page))
+    let not_modified = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == page.etag));
+    // Browsers revalidate with the ETag, so a reader polling an unchanged thread costs no body.
+    let mut res = if not_modified { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    res.insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::ETAG, page.etag.as_str()));
+    if not_modified {
+        return Ok(res.finish());
+    }
+    Ok(res.content_type("application/json").body(page.body))
 }
 
-pub async fn get_counts(state: web::Data<AppState>, path: web::Path<String>, req: HttpRequest) -> ApiResult<HttpResponse> {
+pub async fn get_counts(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
     let site = state.site(&path).await?;
     let limits = &state.settings.limits;
     let raw: Vec<String> = url::form_urlencoded::parse(req.query_string().as_bytes())
@@ -66,7 +103,10 @@ pub async fn get_counts(state: web::Data<AppState>, path: web::Path<String>, req
         .map(|(_, v)| v.into_owned())
         .collect();
     if raw.is_empty() {
-        return Err(ApiError::validation("uri", "at least one uri is required (?uri=/a&uri=/b)"));
+        return Err(ApiError::validation(
+            "uri",
+            "at least one uri is required (?uri=/a&uri=/b)",
+        ));
     }
     if raw.len() > limits.counts_max_uris {
         return Err(ApiError::validation(
@@ -76,7 +116,10 @@ pub async fn get_counts(state: web::Data<AppState>, path: web::Path<String>, req
     }
     let mut uris = Vec::with_capacity(raw.len());
     for (i, u) in raw.iter().enumerate() {
-        uris.push(ThreadUri::parse(u, limits.uri_max_chars).map_err(|e| ApiError::validation(&format!("uri[{i}]"), e))?);
+        uris.push(
+            ThreadUri::parse(u, limits.uri_max_chars)
+                .map_err(|e| ApiError::validation(&format!("uri[{i}]"), e))?,
+        );
     }
     let counts = service::counts(&state.db.pool, &site, &uris).await?;
     Ok(HttpResponse::Ok().json(counts))
@@ -130,11 +173,23 @@ pub async fn post_comment(
 
     let mut errors = Errors::default();
     let uri = errors.check("uri", ThreadUri::parse(&dto.uri, limits.uri_max_chars));
-    let title = errors.check_opt("title", dto.title.as_deref().map(|t| ThreadTitle::parse(t, limits.title_max_chars)));
-    let url = errors.check_opt("url", dto.url.as_deref().map(|u| WebUrl::parse(u, limits.url_max_chars)));
+    let title = errors.check_opt(
+        "title",
+        dto.title
+            .as_deref()
+            .map(|t| ThreadTitle::parse(t, limits.title_max_chars)),
+    );
+    let url = errors.check_opt(
+        "url",
+        dto.url
+            .as_deref()
+            .map(|u| WebUrl::parse(u, limits.url_max_chars)),
+    );
     let parent_id = errors.check_opt(
         "parent_id",
-        dto.parent_id.as_deref().map(|p| Uuid::parse_str(p).map_err(|_| Invalid::new("is not a comment id"))),
+        dto.parent_id
+            .as_deref()
+            .map(|p| Uuid::parse_str(p).map_err(|_| Invalid::new("is not a comment id"))),
     );
     let body = errors.check("body", CommentBody::parse(&dto.body, limits.body_max_chars));
     let author = match &dto.guest {
@@ -150,7 +205,10 @@ pub async fn post_comment(
             ));
         }
         Some(g) => {
-            let name = errors.check("guest.name", DisplayName::parse(&g.name, limits.name_max_chars));
+            let name = errors.check(
+                "guest.name",
+                DisplayName::parse(&g.name, limits.name_max_chars),
+            );
             let email = errors.check("guest.email", Email::parse(&g.email));
             let website = errors.check_opt(
                 "guest.website",
@@ -160,7 +218,11 @@ pub async fn post_comment(
                     .map(|w| WebUrl::parse(w, limits.url_max_chars)),
             );
             match (name, email, website) {
-                (Some(name), Some(email), Some(website)) => Some(Author::Guest { name, email, website }),
+                (Some(name), Some(email), Some(website)) => Some(Author::Guest {
+                    name,
+                    email,
+                    website,
+                }),
                 _ => None,
             }
         }
@@ -170,13 +232,16 @@ pub async fn post_comment(
         (uri, title, url, parent_id, body, author)
     else {
         // Every None above was recorded in `errors`, which returned already.
-        return Err(ApiError::internal(anyhow::anyhow!("validation bookkeeping out of step")));
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "validation bookkeeping out of step"
+        )));
     };
 
     let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     let max_depth = site.max_depth;
     let out = service::submit(
         &state.db.pool,
+        &state.threads,
         &site,
         SubmitInput {
             uri,
@@ -203,7 +268,9 @@ fn parse_limit(raw: Option<&str>, default: u32, max: u32) -> Result<u32, Invalid
         None => Ok(default),
         Some(s) => match s.parse::<u32>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(Invalid::new(format!("must be a whole number from 1 to {max}"))),
+            _ => Err(Invalid::new(format!(
+                "must be a whole number from 1 to {max}"
+            ))),
         },
     }
 }
@@ -230,6 +297,10 @@ impl Errors {
     }
 
     fn into_result(self) -> ApiResult<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(ApiError::validation_many(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation_many(self.0))
+        }
     }
 }

@@ -9,10 +9,14 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::cache::{Page, PageKey, ThreadCache};
 use super::store::{self, CommentRow, NewComment};
 use super::view::{CommentView, ThreadPage, ThreadView};
 use super::{Cursor, render};
-use crate::domain::{CommentBody, CommentStatus, DisplayName, Email, IdempotencyKey, SortOrder, ThreadTitle, ThreadUri, WebUrl};
+use crate::domain::{
+    CommentBody, CommentStatus, DisplayName, Email, IdempotencyKey, SortOrder, ThreadTitle,
+    ThreadUri, WebUrl,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::http::ClientInfo;
 use crate::moderation::audit::{self, Actor, Change};
@@ -32,7 +36,9 @@ impl Author {
     /// Stable key of this author for idempotency: never the raw email.
     fn key(&self, site: &Site) -> String {
         match self {
-            Author::Guest { email, .. } => format!("guest:{}", sha256_b64(&guest_subject(site, email))),
+            Author::Guest { email, .. } => {
+                format!("guest:{}", sha256_b64(&guest_subject(site, email)))
+            }
         }
     }
 }
@@ -63,6 +69,7 @@ pub struct Submitted {
 
 pub async fn submit(
     pool: &sqlx::PgPool,
+    cache: &ThreadCache,
     site: &Site,
     input: SubmitInput,
     client: &ClientInfo,
@@ -71,18 +78,25 @@ pub async fn submit(
 ) -> ApiResult<Submitted> {
     let author_key = input.author.key(site);
     if let Some((key, hash)) = &idempotency
-        && let Some(stored) = store::find_idempotent(pool, site.id, &author_key, key.as_str()).await?
+        && let Some(stored) =
+            store::find_idempotent(pool, site.id, &author_key, key.as_str()).await?
     {
         return replay(stored, hash);
     }
     if site.closed {
-        return Err(ApiError::forbidden("site_closed", "This site is not taking new comments."));
+        return Err(ApiError::forbidden(
+            "site_closed",
+            "This site is not taking new comments.",
+        ));
     }
     if let Some(url) = &input.url
         && !site.origins.is_empty()
         && !site.allows_origin(&url.origin())
     {
-        return Err(ApiError::validation("url", "must be a page of this site (one of its registered origins)"));
+        return Err(ApiError::validation(
+            "url",
+            "must be a page of this site (one of its registered origins)",
+        ));
     }
 
     let mut tx = pool.begin().await?;
@@ -95,7 +109,10 @@ pub async fn submit(
     )
     .await?;
     if thread.locked {
-        return Err(ApiError::forbidden("thread_locked", "This thread is locked; it takes no new comments."));
+        return Err(ApiError::forbidden(
+            "thread_locked",
+            "This thread is locked; it takes no new comments.",
+        ));
     }
 
     let id = Uuid::now_v7();
@@ -105,14 +122,21 @@ pub async fn submit(
             let parent = store::find_parent(&mut tx, site.id, pid)
                 .await?
                 .filter(|p| p.thread_id == thread.id)
-                .ok_or_else(|| ApiError::validation("parent_id", "is not a comment of this thread"))?;
+                .ok_or_else(|| {
+                    ApiError::validation("parent_id", "is not a comment of this thread")
+                })?;
             if parent.status != CommentStatus::Approved.as_str() {
-                return Err(ApiError::validation("parent_id", "that comment can't be replied to (not published)"));
+                return Err(ApiError::validation(
+                    "parent_id",
+                    "that comment can't be replied to (not published)",
+                ));
             }
             if parent.depth >= max_depth {
                 return Err(ApiError::validation(
                     "parent_id",
-                    format!("replies nest at most {max_depth} levels deep on this site; reply higher up"),
+                    format!(
+                        "replies nest at most {max_depth} levels deep on this site; reply higher up"
+                    ),
                 ));
             }
             (Some(pid), parent.root_id, parent.depth + 1)
@@ -120,11 +144,27 @@ pub async fn submit(
     };
 
     let (user_id, provider, name, profile_url, email) = match &input.author {
-        Author::Guest { name, email, website } => {
+        Author::Guest {
+            name,
+            email,
+            website,
+        } => {
             let website = website.as_ref().map(WebUrl::as_str);
-            let user_id =
-                store::guest_user(&mut tx, &guest_subject(site, email), name.as_str(), email.as_str(), website).await?;
-            (user_id, "guest", name.as_str(), website, Some(email.as_str()))
+            let user_id = store::guest_user(
+                &mut tx,
+                &guest_subject(site, email),
+                name.as_str(),
+                email.as_str(),
+                website,
+            )
+            .await?;
+            (
+                user_id,
+                "guest",
+                name.as_str(),
+                website,
+                Some(email.as_str()),
+            )
         }
     };
 
@@ -173,17 +213,33 @@ pub async fn submit(
         "reasons": verdict.reasons,
     });
     if let Some((key, hash)) = &idempotency {
-        let saved = store::save_idempotent(&mut tx, site.id, &author_key, key.as_str(), hash, 201, &body).await?;
+        let saved = store::save_idempotent(
+            &mut tx,
+            site.id,
+            &author_key,
+            key.as_str(),
+            hash,
+            201,
+            &body,
+        )
+        .await?;
         if !saved {
             // A concurrent twin committed first: drop ours, answer theirs.
             tx.rollback().await?;
             let stored = store::find_idempotent(pool, site.id, &author_key, key.as_str())
                 .await?
-                .ok_or_else(|| ApiError::conflict("conflict", "A request with this Idempotency-Key is in flight."))?;
+                .ok_or_else(|| {
+                    ApiError::conflict(
+                        "conflict",
+                        "A request with this Idempotency-Key is in flight.",
+                    )
+                })?;
             return replay(stored, hash);
         }
     }
     tx.commit().await?;
+    // The trigger tells every node; this node needn't wait for its own notification.
+    cache.invalidate(thread.id);
     tracing::info!(comment.id = %row.id, comment.status = verdict.status.as_str(), "comment stored");
     Ok(Submitted {
         status: StatusCode::CREATED,
@@ -215,16 +271,28 @@ pub struct ThreadQuery {
 }
 
 /// A page of a thread: `limit` top-level comments with their whole visible reply trees, so a
-/// conversation is never split across pages. Replies are always oldest first.
-pub async fn read_thread(pool: &sqlx::PgPool, site: &Site, q: &ThreadQuery) -> ApiResult<Value> {
+/// conversation is never split across pages. Replies are always oldest first. Anonymous reads
+/// are served from the node's thread cache when it holds a current page.
+pub async fn read_thread(pool: &sqlx::PgPool, cache: &ThreadCache, site: &Site, q: &ThreadQuery) -> ApiResult<Page> {
+    let key = q.viewer.is_none().then(|| PageKey {
+        site_id: site.id,
+        uri: q.uri.as_str().to_owned(),
+        sort: q.sort,
+        limit: q.limit,
+        cursor: q.cursor.as_ref().map(Cursor::encode),
+    });
+    if let Some(page) = key.as_ref().and_then(|k| cache.get(k)) {
+        return Ok(page);
+    }
     let Some(thread) = store::find_thread(pool, site.id, q.uri.as_str()).await? else {
         let page = ThreadPage {
             thread: ThreadView::new(q.uri.as_str(), None, 0),
             comments: vec![],
             next_cursor: None,
         };
-        return Ok(serde_json::to_value(page).map_err(ApiError::internal)?);
+        return to_page(&page);
     };
+    let ticket = key.as_ref().and_then(|_| cache.ticket(thread.id));
     let (roots, count) = tokio::try_join!(
         store::roots_page(pool, thread.id, q.viewer, q.sort, q.cursor.as_ref(), i64::from(q.limit)),
         store::approved_count(pool, thread.id),
@@ -257,15 +325,28 @@ pub async fn read_thread(pool: &sqlx::PgPool, site: &Site, q: &ThreadQuery) -> A
             *children.entry(p).or_default() += 1;
         }
     }
-    let page = ThreadPage {
+    let page = to_page(&ThreadPage {
         thread: ThreadView::new(q.uri.as_str(), Some(&thread), count),
         comments: ordered
             .iter()
             .map(|c| CommentView::new(c, q.viewer, children.get(&c.id).copied().unwrap_or(0)))
             .collect(),
         next_cursor,
-    };
-    serde_json::to_value(page).map_err(ApiError::internal)
+    })?;
+    if let (Some(key), Some(ticket)) = (key, ticket) {
+        cache.put(key, ticket, page.clone());
+    }
+    Ok(page)
+}
+
+fn to_page(page: &ThreadPage<'_>) -> ApiResult<Page> {
+    let body = serde_json::to_vec(page).map_err(ApiError::internal)?;
+    let digest = Sha256::digest(&body);
+    let etag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..16]));
+    Ok(Page {
+        body: body.into(),
+        etag,
+    })
 }
 
 /// Roots in page order, each followed by its visible replies; a reply whose parent is hidden
@@ -293,7 +374,10 @@ fn arrange(roots: Vec<CommentRow>, replies: Vec<CommentRow>) -> Vec<CommentRow> 
 /// Approved comment counts for up to `limits.counts_max_uris` pages; unknown pages count 0.
 pub async fn counts(pool: &sqlx::PgPool, site: &Site, uris: &[ThreadUri]) -> ApiResult<Value> {
     let keys: Vec<String> = uris.iter().map(|u| u.as_str().to_owned()).collect();
-    let found: HashMap<String, i64> = store::counts(pool, site.id, &keys).await?.into_iter().collect();
+    let found: HashMap<String, i64> = store::counts(pool, site.id, &keys)
+        .await?
+        .into_iter()
+        .collect();
     let map: serde_json::Map<String, Value> = keys
         .into_iter()
         .map(|k| {

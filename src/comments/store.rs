@@ -45,12 +45,18 @@ pub async fn upsert_thread(
     .await
 }
 
-pub async fn find_thread(pool: &PgPool, site_id: Uuid, uri: &str) -> Result<Option<ThreadRow>, sqlx::Error> {
-    sqlx::query_as("SELECT id, uri, title, url, locked FROM threads WHERE site_id = $1 AND uri = $2")
-        .bind(site_id)
-        .bind(uri)
-        .fetch_optional(pool)
-        .await
+pub async fn find_thread(
+    pool: &PgPool,
+    site_id: Uuid,
+    uri: &str,
+) -> Result<Option<ThreadRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, uri, title, url, locked FROM threads WHERE site_id = $1 AND uri = $2",
+    )
+    .bind(site_id)
+    .bind(uri)
+    .fetch_optional(pool)
+    .await
 }
 
 #[derive(Debug, FromRow)]
@@ -62,7 +68,11 @@ pub struct ParentRow {
     pub user_id: Uuid,
 }
 
-pub async fn find_parent(conn: &mut PgConnection, site_id: Uuid, id: Uuid) -> Result<Option<ParentRow>, sqlx::Error> {
+pub async fn find_parent(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    id: Uuid,
+) -> Result<Option<ParentRow>, sqlx::Error> {
     sqlx::query_as("SELECT thread_id, root_id, depth, status, user_id FROM comments WHERE id = $1 AND site_id = $2")
         .bind(id)
         .bind(site_id)
@@ -152,7 +162,10 @@ pub struct CommentRow {
     pub edited_at: Option<OffsetDateTime>,
 }
 
-pub async fn insert_comment(conn: &mut PgConnection, c: &NewComment<'_>) -> Result<CommentRow, sqlx::Error> {
+pub async fn insert_comment(
+    conn: &mut PgConnection,
+    c: &NewComment<'_>,
+) -> Result<CommentRow, sqlx::Error> {
     sqlx::query_as(
         "WITH c AS (
              INSERT INTO comments (id, site_id, thread_id, parent_id, root_id, depth, user_id, author_provider,
@@ -240,13 +253,21 @@ pub async fn roots_page(
         .bind(after.map(|c| c.created_at))
         .bind(after.map(|c| c.id))
         .bind(limit + 1);
-    let q = if sort == SortOrder::Top { q.bind(after.map(|c| c.score)) } else { q };
+    let q = if sort == SortOrder::Top {
+        q.bind(after.map(|c| c.score))
+    } else {
+        q
+    };
     q.fetch_all(pool).await
 }
 
 /// Every visible reply under the given top-level comments, oldest first (parents before
 /// children, since a reply is always newer than what it answers).
-pub async fn replies(pool: &PgPool, root_ids: &[Uuid], viewer: Option<Uuid>) -> Result<Vec<CommentRow>, sqlx::Error> {
+pub async fn replies(
+    pool: &PgPool,
+    root_ids: &[Uuid],
+    viewer: Option<Uuid>,
+) -> Result<Vec<CommentRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.id, c.thread_id, c.parent_id, c.root_id, c.depth, c.user_id, c.author_provider, c.author_name,
                 c.author_url, u.avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at
@@ -269,7 +290,11 @@ pub async fn approved_count(pool: &PgPool, thread_id: Uuid) -> Result<i64, sqlx:
 }
 
 /// Approved comments per uri; uris without a thread are absent from the answer.
-pub async fn counts(pool: &PgPool, site_id: Uuid, uris: &[String]) -> Result<Vec<(String, i64)>, sqlx::Error> {
+pub async fn counts(
+    pool: &PgPool,
+    site_id: Uuid,
+    uris: &[String],
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT t.uri, count(c.id)
          FROM threads t LEFT JOIN comments c ON c.thread_id = t.id AND c.status = 'approved'

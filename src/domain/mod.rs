@@ -5,7 +5,9 @@ mod text;
 mod web;
 
 pub use status::{CommentStatus, Policy, SortOrder};
-pub use text::{CommentBody, DisplayName, IdempotencyKey, SiteName, SiteSlug, ThreadTitle, ThreadUri};
+pub use text::{
+    CommentBody, DisplayName, IdempotencyKey, SiteName, SiteSlug, ThreadTitle, ThreadUri,
+};
 pub use web::{Email, Origin, WebUrl};
 
 /// Why a value was refused, phrased for the `details` of a `validation_failed` error.

@@ -72,7 +72,7 @@ impl Policy {
 }
 
 /// Order of a thread's top-level comments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum SortOrder {
     #[default]
     Oldest,

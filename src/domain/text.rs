@@ -7,7 +7,8 @@ pub struct SiteSlug(String);
 impl SiteSlug {
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         let ok = (2..=64).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if ok {
             Ok(Self(s.to_owned()))
         } else {
@@ -47,13 +48,21 @@ impl ThreadUri {
             return Err(Invalid::new("is required"));
         }
         if !s.starts_with('/') || s.starts_with("//") {
-            return Err(Invalid::new("must be a path starting with / (e.g. /2024/01/hello/)"));
+            return Err(Invalid::new(
+                "must be a path starting with / (e.g. /2024/01/hello/)",
+            ));
         }
         if s.chars().count() > max_chars {
-            return Err(Invalid::new(format!("must be at most {max_chars} characters")));
+            return Err(Invalid::new(format!(
+                "must be at most {max_chars} characters"
+            )));
         }
-        if s.chars().any(|c| c.is_whitespace() || is_forbidden_inline(c)) {
-            return Err(Invalid::new("must not contain spaces or control characters"));
+        if s.chars()
+            .any(|c| c.is_whitespace() || is_forbidden_inline(c))
+        {
+            return Err(Invalid::new(
+                "must not contain spaces or control characters",
+            ));
         }
         if s.contains('#') {
             return Err(Invalid::new("must not contain a #fragment"));
@@ -92,7 +101,9 @@ impl CommentBody {
             return Err(Invalid::new("must not be empty"));
         }
         if t.chars().count() > max_chars {
-            return Err(Invalid::new(format!("must be at most {max_chars} characters")));
+            return Err(Invalid::new(format!(
+                "must be at most {max_chars} characters"
+            )));
         }
         if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
             return Err(Invalid::new("must not contain control characters"));
@@ -144,7 +155,9 @@ fn single_line(s: &str, max_chars: usize) -> Result<String, Invalid> {
         return Err(Invalid::new("must not be empty"));
     }
     if t.chars().count() > max_chars {
-        return Err(Invalid::new(format!("must be at most {max_chars} characters")));
+        return Err(Invalid::new(format!(
+            "must be at most {max_chars} characters"
+        )));
     }
     if t.chars().any(is_forbidden_inline) {
         return Err(Invalid::new("must not contain control characters"));
@@ -168,7 +181,15 @@ mod tests {
     fn uris() {
         assert!(ThreadUri::parse("/2013/02/26/kerry-lavrov/", 100).is_ok());
         assert!(ThreadUri::parse("/?p=12", 100).is_ok());
-        for bad in ["", "2013/", "//evil.example/x", "/a b", "/a\nb", "/a#c", "/\u{202e}x"] {
+        for bad in [
+            "",
+            "2013/",
+            "//evil.example/x",
+            "/a b",
+            "/a\nb",
+            "/a#c",
+            "/\u{202e}x",
+        ] {
             assert!(ThreadUri::parse(bad, 100).is_err(), "{bad:?}");
         }
         assert!(ThreadUri::parse("/abcd", 4).is_err());

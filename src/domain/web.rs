@@ -11,7 +11,10 @@ impl Email {
     pub fn parse(s: &str) -> Result<Self, Invalid> {
         let t = s.trim();
         let err = || Invalid::new("must be an email address like name@example.com");
-        if t.len() > 254 || t.chars().any(|c| c.is_whitespace() || is_forbidden_inline(c)) {
+        if t.len() > 254
+            || t.chars()
+                .any(|c| c.is_whitespace() || is_forbidden_inline(c))
+        {
             return Err(err());
         }
         let (local, domain) = t.rsplit_once('@').ok_or_else(err)?;
@@ -25,7 +28,12 @@ impl Email {
         if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
             return Err(err());
         }
-        if local.chars().any(|c| matches!(c, '<' | '>' | '(' | ')' | ',' | ';' | ':' | '\\' | '"' | '[' | ']')) {
+        if local.chars().any(|c| {
+            matches!(
+                c,
+                '<' | '>' | '(' | ')' | ',' | ';' | ':' | '\\' | '"' | '[' | ']'
+            )
+        }) {
             return Err(err());
         }
         Ok(Self(format!("{local}@{}", domain.to_lowercase())))
@@ -56,7 +64,9 @@ impl WebUrl {
     pub fn parse(s: &str, max_chars: usize) -> Result<Self, Invalid> {
         let t = s.trim();
         if t.chars().count() > max_chars {
-            return Err(Invalid::new(format!("must be at most {max_chars} characters")));
+            return Err(Invalid::new(format!(
+                "must be at most {max_chars} characters"
+            )));
         }
         let u = url::Url::parse(t).map_err(|_| Invalid::new("must be an absolute http(s) URL"))?;
         if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
@@ -83,13 +93,21 @@ pub struct Origin(String);
 
 impl Origin {
     pub fn parse(s: &str) -> Result<Self, Invalid> {
-        let err = || Invalid::new("must be an origin like https://blog.example (scheme, host, optional port; no path)");
+        let err = || {
+            Invalid::new(
+                "must be an origin like https://blog.example (scheme, host, optional port; no path)",
+            )
+        };
         let u = url::Url::parse(s.trim()).map_err(|_| err())?;
         if !matches!(u.scheme(), "http" | "https") || u.host().is_none() {
             return Err(err());
         }
         // Refuse paths, queries and credentials rather than silently dropping them.
-        if u.path() != "/" || u.query().is_some() || u.fragment().is_some() || !u.username().is_empty() {
+        if u.path() != "/"
+            || u.query().is_some()
+            || u.fragment().is_some()
+            || !u.username().is_empty()
+        {
             return Err(err());
         }
         let serialized = u.origin().ascii_serialization();
@@ -107,30 +125,74 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(Email::parse(" Ann@Example.COM ").unwrap().as_str(), "Ann@example.com");
-        assert_eq!(Email::parse("Ann@Example.COM").unwrap().identity_key(), "ann@example.com");
-        for bad in ["", "ann", "ann@", "@x.com", "ann@x", "a b@x.com", "ann@x..com", "a\r\nBcc:@x.com", "<a>@x.com"] {
+        assert_eq!(
+            Email::parse(" Ann@Example.COM ").unwrap().as_str(),
+            "Ann@example.com"
+        );
+        assert_eq!(
+            Email::parse("Ann@Example.COM").unwrap().identity_key(),
+            "ann@example.com"
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@x.com",
+            "ann@x",
+            "a b@x.com",
+            "ann@x..com",
+            "a\r\nBcc:@x.com",
+            "<a>@x.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(format!("{:?}", Email::parse("a@b.co").unwrap()), "Email(<redacted>)");
+        assert_eq!(
+            format!("{:?}", Email::parse("a@b.co").unwrap()),
+            "Email(<redacted>)"
+        );
     }
 
     #[test]
     fn web_urls() {
         assert!(WebUrl::parse("https://blog.example/about", 100).is_ok());
-        for bad in ["javascript:alert(1)", "data:text/html,x", "ftp://x.org", "/relative", "https://u:p@x.org", "vbscript:x"] {
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "ftp://x.org",
+            "/relative",
+            "https://u:p@x.org",
+            "vbscript:x",
+        ] {
             assert!(WebUrl::parse(bad, 100).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn origins() {
-        assert_eq!(Origin::parse("https://Blog.Example").unwrap().as_str(), "https://blog.example");
-        assert_eq!(Origin::parse("https://blog.example/").unwrap().as_str(), "https://blog.example");
-        assert_eq!(Origin::parse("http://localhost:3000").unwrap().as_str(), "http://localhost:3000");
+        assert_eq!(
+            Origin::parse("https://Blog.Example").unwrap().as_str(),
+            "https://blog.example"
+        );
+        assert_eq!(
+            Origin::parse("https://blog.example/").unwrap().as_str(),
+            "https://blog.example"
+        );
+        assert_eq!(
+            Origin::parse("http://localhost:3000").unwrap().as_str(),
+            "http://localhost:3000"
+        );
         // Default ports are dropped, as browsers do.
-        assert_eq!(Origin::parse("https://blog.example:443").unwrap().as_str(), "https://blog.example");
-        for bad in ["blog.example", "https://blog.example/path", "javascript:x", "https://blog.example?q=1", "*"] {
+        assert_eq!(
+            Origin::parse("https://blog.example:443").unwrap().as_str(),
+            "https://blog.example"
+        );
+        for bad in [
+            "blog.example",
+            "https://blog.example/path",
+            "javascript:x",
+            "https://blog.example?q=1",
+            "*",
+        ] {
             assert!(Origin::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -70,7 +70,10 @@ mod tests {
     #[test]
     fn untrusted_peer_is_the_client_whatever_it_claims() {
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
-        assert_eq!(resolve(ip("203.0.113.9"), vec![ip("1.2.3.4")], &trusted), ip("203.0.113.9"));
+        assert_eq!(
+            resolve(ip("203.0.113.9"), vec![ip("1.2.3.4")], &trusted),
+            ip("203.0.113.9")
+        );
     }
 
     #[test]

@@ -30,10 +30,15 @@ pub async fn cors(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
     else {
-        return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     };
     let preflight = req.method() == Method::OPTIONS
-        && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
@@ -75,7 +80,8 @@ pub async fn cors(
         // page read it. Unknown sites fall through to the route's 404.
         _ => {
             let mut res = next.call(req).await?.map_into_boxed_body();
-            res.headers_mut().insert(header::VARY, HeaderValue::from_static("Origin"));
+            res.headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("Origin"));
             Ok(res)
         }
     }
@@ -98,7 +104,10 @@ fn add_allow_origin(headers: &mut actix_web::http::header::HeaderMap, origin: &s
     if let Ok(v) = HeaderValue::from_str(origin) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
     }
-    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE_HEADERS));
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(EXPOSE_HEADERS),
+    );
     headers.insert(header::VARY, HeaderValue::from_static("Origin"));
 }
 

@@ -50,12 +50,26 @@ fn for_status(status: StatusCode) -> ApiError {
     match status {
         StatusCode::NOT_FOUND => ApiError::new(status, "not_found", "No such route."),
         StatusCode::METHOD_NOT_ALLOWED => ApiError::method_not_allowed(),
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(status, "payload_too_large", "The request body is too large."),
-        StatusCode::URI_TOO_LONG => ApiError::new(status, "uri_too_long", "The request URI is too long."),
-        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
-            ApiError::new(status, "headers_too_large", "The request headers are too large.")
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            status,
+            "payload_too_large",
+            "The request body is too large.",
+        ),
+        StatusCode::URI_TOO_LONG => {
+            ApiError::new(status, "uri_too_long", "The request URI is too long.")
         }
-        s if s.is_server_error() => ApiError::new(status, "internal", "Something went wrong on our side."),
-        _ => ApiError::new(status, "bad_request", "The request could not be understood."),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ApiError::new(
+            status,
+            "headers_too_large",
+            "The request headers are too large.",
+        ),
+        s if s.is_server_error() => {
+            ApiError::new(status, "internal", "Something went wrong on our side.")
+        }
+        _ => ApiError::new(
+            status,
+            "bad_request",
+            "The request could not be understood.",
+        ),
     }
 }

@@ -71,7 +71,8 @@ async fn read_limited(
     let _ = req;
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::invalid_json(format!("Could not read the request body: {e}")))?;
+        let chunk = chunk
+            .map_err(|e| ApiError::invalid_json(format!("Could not read the request body: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::payload_too_large(limit));
         }
@@ -83,13 +84,16 @@ async fn read_limited(
 /// Parses a JSON document into `T`, naming the failing field on a type or shape error.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::invalid_json("The request body is empty; a JSON object is required."));
+        return Err(ApiError::invalid_json(
+            "The request body is empty; a JSON object is required.",
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     match value {
         Ok(v) => {
-            de.end().map_err(|e| ApiError::invalid_json(format!("Malformed JSON: {e}")))?;
+            de.end()
+                .map_err(|e| ApiError::invalid_json(format!("Malformed JSON: {e}")))?;
             Ok(v)
         }
         Err(e) => {
@@ -97,8 +101,15 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             let inner = e.into_inner();
             match inner.classify() {
                 serde_json::error::Category::Data => {
-                    let field = if path == "." || path.is_empty() { "body".to_owned() } else { path };
-                    Err(ApiError::validation(&field, strip_position(&inner.to_string())))
+                    let field = if path == "." || path.is_empty() {
+                        "body".to_owned()
+                    } else {
+                        path
+                    };
+                    Err(ApiError::validation(
+                        &field,
+                        strip_position(&inner.to_string()),
+                    ))
                 }
                 _ => Err(ApiError::invalid_json(format!("Malformed JSON: {inner}"))),
             }

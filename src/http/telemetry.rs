@@ -26,15 +26,24 @@ impl RootSpanBuilder for RequestSpan {
         )
     }
 
-    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
+    fn on_request_end<B: MessageBody>(
+        span: Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
         match outcome {
             Ok(res) => {
-                let route = res.request().match_pattern().unwrap_or_else(|| "<unmatched>".to_owned());
+                let route = res
+                    .request()
+                    .match_pattern()
+                    .unwrap_or_else(|| "<unmatched>".to_owned());
                 span.record("http.route", route.as_str());
                 span.record("http.status_code", res.status().as_u16());
             }
             Err(e) => {
-                span.record("http.status_code", e.as_response_error().status_code().as_u16());
+                span.record(
+                    "http.status_code",
+                    e.as_response_error().status_code().as_u16(),
+                );
             }
         }
     }

@@ -47,7 +47,8 @@ pub async fn evaluate(conn: &mut PgConnection, s: &Submission<'_>) -> Result<Ver
                 rule: "policy".into(),
                 kind: "policy_pre".into(),
                 matched: None,
-                message: "Every comment on this site is reviewed by a moderator before it appears.".into(),
+                message: "Every comment on this site is reviewed by a moderator before it appears."
+                    .into(),
             });
             CommentStatus::Pending
         }
@@ -68,7 +69,11 @@ pub async fn evaluate(conn: &mut PgConnection, s: &Submission<'_>) -> Result<Ver
     Ok(Verdict { status, reasons })
 }
 
-async fn has_approved_comment(conn: &mut PgConnection, site_id: Uuid, user_id: Uuid) -> Result<bool, sqlx::Error> {
+async fn has_approved_comment(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM comments WHERE site_id = $1 AND user_id = $2 AND status = 'approved')",
     )

@@ -13,9 +13,12 @@ const TTL: Duration = Duration::from_secs(2);
 /// map is bounded: past this many entries it starts over.
 const MAX_ENTRIES: usize = 10_000;
 
+/// When an entry was fetched, and the site (or None for an unknown slug).
+type Entry = (Instant, Option<Arc<Site>>);
+
 #[derive(Clone, Default)]
 pub struct SiteCache {
-    inner: Arc<RwLock<HashMap<String, (Instant, Option<Arc<Site>>)>>>,
+    inner: Arc<RwLock<HashMap<String, Entry>>>,
 }
 
 impl SiteCache {
@@ -42,6 +45,9 @@ impl SiteCache {
 
     /// Forget a site after this node changed it.
     pub fn invalidate(&self, slug: &str) {
-        self.inner.write().unwrap_or_else(|p| p.into_inner()).remove(slug);
+        self.inner
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(slug);
     }
 }

@@ -18,7 +18,10 @@ struct PublicSite<'a> {
     closed: bool,
 }
 
-pub async fn get_site(state: web::Data<AppState>, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn get_site(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let site = state.site(&path).await?;
     Ok(HttpResponse::Ok().json(PublicSite {
         slug: &site.slug,

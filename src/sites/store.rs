@@ -127,11 +127,12 @@ pub async fn create(conn: &mut PgConnection, new: &NewSite) -> Result<Site, Crea
     .await;
     match res {
         Ok(row) => Site::try_from(row).map_err(|e| CreateError::Db(sqlx::Error::Decode(e.into()))),
-        Err(e) if crate::db::violated_constraint(&e) == Some("sites_slug_key") => Err(CreateError::SlugTaken),
+        Err(e) if crate::db::violated_constraint(&e) == Some("sites_slug_key") => {
+            Err(CreateError::SlugTaken)
+        }
         Err(e) => Err(CreateError::Db(e)),
     }
 }
-
 
 /// Whether any site lists this origin (for /api/v1 routes not scoped to one site).
 pub async fn origin_known(pool: &PgPool, origin: &str) -> Result<bool, sqlx::Error> {

@@ -24,22 +24,38 @@ fn fresh_db() -> (String, DropDb) {
 }
 
 fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn help_lists_every_command() {
-    let out = colloquy("postgres://unused/x").arg("--help").output().unwrap();
+    let out = colloquy("postgres://unused/x")
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let (stdout, _) = text(&out);
     for cmd in ["serve", "migrate", "site"] {
         assert!(stdout.contains(cmd), "{cmd} missing from --help:\n{stdout}");
     }
-    for args in [&["site", "--help"][..], &["site", "create", "--help"], &["serve", "--help"], &["migrate", "--help"]] {
+    for args in [
+        &["site", "--help"][..],
+        &["site", "create", "--help"],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+    ] {
         let out = colloquy("postgres://unused/x").args(args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
     }
-    let (stdout, _) = text(&colloquy("postgres://unused/x").args(["site", "create", "--help"]).output().unwrap());
+    let (stdout, _) = text(
+        &colloquy("postgres://unused/x")
+            .args(["site", "create", "--help"])
+            .output()
+            .unwrap(),
+    );
     for flag in ["--slug", "--name", "--origin", "--policy", "--guests"] {
         assert!(stdout.contains(flag), "{flag} missing:\n{stdout}");
     }
@@ -50,14 +66,34 @@ fn help_lists_every_command() {
 fn invalid_configuration_stops_with_one_line_naming_the_key() {
     let cases: &[(&str, &str, &str)] = &[
         ("COLLOQUY__SERVER__PORT", "not-a-port", "port"),
-        ("COLLOQUY__DATABASE__URL", "mysql://localhost/x", "database.url"),
-        ("COLLOQUY__SERVER__PUBLIC_URL", "not a url", "server.public_url"),
-        ("COLLOQUY__DATABASE__MAX_CONNECTIONS", "0", "database.max_connections"),
-        ("COLLOQUY__MODERATION__DEFAULT_POLICY", "sometimes", "default_policy"),
+        (
+            "COLLOQUY__DATABASE__URL",
+            "mysql://localhost/x",
+            "database.url",
+        ),
+        (
+            "COLLOQUY__SERVER__PUBLIC_URL",
+            "not a url",
+            "server.public_url",
+        ),
+        (
+            "COLLOQUY__DATABASE__MAX_CONNECTIONS",
+            "0",
+            "database.max_connections",
+        ),
+        (
+            "COLLOQUY__MODERATION__DEFAULT_POLICY",
+            "sometimes",
+            "default_policy",
+        ),
         ("COLLOQUY__LOG__FORMAT", "xml", "format"),
     ];
     for (key, value, named) in cases {
-        let out = colloquy("postgres://postgres@127.0.0.1:5432/unused").env(key, value).arg("migrate").output().unwrap();
+        let out = colloquy("postgres://postgres@127.0.0.1:5432/unused")
+            .env(key, value)
+            .arg("migrate")
+            .output()
+            .unwrap();
         let (stdout, stderr) = text(&out);
         assert_eq!(out.status.code(), Some(2), "{key}={value}: {stderr}");
         assert!(stdout.is_empty());
@@ -88,8 +124,23 @@ fn migrate_creates_the_database_and_site_commands_manage_sites() {
     assert!(out.status.success(), "{:?}", text(&out));
 
     let out = colloquy(&url)
-        .args(["site", "create", "--slug", "my-blog", "--name", "My Blog", "--origin", "https://blog.example"])
-        .args(["--origin", "http://localhost:4000", "--policy", "pre", "--guests"])
+        .args([
+            "site",
+            "create",
+            "--slug",
+            "my-blog",
+            "--name",
+            "My Blog",
+            "--origin",
+            "https://blog.example",
+        ])
+        .args([
+            "--origin",
+            "http://localhost:4000",
+            "--policy",
+            "pre",
+            "--guests",
+        ])
         .output()
         .unwrap();
     let (stdout, stderr) = text(&out);
@@ -98,11 +149,28 @@ fn migrate_creates_the_database_and_site_commands_manage_sites() {
 
     let out = colloquy(&url).args(["site", "list"]).output().unwrap();
     let (stdout, _) = text(&out);
-    assert!(stdout.contains("my-blog") && stdout.contains("policy=pre") && stdout.contains("guests=true"), "{stdout}");
-    assert!(stdout.contains("https://blog.example,http://localhost:4000"), "{stdout}");
+    assert!(
+        stdout.contains("my-blog")
+            && stdout.contains("policy=pre")
+            && stdout.contains("guests=true"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("https://blog.example,http://localhost:4000"),
+        "{stdout}"
+    );
 
     let out = colloquy(&url)
-        .args(["site", "create", "--slug", "my-blog", "--name", "Again", "--origin", "https://x.example"])
+        .args([
+            "site",
+            "create",
+            "--slug",
+            "my-blog",
+            "--name",
+            "Again",
+            "--origin",
+            "https://x.example",
+        ])
         .output()
         .unwrap();
     let (_, stderr) = text(&out);
@@ -110,11 +178,38 @@ fn migrate_creates_the_database_and_site_commands_manage_sites() {
     assert!(stderr.contains("already exists"), "{stderr}");
 
     for bad in [
-        &["--slug", "Bad Slug", "--name", "x", "--origin", "https://x.example"][..],
-        &["--slug", "ok-slug", "--name", "x", "--origin", "https://x.example/path"],
-        &["--slug", "ok-slug", "--name", "x", "--origin", "https://x.example", "--policy", "never"],
+        &[
+            "--slug",
+            "Bad Slug",
+            "--name",
+            "x",
+            "--origin",
+            "https://x.example",
+        ][..],
+        &[
+            "--slug",
+            "ok-slug",
+            "--name",
+            "x",
+            "--origin",
+            "https://x.example/path",
+        ],
+        &[
+            "--slug",
+            "ok-slug",
+            "--name",
+            "x",
+            "--origin",
+            "https://x.example",
+            "--policy",
+            "never",
+        ],
     ] {
-        let out = colloquy(&url).args(["site", "create"]).args(bad).output().unwrap();
+        let out = colloquy(&url)
+            .args(["site", "create"])
+            .args(bad)
+            .output()
+            .unwrap();
         assert!(!out.status.success(), "{bad:?} should fail");
         assert!(!text(&out).1.contains("panicked"));
     }
@@ -128,12 +223,25 @@ async fn serve_logs_requests_without_emails_ips_or_keys() {
         l.local_addr().unwrap().port()
     };
     let out = colloquy(&url)
-        .args(["site", "create", "--slug", "blog", "--name", "Blog", "--origin", "https://blog.example", "--guests", "--policy", "post"])
+        .args([
+            "site",
+            "create",
+            "--slug",
+            "blog",
+            "--name",
+            "Blog",
+            "--origin",
+            "https://blog.example",
+            "--guests",
+            "--policy",
+            "post",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{:?}", text(&out));
 
-    let log_path = std::env::temp_dir().join(format!("colloquy-log-{}.txt", Uuid::new_v4().simple()));
+    let log_path =
+        std::env::temp_dir().join(format!("colloquy-log-{}.txt", Uuid::new_v4().simple()));
     let log = std::fs::File::create(&log_path).unwrap();
     let mut child = colloquy(&url)
         .env("COLLOQUY__SERVER__PORT", port.to_string())
@@ -166,16 +274,25 @@ async fn serve_logs_requests_without_emails_ips_or_keys() {
     let r = client
         .post(format!("{base}/api/v1/sites/blog/comments"))
         .header("X-Forwarded-For", ip)
-        .json(&json!({ "uri": "/a/", "body": 5, "guest": { "name": "Leak Check", "email": email } }))
+        .json(
+            &json!({ "uri": "/a/", "body": 5, "guest": { "name": "Leak Check", "email": email } }),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
-    client.get(format!("{base}/api/v1/sites/blog/thread?uri=/a/")).send().await.unwrap();
+    client
+        .get(format!("{base}/api/v1/sites/blog/thread?uri=/a/"))
+        .send()
+        .await
+        .unwrap();
 
     // The forwarded address from a trusted proxy is what got stored.
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    let stored: String = sqlx::query_scalar("SELECT host(author_ip) FROM comments").fetch_one(&pool).await.unwrap();
+    let stored: String = sqlx::query_scalar("SELECT host(author_ip) FROM comments")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(stored, ip);
     pool.close().await;
 
@@ -184,11 +301,20 @@ async fn serve_logs_requests_without_emails_ips_or_keys() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     let logged = std::fs::read_to_string(&log_path).unwrap();
     let _ = std::fs::remove_file(&log_path);
-    assert!(logged.contains("/api/v1/sites/{site}/comments"), "requests are logged:\n{logged}");
+    assert!(
+        logged.contains("/api/v1/sites/{site}/comments"),
+        "requests are logged:\n{logged}"
+    );
     for secret in [email, ip, key, "127.0.0.1:5432/colloquy_t"] {
-        assert!(!logged.contains(secret), "{secret} leaked into the log:\n{logged}");
+        assert!(
+            !logged.contains(secret),
+            "{secret} leaked into the log:\n{logged}"
+        );
     }
     for line in logged.lines() {
-        assert!(serde_json::from_str::<serde_json::Value>(line).is_ok(), "json log lines: {line}");
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "json log lines: {line}"
+        );
     }
 }

@@ -38,14 +38,18 @@ impl PgProxy {
         let state = (up.clone(), generation.clone());
         tokio::spawn(async move {
             loop {
-                let Ok((mut client, _)) = listener.accept().await else { return };
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
                 if !state.0.load(Ordering::SeqCst) {
                     drop(client); // refused: Postgres is "down"
                     continue;
                 }
                 let mut cut = state.1.subscribe();
                 tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect("127.0.0.1:5432").await else { return };
+                    let Ok(mut server) = TcpStream::connect("127.0.0.1:5432").await else {
+                        return;
+                    };
                     tokio::select! {
                         _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
                         _ = cut.changed() => {}
@@ -53,7 +57,11 @@ impl PgProxy {
                 });
             }
         });
-        Self { port, up, generation }
+        Self {
+            port,
+            up,
+            generation,
+        }
     }
 
     fn set_up(&self, up: bool) {
@@ -87,16 +95,29 @@ async fn the_server_starts_without_postgres_answers_503_and_recovers_by_itself()
     settings.database.acquire_timeout_ms = 500;
 
     // Postgres down at start: the server still starts.
-    let app = Application::build(settings).await.expect("starts with the database down");
+    let app = Application::build(settings)
+        .await
+        .expect("starts with the database down");
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run());
     let client = http_client();
 
-    assert_eq!(status_of(&client, &format!("{base}/health/live")).await, 200);
-    let r = client.get(format!("{base}/health/ready")).send().await.unwrap();
+    assert_eq!(
+        status_of(&client, &format!("{base}/health/live")).await,
+        200
+    );
+    let r = client
+        .get(format!("{base}/health/ready"))
+        .send()
+        .await
+        .unwrap();
     assert!(r.headers().contains_key("retry-after"));
     assert_error(r, 503, "unavailable").await;
-    let r = client.get(format!("{base}/api/v1/sites/blog/thread?uri=/a/")).send().await.unwrap();
+    let r = client
+        .get(format!("{base}/api/v1/sites/blog/thread?uri=/a/"))
+        .send()
+        .await
+        .unwrap();
     assert!(r.headers().contains_key("retry-after"));
     assert_error(r, 503, "unavailable").await;
     let r = client
@@ -110,7 +131,9 @@ async fn the_server_starts_without_postgres_answers_503_and_recovers_by_itself()
     // Postgres comes up: the app creates its database, migrates, and becomes ready unaided.
     proxy.set_up(true);
     eventually(&client, &format!("{base}/health/ready"), 200).await;
-    let direct = sqlx::PgPool::connect(&format!("{}/{db_name}", crate::helpers::pg_base())).await.unwrap();
+    let direct = sqlx::PgPool::connect(&format!("{}/{db_name}", crate::helpers::pg_base()))
+        .await
+        .unwrap();
     sqlx::query(
         "INSERT INTO sites (id, slug, name, origins, guests, policy, max_depth, edit_window_s, flags_to_hold)
          VALUES (gen_random_uuid(), 'blog', 'Blog', '{}', true, 'post', 5, 900, 3)",
@@ -121,7 +144,9 @@ async fn the_server_starts_without_postgres_answers_503_and_recovers_by_itself()
     let post = |text: &'static str| {
         client
             .post(format!("{base}/api/v1/sites/blog/comments"))
-            .json(&json!({ "uri": "/a/", "body": text, "guest": { "name": "A", "email": "a@b.co" } }))
+            .json(
+                &json!({ "uri": "/a/", "body": text, "guest": { "name": "A", "email": "a@b.co" } }),
+            )
             .send()
     };
     assert_eq!(post("before the outage").await.unwrap().status(), 201);
@@ -129,11 +154,18 @@ async fn the_server_starts_without_postgres_answers_503_and_recovers_by_itself()
     // Postgres goes away mid-flight: 503s, never 500s.
     proxy.set_up(false);
     for _ in 0..3 {
-        let r = client.get(format!("{base}/api/v1/sites/blog/thread?uri=/a/")).send().await.unwrap();
+        let r = client
+            .get(format!("{base}/api/v1/sites/blog/thread?uri=/a/"))
+            .send()
+            .await
+            .unwrap();
         // The site may still be cached; either way the thread needs the database.
         assert_error(r, 503, "unavailable").await;
     }
-    assert_eq!(status_of(&client, &format!("{base}/health/ready")).await, 503);
+    assert_eq!(
+        status_of(&client, &format!("{base}/health/ready")).await,
+        503
+    );
 
     // And back.
     proxy.set_up(true);
@@ -149,7 +181,10 @@ async fn the_server_starts_without_postgres_answers_503_and_recovers_by_itself()
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(stored);
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM comments").fetch_one(&direct).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM comments")
+        .fetch_one(&direct)
+        .await
+        .unwrap();
     assert_eq!(n, 2);
     direct.close().await;
 }

@@ -16,7 +16,8 @@ use uuid::Uuid;
 
 /// Server part of the Postgres URL tests use; override with COLLOQUY_TEST_PG.
 pub fn pg_base() -> String {
-    std::env::var("COLLOQUY_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+    std::env::var("COLLOQUY_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
 }
 
 pub fn config_dir() -> &'static Path {
@@ -25,7 +26,8 @@ pub fn config_dir() -> &'static Path {
 
 /// The `test` settings with a fresh database name.
 pub fn test_settings() -> (Settings, String) {
-    let mut settings = Settings::load_from(config_dir(), "test", std::iter::empty()).expect("config/test.toml loads");
+    let mut settings = Settings::load_from(config_dir(), "test", std::iter::empty())
+        .expect("config/test.toml loads");
     let db_name = format!("colloquy_t_{}", Uuid::new_v4().simple());
     settings.database.url = format!("{}/{}", pg_base(), db_name);
     (settings, db_name)
@@ -46,7 +48,9 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let (mut settings, db_name) = test_settings();
     customize(&mut settings);
-    let app = Application::build(settings.clone()).await.expect("app builds");
+    let app = Application::build(settings.clone())
+        .await
+        .expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run());
     let client = http_client();
@@ -93,7 +97,10 @@ impl Drop for DropDb {
         let url = format!("{}/postgres", pg_base());
         // Drop runs inside the test's runtime; a separate thread with its own runtime can block.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async move {
                 if let Err(e) = colloquy::db::drop_database(&url, &name).await {
                     eprintln!("could not drop test database {name}: {e:#}");
@@ -136,7 +143,11 @@ impl TestApp {
         let new = NewSite {
             slug: SiteSlug::parse(opts.slug).unwrap(),
             name: SiteName::parse(&format!("The {} blog", opts.slug)).unwrap(),
-            origins: opts.origins.iter().map(|o| Origin::parse(o).unwrap()).collect(),
+            origins: opts
+                .origins
+                .iter()
+                .map(|o| Origin::parse(o).unwrap())
+                .collect(),
             providers: vec![],
             guests: opts.guests,
             policy: opts.policy,
@@ -202,13 +213,18 @@ impl TestApp {
     }
 
     pub async fn thread(&self, site: &str, query: &str) -> Value {
-        let (status, json) = self.get_json(&format!("/api/v1/sites/{site}/thread?{query}")).await;
+        let (status, json) = self
+            .get_json(&format!("/api/v1/sites/{site}/thread?{query}"))
+            .await;
         assert_eq!(status, 200, "{json}");
         json
     }
 
     pub async fn comment_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM comments").fetch_one(&self.db).await.unwrap()
+        sqlx::query_scalar("SELECT count(*) FROM comments")
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
     }
 
     pub async fn set_status(&self, id: &str, status: &str) {
@@ -223,7 +239,11 @@ impl TestApp {
 
 /// Asserts the contract's error body and returns it.
 pub async fn assert_error(r: Response, status: u16, code: &str) -> Value {
-    assert_eq!(r.status().as_u16(), status, "unexpected status for expected code {code}");
+    assert_eq!(
+        r.status().as_u16(),
+        status,
+        "unexpected status for expected code {code}"
+    );
     let ct = r
         .headers()
         .get("content-type")
@@ -233,6 +253,11 @@ pub async fn assert_error(r: Response, status: u16, code: &str) -> Value {
     assert!(ct.starts_with("application/json"), "content-type {ct}");
     let body: Value = r.json().await.expect("error body is JSON");
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     body
 }

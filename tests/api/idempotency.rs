@@ -42,7 +42,8 @@ async fn the_same_key_for_a_different_request_is_refused() {
     let app = spawn_app().await;
     app.create_site(SiteOpts::default()).await;
     post_with_key(&app, "key-1", &guest_comment("ann@example.com", "one")).await;
-    let (status, _, body) = post_with_key(&app, "key-1", &guest_comment("ann@example.com", "two")).await;
+    let (status, _, body) =
+        post_with_key(&app, "key-1", &guest_comment("ann@example.com", "two")).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"]["code"], "idempotency_key_reused");
     assert_eq!(app.comment_count().await, 1);
@@ -52,8 +53,18 @@ async fn the_same_key_for_a_different_request_is_refused() {
 async fn keys_are_scoped_to_their_author() {
     let app = spawn_app().await;
     app.create_site(SiteOpts::default()).await;
-    let (_, _, a) = post_with_key(&app, "shared", &guest_comment("ann@example.com", "same text")).await;
-    let (_, _, b) = post_with_key(&app, "shared", &guest_comment("bob@example.com", "same text")).await;
+    let (_, _, a) = post_with_key(
+        &app,
+        "shared",
+        &guest_comment("ann@example.com", "same text"),
+    )
+    .await;
+    let (_, _, b) = post_with_key(
+        &app,
+        "shared",
+        &guest_comment("bob@example.com", "same text"),
+    )
+    .await;
     assert_ne!(a["comment"]["id"], b["comment"]["id"]);
     assert_eq!(app.comment_count().await, 2);
 }
@@ -63,7 +74,8 @@ async fn concurrent_retries_store_exactly_one_comment() {
     let app = spawn_app().await;
     app.create_site(SiteOpts::default()).await;
     let body = guest_comment("ann@example.com", "raced");
-    let results = futures_util::future::join_all((0..8).map(|_| post_with_key(&app, "race", &body))).await;
+    let results =
+        futures_util::future::join_all((0..8).map(|_| post_with_key(&app, "race", &body))).await;
     let ids: std::collections::HashSet<String> = results
         .iter()
         .map(|(status, _, json)| {
@@ -83,7 +95,8 @@ async fn a_failed_request_does_not_burn_its_key() {
     bad["guest"]["email"] = json!("not-an-email");
     let (status, _, _) = post_with_key(&app, "k", &bad).await;
     assert_eq!(status, 400);
-    let (status, replayed, _) = post_with_key(&app, "k", &guest_comment("ann@example.com", "fixed later")).await;
+    let (status, replayed, _) =
+        post_with_key(&app, "k", &guest_comment("ann@example.com", "fixed later")).await;
     assert_eq!(status, 201);
     assert_eq!(replayed, None);
 }

@@ -1,0 +1,173 @@
+//! A per-node cache of rendered thread pages for anonymous readers — the hot path of every
+//! blog page view.
+//!
+//! Correctness comes from Postgres, not from timing: a trigger announces every change to a
+//! thread on `colloquy_threads` (see migrations), each node listens, and a change bumps that
+//! thread's generation. An entry is served only while the generation it was computed under is
+//! still current, so a page rendered from a read that raced a commit is never served after
+//! that commit's notification arrived. While the listener is not connected nothing is cached
+//! (a missed notification would otherwise leave a stale page), and on reconnect everything
+//! computed before is dropped.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use actix_web::web::Bytes;
+use sqlx::postgres::PgListener;
+use uuid::Uuid;
+
+use crate::db::Db;
+use crate::domain::SortOrder;
+
+pub const CHANNEL: &str = "colloquy_threads";
+/// Backstop for changes no trigger sees (an author's avatar changing): pages are rebuilt at
+/// least this often.
+const TTL: Duration = Duration::from_secs(60);
+/// Bound on cached pages per node; past it the cache starts over.
+const MAX_ENTRIES: usize = 20_000;
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    pub site_id: Uuid,
+    pub uri: String,
+    pub sort: SortOrder,
+    pub limit: u32,
+    pub cursor: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Page {
+    pub body: Bytes,
+    pub etag: String,
+}
+
+struct Entry {
+    page: Page,
+    thread_id: Uuid,
+    generation: u64,
+    epoch: u64,
+    at: Instant,
+}
+
+/// A ticket taken before reading the database; the page computed with it is stored only if
+/// nothing changed the thread meanwhile.
+pub struct Ticket {
+    thread_id: Uuid,
+    generation: u64,
+    epoch: u64,
+}
+
+#[derive(Clone, Default)]
+pub struct ThreadCache {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    entries: RwLock<HashMap<PageKey, Entry>>,
+    generations: RwLock<HashMap<Uuid, u64>>,
+    /// Bumped to invalidate everything at once.
+    epoch: AtomicU64,
+    /// True while the LISTEN connection is up.
+    enabled: AtomicBool,
+}
+
+impl ThreadCache {
+    pub fn get(&self, key: &PageKey) -> Option<Page> {
+        if !self.inner.enabled.load(Ordering::Acquire) {
+            return None;
+        }
+        let entries = self.inner.entries.read().unwrap_or_else(|p| p.into_inner());
+        let e = entries.get(key)?;
+        let fresh = e.epoch == self.inner.epoch.load(Ordering::Acquire)
+            && e.generation == self.generation(e.thread_id)
+            && e.at.elapsed() < TTL;
+        fresh.then(|| e.page.clone())
+    }
+
+    /// Call after the thread row is known and before the comment queries run.
+    pub fn ticket(&self, thread_id: Uuid) -> Option<Ticket> {
+        self.inner.enabled.load(Ordering::Acquire).then(|| Ticket {
+            thread_id,
+            epoch: self.inner.epoch.load(Ordering::Acquire),
+            generation: self.generation(thread_id),
+        })
+    }
+
+    pub fn put(&self, key: PageKey, ticket: Ticket, page: Page) {
+        let mut entries = self.inner.entries.write().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(
+            key,
+            Entry {
+                page,
+                thread_id: ticket.thread_id,
+                generation: ticket.generation,
+                epoch: ticket.epoch,
+                at: Instant::now(),
+            },
+        );
+    }
+
+    /// A thread changed: its cached pages are no longer served.
+    pub fn invalidate(&self, thread_id: Uuid) {
+        let mut gens = self.inner.generations.write().unwrap_or_else(|p| p.into_inner());
+        if gens.len() >= MAX_ENTRIES {
+            // Forgetting generations would revive old entries; start a new epoch instead.
+            gens.clear();
+            self.inner.epoch.fetch_add(1, Ordering::AcqRel);
+        }
+        *gens.entry(thread_id).or_insert(0) += 1;
+    }
+
+    fn generation(&self, thread_id: Uuid) -> u64 {
+        let gens = self.inner.generations.read().unwrap_or_else(|p| p.into_inner());
+        gens.get(&thread_id).copied().unwrap_or(0)
+    }
+
+    fn set_enabled(&self, on: bool) {
+        if !on {
+            self.inner.enabled.store(false, Ordering::Release);
+        }
+        // Whatever was computed before (re)connecting may have missed a notification.
+        self.inner.epoch.fetch_add(1, Ordering::AcqRel);
+        self.inner.entries.write().unwrap_or_else(|p| p.into_inner()).clear();
+        if on {
+            self.inner.enabled.store(true, Ordering::Release);
+        }
+    }
+
+    /// Listens for thread changes for the life of the process, reconnecting after a drop.
+    pub async fn listen(self, db: Db) {
+        loop {
+            if !db.is_migrated() {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            match self.listen_once(&db).await {
+                Ok(()) => {}
+                Err(e) => tracing::warn!(error = %e, "thread change listener lost; cache off until it reconnects"),
+            }
+            self.set_enabled(false);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    async fn listen_once(&self, db: &Db) -> Result<(), sqlx::Error> {
+        let mut listener = PgListener::connect_with(&db.pool).await?;
+        listener.listen(CHANNEL).await?;
+        self.set_enabled(true);
+        // `None` means the connection dropped: return, so the caller turns the cache off.
+        while let Some(n) = listener.try_recv().await? {
+            match Uuid::parse_str(n.payload()) {
+                Ok(id) => self.invalidate(id),
+                Err(_) => self.set_enabled(true),
+            }
+        }
+        Ok(())
+    }
+}
