@@ -9,13 +9,13 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpServer, ResponseError, web};
 use tracing_actix_web::TracingLogger;
 
+use crate::comments::ThreadCache;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::errors::{json_error_bodies, method_not_allowed, not_found};
 use crate::http::json::JsonLimit;
 use crate::http::telemetry::RequestSpan;
-use crate::comments::ThreadCache;
 use crate::sites::{Site, SiteCache};
 use crate::{comments, health, sites};
 

@@ -97,7 +97,11 @@ impl ThreadCache {
     }
 
     pub fn put(&self, key: PageKey, ticket: Ticket, page: Page) {
-        let mut entries = self.inner.entries.write().unwrap_or_else(|p| p.into_inner());
+        let mut entries = self
+            .inner
+            .entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
@@ -115,7 +119,11 @@ impl ThreadCache {
 
     /// A thread changed: its cached pages are no longer served.
     pub fn invalidate(&self, thread_id: Uuid) {
-        let mut gens = self.inner.generations.write().unwrap_or_else(|p| p.into_inner());
+        let mut gens = self
+            .inner
+            .generations
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
         if gens.len() >= MAX_ENTRIES {
             // Forgetting generations would revive old entries; start a new epoch instead.
             gens.clear();
@@ -125,7 +133,11 @@ impl ThreadCache {
     }
 
     fn generation(&self, thread_id: Uuid) -> u64 {
-        let gens = self.inner.generations.read().unwrap_or_else(|p| p.into_inner());
+        let gens = self
+            .inner
+            .generations
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
         gens.get(&thread_id).copied().unwrap_or(0)
     }
 
@@ -135,7 +147,11 @@ impl ThreadCache {
         }
         // Whatever was computed before (re)connecting may have missed a notification.
         self.inner.epoch.fetch_add(1, Ordering::AcqRel);
-        self.inner.entries.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.inner
+            .entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         if on {
             self.inner.enabled.store(true, Ordering::Release);
         }
@@ -150,7 +166,9 @@ impl ThreadCache {
             }
             match self.listen_once(&db).await {
                 Ok(()) => {}
-                Err(e) => tracing::warn!(error = %e, "thread change listener lost; cache off until it reconnects"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "thread change listener lost; cache off until it reconnects")
+                }
             }
             self.set_enabled(false);
             tokio::time::sleep(Duration::from_secs(1)).await;

@@ -82,7 +82,11 @@ pub async fn get_thread(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == page.etag));
     // Browsers revalidate with the ETag, so a reader polling an unchanged thread costs no body.
-    let mut res = if not_modified { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    let mut res = if not_modified {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
     res.insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header((header::ETAG, page.etag.as_str()));
     if not_modified {

@@ -273,7 +273,12 @@ pub struct ThreadQuery {
 /// A page of a thread: `limit` top-level comments with their whole visible reply trees, so a
 /// conversation is never split across pages. Replies are always oldest first. Anonymous reads
 /// are served from the node's thread cache when it holds a current page.
-pub async fn read_thread(pool: &sqlx::PgPool, cache: &ThreadCache, site: &Site, q: &ThreadQuery) -> ApiResult<Page> {
+pub async fn read_thread(
+    pool: &sqlx::PgPool,
+    cache: &ThreadCache,
+    site: &Site,
+    q: &ThreadQuery,
+) -> ApiResult<Page> {
     let key = q.viewer.is_none().then(|| PageKey {
         site_id: site.id,
         uri: q.uri.as_str().to_owned(),
@@ -294,7 +299,14 @@ pub async fn read_thread(pool: &sqlx::PgPool, cache: &ThreadCache, site: &Site, 
     };
     let ticket = key.as_ref().and_then(|_| cache.ticket(thread.id));
     let (roots, count) = tokio::try_join!(
-        store::roots_page(pool, thread.id, q.viewer, q.sort, q.cursor.as_ref(), i64::from(q.limit)),
+        store::roots_page(
+            pool,
+            thread.id,
+            q.viewer,
+            q.sort,
+            q.cursor.as_ref(),
+            i64::from(q.limit)
+        ),
         store::approved_count(pool, thread.id),
     )?;
     let mut roots = roots;

@@ -11,6 +11,15 @@ use super::Cursor;
 use crate::domain::SortOrder;
 use crate::moderation::Reason;
 
+/// The columns of `CommentRow`, for queries over `comments c JOIN users u` (a macro, because
+/// sqlx takes only static SQL and `concat!` only literals).
+macro_rules! comment_row_columns {
+    () => {
+        "c.id, c.thread_id, c.parent_id, c.root_id, c.depth, c.user_id, c.author_provider, c.author_name,
+         c.author_url, u.avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at"
+    };
+}
+
 #[derive(Debug, Clone, FromRow)]
 pub struct ThreadRow {
     pub id: Uuid,
@@ -167,16 +176,18 @@ pub async fn insert_comment(
     c: &NewComment<'_>,
 ) -> Result<CommentRow, sqlx::Error> {
     sqlx::query_as(
-        "WITH c AS (
+        concat!(
+            r#"WITH c AS (
              INSERT INTO comments (id, site_id, thread_id, parent_id, root_id, depth, user_id, author_provider,
                  author_name, author_url, author_email, author_ip, author_user_agent, body_markdown, body_html,
                  status, reasons)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
              RETURNING *
          )
-         SELECT c.id, c.thread_id, c.parent_id, c.root_id, c.depth, c.user_id, c.author_provider, c.author_name,
-                c.author_url, u.avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at
-         FROM c JOIN users u ON u.id = c.user_id",
+         SELECT "#,
+            comment_row_columns!(),
+            " FROM c JOIN users u ON u.id = c.user_id"
+        ),
     )
     .bind(c.id)
     .bind(c.site_id)
@@ -201,29 +212,34 @@ pub async fn insert_comment(
 
 // A comment is visible to a reader when approved, or when it is the reader's own and pending.
 // The same predicate serves top-level comments and replies.
-const ROOTS_OLDEST: &str = "
-    SELECT c.id, c.thread_id, c.parent_id, c.root_id, c.depth, c.user_id, c.author_provider, c.author_name,
-           c.author_url, u.avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at
+const ROOTS_OLDEST: &str = concat!(
+    "SELECT ",
+    comment_row_columns!(),
+    "
     FROM comments c JOIN users u ON u.id = c.user_id
     WHERE c.thread_id = $1 AND c.parent_id IS NULL
       AND (c.status = 'approved' OR (c.status = 'pending' AND c.user_id = $2))
       AND ($3::timestamptz IS NULL OR (c.created_at, c.id) > ($3, $4))
     ORDER BY c.created_at, c.id
-    LIMIT $5";
+    LIMIT $5"
+);
 
-const ROOTS_NEWEST: &str = "
-    SELECT c.id, c.thread_id, c.parent_id, c.root_id, c.depth, c.user_id, c.author_provider, c.author_name,
-           c.author_url, u.avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at
+const ROOTS_NEWEST: &str = concat!(
+    "SELECT ",
+    comment_row_columns!(),
+    "
     FROM comments c JOIN users u ON u.id = c.user_id
     WHERE c.thread_id = $1 AND c.parent_id IS NULL
       AND (c.status = 'approved' OR (c.status = 'pending' AND c.user_id = $2))
       AND ($3::timestamptz IS NULL OR (c.created_at, c.id) < ($3, $4))
     ORDER BY c.created_at DESC, c.id DESC
-    LIMIT $5";
+    LIMIT $5"
+);
 
-const ROOTS_TOP: &str = "
-    SELECT c.id, c.thread_id, c.parent_id, c.root_id, c.depth, c.user_id, c.author_provider, c.author_name,
-           c.author_url, u.avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at
+const ROOTS_TOP: &str = concat!(
+    "SELECT ",
+    comment_row_columns!(),
+    "
     FROM comments c JOIN users u ON u.id = c.user_id
     WHERE c.thread_id = $1 AND c.parent_id IS NULL
       AND (c.status = 'approved' OR (c.status = 'pending' AND c.user_id = $2))
@@ -231,7 +247,8 @@ const ROOTS_TOP: &str = "
            OR c.score < $6
            OR (c.score = $6 AND (c.created_at, c.id) > ($3, $4)))
     ORDER BY c.score DESC, c.created_at, c.id
-    LIMIT $5";
+    LIMIT $5"
+);
 
 /// One page of a thread's top-level comments, `limit + 1` rows so the caller knows if more exist.
 pub async fn roots_page(
@@ -268,14 +285,14 @@ pub async fn replies(
     root_ids: &[Uuid],
     viewer: Option<Uuid>,
 ) -> Result<Vec<CommentRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT c.id, c.thread_id, c.parent_id, c.root_id, c.depth, c.user_id, c.author_provider, c.author_name,
-                c.author_url, u.avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at
-         FROM comments c JOIN users u ON u.id = c.user_id
+    sqlx::query_as(concat!(
+        "SELECT ",
+        comment_row_columns!(),
+        " FROM comments c JOIN users u ON u.id = c.user_id
          WHERE c.root_id = ANY ($1) AND c.parent_id IS NOT NULL
            AND (c.status = 'approved' OR (c.status = 'pending' AND c.user_id = $2))
-         ORDER BY c.created_at, c.id",
-    )
+         ORDER BY c.created_at, c.id"
+    ))
     .bind(root_ids)
     .bind(viewer)
     .fetch_all(pool)

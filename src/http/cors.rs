@@ -68,6 +68,7 @@ pub async fn cors(
             Ok(res)
         }
         (Some(false), true) => Ok(req.into_response(refused(&origin).error_response())),
+        (None, true) => Ok(req.into_response(ApiError::not_found("Site").error_response())),
         (Some(false), false) if !is_safe(req.method()) => {
             Ok(req.into_response(refused(&origin).error_response()))
         }

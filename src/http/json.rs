@@ -88,6 +88,9 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "The request body is empty; a JSON object is required.",
         ));
     }
+    // Syntax first, so `[1,2` or `{} x` is called malformed rather than a field error.
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .map_err(|e| ApiError::invalid_json(format!("Malformed JSON: {e}")))?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     match value {
@@ -101,19 +104,27 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             let inner = e.into_inner();
             match inner.classify() {
                 serde_json::error::Category::Data => {
-                    let field = if path == "." || path.is_empty() {
-                        "body".to_owned()
-                    } else {
-                        path
-                    };
-                    Err(ApiError::validation(
-                        &field,
-                        strip_position(&inner.to_string()),
-                    ))
+                    let message = strip_position(&inner.to_string());
+                    Err(ApiError::validation(&field_of(&path, &message), message))
                 }
                 _ => Err(ApiError::invalid_json(format!("Malformed JSON: {inner}"))),
             }
         }
+    }
+}
+
+/// The dotted path of the field an error is about. serde reports a missing field at its
+/// parent's path, so the field's own name is taken from the message.
+fn field_of(path: &str, message: &str) -> String {
+    let parent = if path == "." { "" } else { path };
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match (parent, missing) {
+        ("", Some(field)) => field.to_owned(),
+        (p, Some(field)) => format!("{p}.{field}"),
+        ("", None) => "body".to_owned(),
+        (p, None) => p.to_owned(),
     }
 }
 
@@ -122,5 +133,44 @@ fn strip_position(msg: &str) -> String {
     match msg.rfind(" at line ") {
         Some(i) => msg[..i].to_owned(),
         None => msg.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Inner {
+        name: String,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Outer {
+        uri: String,
+        guest: Option<Inner>,
+    }
+
+    fn details(json: &str) -> serde_json::Value {
+        parse::<Outer>(json.as_bytes()).unwrap_err().body()["error"]["details"].clone()
+    }
+
+    #[test]
+    fn missing_fields_are_named_by_their_own_path() {
+        assert!(details(r#"{}"#)["uri"].is_string(), "{}", details("{}"));
+        let d = details(r#"{"uri": "/", "guest": {}}"#);
+        assert!(d["guest.name"].is_string(), "{d}");
+        let d = details(r#"{"uri": 5}"#);
+        assert!(d["uri"].is_string(), "{d}");
+    }
+
+    #[test]
+    fn syntax_errors_come_before_shape_errors() {
+        for bad in ["[1,2", "{} x", "{", "\u{0}"] {
+            let e = parse::<Outer>(bad.as_bytes()).unwrap_err();
+            assert_eq!(e.code(), "invalid_json", "{bad:?}");
+        }
     }
 }
