@@ -17,7 +17,7 @@ use crate::http::errors::{json_error_bodies, method_not_allowed, not_found};
 use crate::http::json::JsonLimit;
 use crate::http::telemetry::RequestSpan;
 use crate::sites::{Site, SiteCache};
-use crate::{comments, health, sites};
+use crate::{auth, comments, health, sites};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -149,32 +149,65 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         )
         .service(
             web::scope("/health")
-                .service(resource("/live").route(web::get().to(health::live)))
-                .service(resource("/ready").route(web::get().to(health::ready))),
+                .service(resource("/live", "GET, HEAD").route(get().to(health::live)))
+                .service(resource("/ready", "GET, HEAD").route(get().to(health::ready))),
         )
         .service(
             web::scope("/api/v1")
                 .wrap(from_fn(crate::http::cors::cors))
                 .wrap(from_fn(require_database))
-                .service(resource("/sites/{site}").route(web::get().to(sites::routes::get_site)))
                 .service(
-                    resource("/sites/{site}/thread")
-                        .route(web::get().to(comments::routes::get_thread)),
+                    resource("/sites/{site}", "GET, HEAD").route(get().to(sites::routes::get_site)),
                 )
                 .service(
-                    resource("/sites/{site}/counts")
-                        .route(web::get().to(comments::routes::get_counts)),
+                    resource("/sites/{site}/thread", "GET, HEAD")
+                        .route(get().to(comments::routes::get_thread)),
                 )
                 .service(
-                    resource("/sites/{site}/comments")
+                    resource("/sites/{site}/counts", "GET, HEAD")
+                        .route(get().to(comments::routes::get_counts)),
+                )
+                .service(
+                    resource("/sites/{site}/comments", "POST")
                         .route(web::post().to(comments::routes::post_comment)),
                 )
+                .service(resource("/me", "GET, HEAD").route(get().to(auth::routes::me)))
+                .service(resource("/logout", "POST").route(web::post().to(auth::routes::logout)))
                 .default_service(web::to(not_found)),
+        )
+        .service(
+            // Browser navigations in the login popup: no CORS, HTML answers.
+            web::scope("/auth")
+                .wrap(from_fn(require_database))
+                .app_data(
+                    web::FormConfig::default()
+                        .limit(4096)
+                        .error_handler(|err, _| {
+                            ApiError::validation("form", format!("malformed form: {err}")).into()
+                        }),
+                )
+                .service(
+                    resource("/dev/authorize", "GET, HEAD")
+                        .route(get().to(auth::routes::dev_authorize)),
+                )
+                .service(
+                    resource("/dev/callback", "POST")
+                        .route(web::post().to(auth::routes::dev_callback)),
+                )
+                .service(
+                    resource("/{provider}/login", "GET, HEAD").route(get().to(auth::routes::login)),
+                ),
         );
 }
 
-fn resource(path: &str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
+/// A resource that answers 405 with `Allow` for methods it doesn't have.
+fn resource(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move || method_not_allowed(allow)))
+}
+
+/// GET, and HEAD for the same handler (actix sends no body for HEAD).
+fn get() -> actix_web::Route {
+    web::route().guard(actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head()))
 }
 
 /// Until migrations have run, API requests answer 503 instead of failing on missing tables.

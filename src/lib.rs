@@ -1,6 +1,7 @@
 //! Colloquy: a self-hosted comment backend for blogs.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod comments;
 pub mod config;

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::Cursor;
 use super::service::{self, Author, SubmitInput, ThreadQuery};
 use crate::app::AppState;
+use crate::auth::MaybeCommenter;
 use crate::domain::{
     CommentBody, DisplayName, Email, IdempotencyKey, Invalid, SortOrder, ThreadTitle, ThreadUri,
     WebUrl,
@@ -29,6 +30,7 @@ pub async fn get_thread(
     path: web::Path<String>,
     params: web::Query<ThreadParams>,
     req: HttpRequest,
+    viewer: MaybeCommenter,
 ) -> ApiResult<HttpResponse> {
     let site = state.site(&path).await?;
     let limits = &state.settings.limits;
@@ -72,7 +74,7 @@ pub async fn get_thread(
             sort,
             limit,
             cursor,
-            viewer: None,
+            viewer: viewer.user_id(),
         },
     )
     .await?;
@@ -157,6 +159,7 @@ pub async fn post_comment(
     state: web::Data<AppState>,
     path: web::Path<String>,
     req: HttpRequest,
+    caller: MaybeCommenter,
     ApiJson(dto): ApiJson<PostCommentBody>,
 ) -> ApiResult<HttpResponse> {
     let site = state.site(&path).await?;
@@ -196,19 +199,33 @@ pub async fn post_comment(
             .map(|p| Uuid::parse_str(p).map_err(|_| Invalid::new("is not a comment id"))),
     );
     let body = errors.check("body", CommentBody::parse(&dto.body, limits.body_max_chars));
-    let author = match &dto.guest {
-        None if site.guests => {
+    let author = match (caller.0, &dto.guest) {
+        (Some(user), None) => {
+            // Sessions are per server; the site decides which logins it takes.
+            if !site.providers.iter().any(|p| p == &user.provider) {
+                return Err(ApiError::forbidden(
+                    "provider_not_allowed",
+                    "This site does not take comments from this login method.",
+                ));
+            }
+            Some(Author::User(user))
+        }
+        (Some(_), Some(_)) => {
+            errors.add("guest", "must be absent when you are logged in");
+            None
+        }
+        (None, None) if site.guests => {
             errors.add("guest", "name and email are required to comment as a guest");
             None
         }
-        None => return Err(ApiError::unauthenticated("Log in to comment on this site.")),
-        Some(_) if !site.guests => {
+        (None, None) => return Err(ApiError::unauthenticated("Log in to comment on this site.")),
+        (None, Some(_)) if !site.guests => {
             return Err(ApiError::forbidden(
                 "guests_not_allowed",
                 "This site does not take guest comments; log in to comment.",
             ));
         }
-        Some(g) => {
+        (None, Some(g)) => {
             let name = errors.check(
                 "guest.name",
                 DisplayName::parse(&g.name, limits.name_max_chars),

@@ -13,6 +13,7 @@ use super::cache::{Page, PageKey, ThreadCache};
 use super::store::{self, CommentRow, NewComment};
 use super::view::{CommentView, ThreadPage, ThreadView};
 use super::{Cursor, render};
+use crate::auth::sessions::SessionUser;
 use crate::domain::{
     CommentBody, CommentStatus, DisplayName, Email, IdempotencyKey, SortOrder, ThreadTitle,
     ThreadUri, WebUrl,
@@ -30,6 +31,8 @@ pub enum Author {
         email: Email,
         website: Option<WebUrl>,
     },
+    /// A logged-in commenter: name, avatar and profile come from their provider.
+    User(SessionUser),
 }
 
 impl Author {
@@ -39,6 +42,7 @@ impl Author {
             Author::Guest { email, .. } => {
                 format!("guest:{}", sha256_b64(&guest_subject(site, email)))
             }
+            Author::User(u) => format!("user:{}", u.user_id),
         }
     }
 }
@@ -166,6 +170,13 @@ pub async fn submit(
                 Some(email.as_str()),
             )
         }
+        Author::User(u) => (
+            u.user_id,
+            u.provider.as_str(),
+            u.name.as_str(),
+            u.profile_url.as_deref(),
+            u.email.as_deref(),
+        ),
     };
 
     let verdict = pipeline::evaluate(&mut tx, &Submission { site, user_id }).await?;

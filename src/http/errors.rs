@@ -13,8 +13,11 @@ pub async fn not_found() -> HttpResponse {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such route.").error_response()
 }
 
-pub async fn method_not_allowed() -> HttpResponse {
-    ApiError::method_not_allowed().error_response()
+pub async fn method_not_allowed(allow: &'static str) -> HttpResponse {
+    let mut res = ApiError::method_not_allowed().error_response();
+    res.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+    res
 }
 
 /// Rewrites any non-JSON error response into the JSON error body of its status.

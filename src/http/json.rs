@@ -104,7 +104,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             let inner = e.into_inner();
             match inner.classify() {
                 serde_json::error::Category::Data => {
-                    let message = strip_position(&inner.to_string());
+                    let mut message = strip_position(&inner.to_string());
+                    // At the root serde names our Rust type ("expected struct PostCommentBody").
+                    if message.contains("expected struct") {
+                        message = "must be a JSON object with the documented fields".to_owned();
+                    }
                     Err(ApiError::validation(&field_of(&path, &message), message))
                 }
                 _ => Err(ApiError::invalid_json(format!("Malformed JSON: {inner}"))),
@@ -123,7 +127,8 @@ fn field_of(path: &str, message: &str) -> String {
     match (parent, missing) {
         ("", Some(field)) => field.to_owned(),
         (p, Some(field)) => format!("{p}.{field}"),
-        ("", None) => "body".to_owned(),
+        // The document itself (not its `body` field, which comments have).
+        ("", None) => "$".to_owned(),
         (p, None) => p.to_owned(),
     }
 }

@@ -37,7 +37,6 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: PgPool,
-    pub settings: Settings,
     _drop_db: DropDb,
 }
 
@@ -64,7 +63,6 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         address,
         client,
         db,
-        settings,
         _drop_db: DropDb(db_name),
     }
 }

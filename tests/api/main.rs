@@ -1,7 +1,10 @@
 //! Integration tests: the real app over real HTTP against real PostgreSQL, one database per test.
 
+mod auth;
 mod cli;
 mod comments;
+mod cors;
+mod errors;
 mod health;
 mod helpers;
 mod idempotency;

@@ -1,0 +1,59 @@
+//! Commenter sessions (SQL and lifecycle).
+
+use sqlx::{FromRow, PgConnection, PgPool};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use super::token;
+
+/// The user behind a valid session.
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionUser {
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub provider: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub avatar_url: Option<String>,
+    pub profile_url: Option<String>,
+}
+
+/// Creates a session and returns its secret (shown to the client once, never stored).
+pub async fn create(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    provider: &str,
+    ttl_days: u32,
+) -> Result<String, sqlx::Error> {
+    let secret = token::generate();
+    let expires = OffsetDateTime::now_utc() + Duration::days(i64::from(ttl_days));
+    sqlx::query("INSERT INTO sessions (id, token_hash, user_id, provider, expires_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(Uuid::now_v7())
+        .bind(token::hash(&secret))
+        .bind(user_id)
+        .bind(provider)
+        .bind(expires)
+        .execute(conn)
+        .await?;
+    Ok(secret)
+}
+
+/// The session's user, when the token is known, unexpired and not revoked.
+pub async fn find(pool: &PgPool, secret: &str) -> Result<Option<SessionUser>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.id AS session_id, u.id AS user_id, s.provider, u.name, u.email, u.avatar_url, u.profile_url
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()",
+    )
+    .bind(token::hash(secret))
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn revoke(pool: &PgPool, session_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL")
+        .bind(session_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
