@@ -46,7 +46,10 @@ async fn main() -> ExitCode {
             let body = body.clone();
             async move {
                 HttpResponse::Ok()
-                    .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/json")))
+                    .insert_header((
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    ))
                     .body(body)
             }
         }))

@@ -163,7 +163,10 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if self.status.is_server_error() {
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // Expected while the database is down or starting; the supervisor logs the cause.
+            tracing::warn!(error = ?self, "request answered 503");
+        } else if self.status.is_server_error() {
             tracing::error!(error = ?self, "request failed");
         }
         let mut res = HttpResponse::build(self.status);

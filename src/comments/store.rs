@@ -31,6 +31,10 @@ pub struct ThreadRow {
 
 /// The thread of a page, created by its first comment. Concurrent first comments share one row.
 /// The first title and url reported stick, so a later commenter can't rename a thread.
+///
+/// An existing thread is read without a row lock (an upsert's `DO UPDATE` would lock it and
+/// serialize every comment on a busy page); the row is only written when it is new or still
+/// lacks a title or url.
 pub async fn upsert_thread(
     conn: &mut PgConnection,
     site_id: Uuid,
@@ -38,20 +42,42 @@ pub async fn upsert_thread(
     title: Option<&str>,
     url: Option<&str>,
 ) -> Result<ThreadRow, sqlx::Error> {
-    sqlx::query_as(
-        "INSERT INTO threads (id, site_id, uri, title, url) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT ON CONSTRAINT threads_site_uri_key DO UPDATE
-             SET title = COALESCE(threads.title, EXCLUDED.title),
-                 url = COALESCE(threads.url, EXCLUDED.url)
-         RETURNING id, uri, title, url, locked",
-    )
-    .bind(Uuid::now_v7())
-    .bind(site_id)
-    .bind(uri)
-    .bind(title)
-    .bind(url)
-    .fetch_one(conn)
-    .await
+    for _ in 0..2 {
+        let row: Option<ThreadRow> = sqlx::query_as(
+            "WITH found AS (
+                 SELECT id, uri, title, url, locked FROM threads WHERE site_id = $2 AND uri = $3
+             ), created AS (
+                 INSERT INTO threads (id, site_id, uri, title, url)
+                 SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM found)
+                 ON CONFLICT ON CONSTRAINT threads_site_uri_key DO NOTHING
+                 RETURNING id, uri, title, url, locked
+             )
+             SELECT * FROM found UNION ALL SELECT * FROM created",
+        )
+        .bind(Uuid::now_v7())
+        .bind(site_id)
+        .bind(uri)
+        .bind(title)
+        .bind(url)
+        .fetch_optional(&mut *conn)
+        .await?;
+        // None: a concurrent first comment created it between our read and insert; read again.
+        let Some(row) = row else { continue };
+        let fills_gap = (row.title.is_none() && title.is_some()) || (row.url.is_none() && url.is_some());
+        if !fills_gap {
+            return Ok(row);
+        }
+        return sqlx::query_as(
+            "UPDATE threads SET title = COALESCE(title, $2), url = COALESCE(url, $3) WHERE id = $1
+             RETURNING id, uri, title, url, locked",
+        )
+        .bind(row.id)
+        .bind(title)
+        .bind(url)
+        .fetch_one(&mut *conn)
+        .await;
+    }
+    Err(sqlx::Error::RowNotFound)
 }
 
 pub async fn find_thread(
