@@ -63,7 +63,8 @@ pub async fn upsert_thread(
         .await?;
         // None: a concurrent first comment created it between our read and insert; read again.
         let Some(row) = row else { continue };
-        let fills_gap = (row.title.is_none() && title.is_some()) || (row.url.is_none() && url.is_some());
+        let fills_gap =
+            (row.title.is_none() && title.is_some()) || (row.url.is_none() && url.is_some());
         if !fills_gap {
             return Ok(row);
         }
