@@ -77,6 +77,10 @@ STATIC=$ROOT/target/release/examples/static_file
 [[ -x $APP ]] || die "$APP missing (cargo build --release)"
 [[ -x $STATIC ]] || die "$STATIC missing (cargo build --release --example static_file)"
 
+mkdir -p "$ROOT/target"
+# One run at a time: a second one would drop the first one's database.
+exec 9>"$ROOT/target/.bench-load.lock"
+flock -n 9 || die "another benches/load.sh is running"
 rm -rf "$OUT" && mkdir -p "$OUT"
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -254,11 +258,15 @@ curl -sS -f "http://127.0.0.1:$STATIC_PORT$READ_PATH" | cmp -s - "$OUT/thread.js
 
 # ---------------------------------------------------------------- wrk helpers
 # run_wrk NAME DURATION [wrk args...] -> prints wrk's output, saves it, sets R_* from RESULT
+CONTENDED=()
+others_busy() { [[ $(pgrep -c -x 'rustc|cargo' || true) != 0 ]]; }
 run_wrk() {
     local name=$1 dur=$2
     shift 2
+    others_busy && CONTENDED+=("$name")
     wrk -t "$THREADS" -c "$CONNS_NOW" -d "$dur" --timeout 10s --latency "$@" >"$OUT/$name.txt" 2>&1 \
         || { cat "$OUT/$name.txt"; die "wrk $name failed"; }
+    others_busy && CONTENDED+=("$name")
     sed 's/^/    /' "$OUT/$name.txt"
     local line
     line=$(grep '^RESULT ' "$OUT/$name.txt" | tail -1) || die "wrk $name printed no RESULT line"
@@ -355,7 +363,12 @@ pass() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo FAIL; fi; }
     echo "==================== colloquy load benchmark ===================="
     echo "machine: $(nproc) cores; $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); $THREADS wrk threads; $DURATION per run after a $WARMUP warm-up"
     echo "server workers: ${WORKERS} (0 = one per core) for colloquy and the baseline; colloquy log level warn"
-    [[ ${BUSY:-0} -gt 0 ]] && echo "WARNING: cargo/rustc was running when the benchmark started; the machine was not idle"
+    if [[ ${BUSY:-0} -gt 0 || ${#CONTENDED[@]} -gt 0 ]]; then
+        echo "WARNING: cargo/rustc was running at the start or during: $(printf '%s\n' "${CONTENDED[@]}" | sort -u | grep -v warmup | tr '\n' ' ')"
+        echo "         the machine was not idle; these figures understate an idle machine's"
+    else
+        echo "no cargo/rustc seen running before or after any wrk run"
+    fi
     echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "thread $URI: $total comments ($tops top-level, $replies replies), $BYTES bytes of JSON"
     echo
