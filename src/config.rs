@@ -59,6 +59,9 @@ impl std::fmt::Debug for DatabaseSettings {
 pub struct AuthSettings {
     pub dev_provider: bool,
     pub session_ttl_days: u32,
+    pub providers: crate::auth::providers::config::ProvidersSettings,
+    #[serde(default)]
+    pub oidc: crate::auth::providers::config::OidcProviders,
 }
 
 #[derive(Debug, Clone, Deserialize)]

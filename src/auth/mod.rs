@@ -4,6 +4,7 @@
 pub mod dev;
 pub mod extract;
 pub mod popup;
+pub mod providers;
 pub mod routes;
 pub mod sessions;
 pub mod states;
