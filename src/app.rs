@@ -9,6 +9,8 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpServer, ResponseError, web};
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::moderators::routes as moderators;
+use crate::auth::providers::Providers;
 use crate::comments::ThreadCache;
 use crate::config::Settings;
 use crate::db::Db;
@@ -25,6 +27,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub sites: SiteCache,
     pub threads: ThreadCache,
+    pub providers: Providers,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl Application {
             })?;
         let port = listener.local_addr()?.port();
         let workers = settings.server.workers;
+        let providers = Providers::new(&settings.auth, &settings.server.public_url)?;
         let threads = ThreadCache::default();
         tokio::spawn(threads.clone().listen(db.clone()));
         let state = web::Data::new(AppState {
@@ -72,6 +76,7 @@ impl Application {
             settings: Arc::new(settings),
             sites: SiteCache::default(),
             threads,
+            providers,
         });
         let mut server = HttpServer::new(move || {
             App::new()
@@ -176,6 +181,36 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
                 .default_service(web::to(not_found)),
         )
         .service(
+            // Moderator tools are scripts and apps, not pages on a blog's origin: no CORS.
+            web::scope("/api/mod/v1")
+                .wrap(from_fn(require_database))
+                .service(resource("/login", "POST").route(web::post().to(moderators::login)))
+                .service(resource("/logout", "POST").route(web::post().to(moderators::logout)))
+                .service(
+                    resource("/tokens", "GET, HEAD, POST")
+                        .route(get().to(moderators::list_tokens))
+                        .route(web::post().to(moderators::create_token)),
+                )
+                .service(
+                    resource("/tokens/{id}", "DELETE")
+                        .route(web::delete().to(moderators::revoke_token)),
+                )
+                .service(resource("/sites", "GET, HEAD").route(get().to(moderators::list_sites)))
+                .service(
+                    resource("/sites/{site}", "GET, HEAD").route(get().to(moderators::get_site)),
+                )
+                .service(
+                    resource("/sites/{site}/moderators", "GET, HEAD, POST")
+                        .route(get().to(moderators::list_team))
+                        .route(web::post().to(moderators::put_member)),
+                )
+                .service(
+                    resource("/sites/{site}/moderators/{id}", "DELETE")
+                        .route(web::delete().to(moderators::remove_member)),
+                )
+                .default_service(web::to(not_found)),
+        )
+        .service(
             // Browser navigations in the login popup: no CORS, HTML answers.
             web::scope("/auth")
                 .wrap(from_fn(require_database))
@@ -196,6 +231,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
                 )
                 .service(
                     resource("/{provider}/login", "GET, HEAD").route(get().to(auth::routes::login)),
+                )
+                .service(
+                    resource("/{provider}/callback", "GET, HEAD")
+                        .route(get().to(auth::routes::callback)),
                 ),
         );
 }

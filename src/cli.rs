@@ -1,13 +1,16 @@
-//! The command line: `serve` (default), `migrate`, `site create|list`.
+//! The command line: `serve` (default), `migrate`, `site create|list`, `moderator create`.
 
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::Application;
+use crate::auth::moderators::password::{self, NewPassword};
+use crate::auth::moderators::store::{self as moderator_store, CreateAccountError, PutOutcome};
+use crate::auth::moderators::{Role, SiteScope};
 use crate::config::Settings;
 use crate::db;
-use crate::domain::{Origin, Policy, SiteName, SiteSlug};
+use crate::domain::{Email, Origin, Policy, SiteName, SiteSlug};
 use crate::http::telemetry;
 use crate::sites::{NewSite, store as site_store};
 
@@ -31,6 +34,31 @@ enum Command {
     /// Manage sites (blogs).
     #[command(subcommand)]
     Site(SiteCommand),
+    /// Manage moderator accounts.
+    #[command(subcommand)]
+    Moderator(ModeratorCommand),
+}
+
+#[derive(Subcommand)]
+enum ModeratorCommand {
+    /// Create a moderator account with a role on a site, or give an existing account a role.
+    /// The new account's password is read from standard input (one line, at least 12
+    /// characters); an existing account's password is left alone.
+    Create(ModeratorCreate),
+}
+
+#[derive(Args)]
+struct ModeratorCreate {
+    /// The moderator's email address: their login.
+    #[arg(long)]
+    email: String,
+    /// Slug of the site they get the role on.
+    #[arg(long)]
+    site: String,
+    /// owner (site settings and the team, plus moderation) or moderator (queue, comments,
+    /// bans, rules).
+    #[arg(long, default_value = "moderator", value_parser = ["owner", "moderator"])]
+    role: String,
 }
 
 #[derive(Subcommand)]
@@ -88,6 +116,9 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Migrate => migrate(settings).await,
             Command::Site(SiteCommand::Create(args)) => site_create(settings, args).await,
             Command::Site(SiteCommand::List) => site_list(settings).await,
+            Command::Moderator(ModeratorCommand::Create(args)) => {
+                moderator_create(settings, args).await
+            }
         }
     });
     match result {
@@ -170,6 +201,91 @@ async fn site_create(settings: Settings, args: SiteCreate) -> anyhow::Result<()>
         }
         Err(site_store::CreateError::Db(e)) => Err(e.into()),
     }
+}
+
+async fn moderator_create(settings: Settings, args: ModeratorCreate) -> anyhow::Result<()> {
+    let email = Email::parse(&args.email)
+        .map_err(|e| anyhow::anyhow!("--email {e}"))?
+        .identity_key();
+    let slug = SiteSlug::parse(&args.site).map_err(|e| anyhow::anyhow!("--site {e}"))?;
+    let role = Role::parse(&args.role).map_err(|e| anyhow::anyhow!("--role {e}"))?;
+    let pool = db::connect_now(&settings.database).await?;
+    db::MIGRATOR.run(&pool).await?;
+    let site = site_store::find_by_slug(&pool, slug.as_str())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("there is no site with slug {:?}", slug.as_str()))?;
+    let scope = SiteScope::operator(site.id, &site.slug);
+    let mut conn = pool.acquire().await?;
+    let existing = moderator_store::find_id_by_email(&mut conn, &email).await?;
+    drop(conn);
+    let mut tx;
+    let id = match existing {
+        Some(id) => {
+            tx = pool.begin().await?;
+            id
+        }
+        None => {
+            // Hashed before the transaction opens, so it holds no lock while argon2 runs.
+            let hash = password::hash(read_password()?).await?;
+            tx = pool.begin().await?;
+            match moderator_store::create_account(&mut tx, &email, &hash).await {
+                Ok(id) => id,
+                Err(CreateAccountError::EmailTaken) => anyhow::bail!(
+                    "an account with this email was created meanwhile; run the command again"
+                ),
+                Err(CreateAccountError::Db(e)) => return Err(e.into()),
+            }
+        }
+    };
+    let outcome = moderator_store::put_member(&mut tx, &scope, id, role).await?;
+    if outcome == PutOutcome::LastOwner {
+        anyhow::bail!(
+            "this account is the only owner of site {}; make someone else owner first",
+            site.slug
+        );
+    }
+    tx.commit().await?;
+    if existing.is_some() {
+        println!("moderator {id} already exists; password unchanged");
+    } else {
+        println!("created moderator {id}");
+    }
+    let (slug, role) = (&site.slug, role.as_str());
+    match outcome {
+        PutOutcome::Added => println!("added to site {slug} as {role}"),
+        PutOutcome::Changed { from } => {
+            println!(
+                "role on site {slug} changed from {} to {role}",
+                from.as_str()
+            )
+        }
+        PutOutcome::Unchanged | PutOutcome::LastOwner => {
+            println!("already {role} on site {slug}; nothing changed")
+        }
+    }
+    Ok(())
+}
+
+/// One line of standard input: the new account's password. Never echoed back or logged.
+fn read_password() -> anyhow::Result<NewPassword> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!(
+            "Password for the new moderator (at least {} characters): ",
+            password::MIN_CHARS
+        );
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| anyhow::anyhow!("cannot read the password from standard input: {e}"))?;
+    let line = line.strip_suffix('\n').unwrap_or(&line);
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    NewPassword::parse(line.to_owned())
+        .map_err(|e| anyhow::anyhow!("the password (one line on standard input) {e}"))
 }
 
 async fn site_list(settings: Settings) -> anyhow::Result<()> {

@@ -59,6 +59,11 @@ impl std::fmt::Debug for DatabaseSettings {
 pub struct AuthSettings {
     pub dev_provider: bool,
     pub session_ttl_days: u32,
+    /// How long a moderator's password-login session lasts.
+    pub moderator_session_ttl_hours: u32,
+    /// Failed moderator logins per email, and per client IP, within the window before 429.
+    pub login_max_failures: u32,
+    pub login_failure_window_s: u32,
     pub providers: crate::auth::providers::config::ProvidersSettings,
     #[serde(default)]
     pub oidc: crate::auth::providers::config::OidcProviders,
@@ -195,6 +200,21 @@ impl Settings {
         }
         if self.auth.session_ttl_days == 0 {
             return bad("auth.session_ttl_days", "must be at least 1");
+        }
+        for (key, v) in [
+            (
+                "auth.moderator_session_ttl_hours",
+                self.auth.moderator_session_ttl_hours,
+            ),
+            ("auth.login_max_failures", self.auth.login_max_failures),
+            (
+                "auth.login_failure_window_s",
+                self.auth.login_failure_window_s,
+            ),
+        ] {
+            if v == 0 {
+                return bad(key, "must be at least 1");
+            }
         }
         if self.auth.dev_provider && self.env == "production" {
             return bad(

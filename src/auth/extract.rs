@@ -29,7 +29,8 @@ impl MaybeCommenter {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+/// The bearer secret of `Authorization`, if the header is there; a malformed one is 401.
+pub(crate) fn bearer(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };

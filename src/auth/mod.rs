@@ -1,8 +1,9 @@
 //! Sign-in for commenters: login flows, sessions, and the request extractors that identify the
-//! caller. (Moderator accounts come next, in this same domain.)
+//! caller; moderator accounts (password login, API tokens, roles per site) in `moderators`.
 
 pub mod dev;
 pub mod extract;
+pub mod moderators;
 pub mod popup;
 pub mod providers;
 pub mod routes;

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::providers::Attempt;
 use super::sessions::{self, SessionUser};
 use super::users::{self, Profile};
 use super::{Commenter, dev, popup, states};
@@ -16,11 +17,6 @@ use crate::error::{ApiError, ApiResult};
 pub struct LoginParams {
     site: Option<String>,
     origin: Option<String>,
-}
-
-/// Whether `provider` can be used on this server at all.
-fn provider_available(state: &AppState, provider: &str) -> bool {
-    provider == dev::PROVIDER && state.settings.auth.dev_provider
 }
 
 pub async fn login(
@@ -40,7 +36,7 @@ pub async fn login(
             "This origin is not registered for this site.",
         ));
     }
-    if !provider_available(&state, &provider) || !site.providers.iter().any(|p| p == &provider) {
+    if !state.providers.is_available(&provider) || !site.providers.iter().any(|p| p == &provider) {
         return Ok(popup::failure(
             Some(origin.as_str()),
             "provider_unavailable",
@@ -56,7 +52,26 @@ pub async fn login(
         },
     )
     .await?;
-    let target = format!("/auth/dev/authorize?state={}", started.state);
+    let target = if provider == dev::PROVIDER {
+        format!("/auth/dev/authorize?state={}", started.state)
+    } else {
+        let attempt = Attempt {
+            state: &started.state,
+            pkce_verifier: &started.pkce_verifier,
+            nonce: &started.nonce,
+        };
+        match state.providers.authorize_url(&provider, &attempt).await {
+            Ok(url) => url,
+            Err(e) => {
+                tracing::warn!(provider = %provider, error = %e, "login could not start");
+                return Ok(popup::failure(
+                    Some(origin.as_str()),
+                    e.code(),
+                    "This login method is not available right now.",
+                ));
+            }
+        }
+    };
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, target))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -156,21 +171,119 @@ pub async fn dev_callback(
         profile_url: None,
         raw: json!({ "name": name.as_str() }),
     };
+    complete_login(&state, origin, &profile).await
+}
+
+/// Upserts the user behind a provider profile, opens a session, answers the success popup.
+async fn complete_login(
+    state: &AppState,
+    origin: &str,
+    profile: &Profile,
+) -> ApiResult<HttpResponse> {
     let mut tx = state.db.pool.begin().await?;
-    let user_id = users::upsert(&mut tx, &profile).await?;
+    let user_id = users::upsert(&mut tx, profile).await?;
     let token = sessions::create(
         &mut tx,
         user_id,
-        dev::PROVIDER,
+        &profile.provider,
         state.settings.auth.session_ttl_days,
     )
     .await?;
     tx.commit().await?;
-    tracing::info!(user.id = %user_id, provider = dev::PROVIDER, "commenter logged in");
+    tracing::info!(user.id = %user_id, provider = %profile.provider, "commenter logged in");
     let user = json!({
-        "id": user_id, "name": profile.name, "avatar_url": null, "profile_url": null, "provider": dev::PROVIDER,
+        "id": user_id,
+        "name": profile.name,
+        "avatar_url": profile.avatar_url,
+        "profile_url": profile.profile_url,
+        "provider": profile.provider,
     });
     Ok(popup::success(origin, &token, user))
+}
+
+#[derive(Deserialize)]
+pub struct CallbackParams {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// Where a provider sends the browser back: `?code=&state=` or `?error=&state=`.
+pub async fn callback(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    params: web::Query<CallbackParams>,
+) -> ApiResult<HttpResponse> {
+    let provider = path.into_inner();
+    // The state is consumed before anything else, so whatever happens next it can't be replayed.
+    let login = match params.state.as_deref() {
+        Some(s) if !s.is_empty() && s.len() <= 128 => states::consume(&state.db.pool, s).await?,
+        _ => None,
+    };
+    let Some(login) = login else {
+        return Ok(popup::failure(
+            None,
+            "invalid_state",
+            "This login link is invalid or was already used; start again.",
+        ));
+    };
+    let origin = login.origin.as_str();
+    if login.expired {
+        return Ok(popup::failure(
+            Some(origin),
+            "expired_state",
+            "The login took too long; please start again.",
+        ));
+    }
+    if login.provider != provider {
+        return Ok(popup::failure(
+            Some(origin),
+            "invalid_state",
+            "This login link belongs to another provider.",
+        ));
+    }
+    if let Some(error) = params.error.as_deref() {
+        let (code, message) = if error == "access_denied" {
+            ("access_denied", "The login was cancelled.")
+        } else {
+            ("provider_error", "The login provider reported an error.")
+        };
+        return Ok(popup::failure(Some(origin), code, message));
+    }
+    let Some(code) = params
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty() && c.len() <= 2048)
+    else {
+        return Ok(popup::failure(
+            Some(origin),
+            "provider_error",
+            "The login provider sent no authorization code.",
+        ));
+    };
+    if !state.providers.is_available(&provider) || provider == dev::PROVIDER {
+        return Ok(popup::failure(
+            Some(origin),
+            "provider_unavailable",
+            "This login method is not available.",
+        ));
+    }
+    let attempt = Attempt {
+        state: "",
+        pkce_verifier: &login.pkce_verifier,
+        nonce: &login.nonce,
+    };
+    match state.providers.finish(&provider, code, &attempt).await {
+        Ok(profile) => complete_login(&state, origin, &profile).await,
+        Err(e) => {
+            tracing::warn!(provider = %provider, error = %e, "login failed");
+            Ok(popup::failure(
+                Some(origin),
+                e.code(),
+                "The login could not be completed; please try again.",
+            ))
+        }
+    }
 }
 
 fn public_user(u: &SessionUser) -> serde_json::Value {

@@ -23,10 +23,17 @@ pub async fn get_site(
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let site = state.site(&path).await?;
+    // Only what this server can actually log people in with.
+    let providers: Vec<String> = site
+        .providers
+        .iter()
+        .filter(|p| state.providers.is_available(p))
+        .cloned()
+        .collect();
     Ok(HttpResponse::Ok().json(PublicSite {
         slug: &site.slug,
         name: &site.name,
-        providers: &site.providers,
+        providers: &providers,
         guests: site.guests,
         max_depth: site.max_depth,
         edit_window_s: site.edit_window_s,

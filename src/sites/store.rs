@@ -75,6 +75,21 @@ pub async fn find_by_slug(pool: &PgPool, slug: &str) -> Result<Option<Site>, sql
         .map_err(|e| sqlx::Error::Decode(e.into()))
 }
 
+/// The sites with these ids, by slug (the moderator API lists the caller's sites).
+pub async fn find_many(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<Site>, sqlx::Error> {
+    let rows: Vec<SiteRow> = sqlx::query_as(
+        "SELECT id, slug, name, origins, providers, guests, policy, max_depth, edit_window_s, flags_to_hold, closed
+         FROM sites WHERE id = ANY ($1) ORDER BY slug",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(Site::try_from)
+        .collect::<Result<_, _>>()
+        .map_err(|e| sqlx::Error::Decode(e.into()))
+}
+
 pub async fn list(pool: &PgPool) -> Result<Vec<Site>, sqlx::Error> {
     let rows: Vec<SiteRow> = sqlx::query_as(
         "SELECT id, slug, name, origins, providers, guests, policy, max_depth, edit_window_s, flags_to_hold, closed

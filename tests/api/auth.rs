@@ -59,7 +59,7 @@ async fn finish_login(
 }
 
 /// The JSON the popup page posts: `{origin, message}`.
-fn posted(page: &str) -> Value {
+pub fn posted(page: &str) -> Value {
     let start = page.find("var d = ").expect("popup data") + "var d = ".len();
     let end = page[start..].find(";\n").unwrap() + start;
     serde_json::from_str(&page[start..end]).unwrap()

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::helpers::{DropDb, http_client, pg_base, wait_ready};
 use uuid::Uuid;
 
-fn colloquy(db_url: &str) -> Command {
+pub fn colloquy(db_url: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_colloquy"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("COLLOQUY_ENV")
@@ -18,7 +18,7 @@ fn colloquy(db_url: &str) -> Command {
     cmd
 }
 
-fn fresh_db() -> (String, DropDb) {
+pub fn fresh_db() -> (String, DropDb) {
     let name = format!("colloquy_t_{}", Uuid::new_v4().simple());
     (format!("{}/{name}", pg_base()), DropDb(name))
 }

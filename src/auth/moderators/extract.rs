@@ -1,0 +1,165 @@
+//! `Moderator`: who is calling the moderator API, and on which sites they hold which role.
+//!
+//! `Authorization: Bearer <secret>` where the secret is a moderator session (from password
+//! login) or a named API token; both are looked up by their SHA-256. No header, or an unknown,
+//! expired or revoked secret: 401.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use uuid::Uuid;
+
+use super::{Role, store};
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult};
+
+/// How the caller authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Session(Uuid),
+    ApiToken(Uuid),
+}
+
+/// A moderator with a valid session or API token, and every role they hold.
+#[derive(Clone)]
+pub struct Moderator {
+    pub id: Uuid,
+    pub email: String,
+    pub credential: Credential,
+    /// By site slug.
+    pub roles: Vec<SiteScope>,
+}
+
+// Email is personal data: keep it out of Debug output (and so out of logs).
+impl std::fmt::Debug for Moderator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Moderator")
+            .field("id", &self.id)
+            .field("credential", &self.credential)
+            .field("roles", &self.roles)
+            .finish()
+    }
+}
+
+/// The caller's hold on one site. Only the caller's own roles (or the operator's CLI) make one,
+/// and every store function about a site takes one: that is how each moderator query is scoped
+/// to a site the caller may see.
+#[derive(Debug, Clone)]
+pub struct SiteScope {
+    site_id: Uuid,
+    slug: String,
+    role: Role,
+}
+
+impl SiteScope {
+    /// For the command line: whoever runs it operates the server and so every site.
+    pub fn operator(site_id: Uuid, slug: &str) -> Self {
+        Self {
+            site_id,
+            slug: slug.to_owned(),
+            role: Role::Owner,
+        }
+    }
+
+    pub fn site_id(&self) -> Uuid {
+        self.site_id
+    }
+
+    pub fn slug(&self) -> &str {
+        &self.slug
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+}
+
+impl Moderator {
+    /// The caller's scope on a site, or 404 exactly as for a site that doesn't exist.
+    pub fn scope(&self, slug: &str) -> ApiResult<SiteScope> {
+        self.roles
+            .iter()
+            .find(|r| r.slug == slug)
+            .cloned()
+            .ok_or_else(crate::sites::routes::unknown_site)
+    }
+
+    /// The caller's scope on a site they own: 404 without a role there, 403 with a lesser one.
+    pub fn owner_scope(&self, slug: &str) -> ApiResult<SiteScope> {
+        let scope = self.scope(slug)?;
+        if scope.role != Role::Owner {
+            return Err(ApiError::forbidden(
+                "forbidden",
+                "Only an owner of this site can do this.",
+            ));
+        }
+        Ok(scope)
+    }
+
+    pub fn is_api_token(&self) -> bool {
+        matches!(self.credential, Credential::ApiToken(_))
+    }
+}
+
+async fn resolve(req: HttpRequest) -> ApiResult<Moderator> {
+    let Some(secret) = crate::auth::extract::bearer(&req)? else {
+        return Err(ApiError::unauthenticated(
+            "Log in first: send Authorization: Bearer <session or API token>.",
+        ));
+    };
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))?;
+    let pool = &state.db.pool;
+    let Some(found) = store::find_credential(pool, &secret).await? else {
+        return Err(ApiError::unauthenticated(
+            "This token has expired or was revoked; log in again.",
+        ));
+    };
+    let credential = if found.kind == "api_token" {
+        Credential::ApiToken(found.credential_id)
+    } else {
+        Credential::Session(found.credential_id)
+    };
+    if found.touch {
+        store::touch_api_token(pool, found.credential_id).await?;
+    }
+    let roles = load_roles(pool, found.moderator_id).await?;
+    Ok(Moderator {
+        id: found.moderator_id,
+        email: found.email,
+        credential,
+        roles,
+    })
+}
+
+/// Every role the moderator holds, as scopes.
+pub async fn load_roles(pool: &sqlx::PgPool, moderator_id: Uuid) -> ApiResult<Vec<SiteScope>> {
+    store::roles(pool, moderator_id)
+        .await?
+        .into_iter()
+        .map(|r| {
+            // The CHECK constraint allows only known roles; anything else is a newer schema.
+            let role = Role::parse(&r.role)
+                .map_err(|e| ApiError::internal(anyhow::anyhow!("stored role: {e}")))?;
+            Ok(SiteScope {
+                site_id: r.site_id,
+                slug: r.slug,
+                role,
+            })
+        })
+        .collect()
+}
+
+impl FromRequest for Moderator {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(resolve(req))
+    }
+}

@@ -1,0 +1,70 @@
+//! Moderator accounts: password login, sessions, named API tokens, roles per site, and the team
+//! an owner manages.
+//!
+//! - A moderator holds a role (`owner` or `moderator`) on some sites. Every other site does not
+//!   exist for them: it answers 404, never 403, so a moderator can't probe which blogs a server
+//!   hosts. The [`Moderator`] extractor loads the caller's roles; [`Moderator::scope`] turns a
+//!   site slug into a [`SiteScope`], and every store function about a site takes one — so no
+//!   moderator query can forget the site check.
+//! - Passwords are argon2id (see [`password`]), checked on the blocking pool, with a dummy
+//!   verification for unknown emails so both refusals look and take alike.
+//! - Password guessing is throttled per email and per client IP with counters in Postgres
+//!   (see [`throttle`]).
+//! - Sessions and API tokens are 256-bit bearer secrets of which only the SHA-256 is stored.
+//!
+//! Team management (`/sites/{site}/moderators`, owners only): `POST {email, role}` puts an
+//! existing account on the team, or changes its role there; `POST {email, role, password}`
+//! creates the account when no account has that email. A password is never set on an existing
+//! account through the team endpoint (409): one owner must not be able to take over another
+//! person's login. The last owner of a site can't be removed or demoted (409), so a site always
+//! has someone who can manage it.
+
+pub mod extract;
+pub mod password;
+pub mod routes;
+pub mod store;
+pub mod throttle;
+
+pub use extract::{Credential, Moderator, SiteScope};
+
+use crate::domain::Invalid;
+
+/// What a moderator may do on one site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Settings and the team, plus everything a moderator does.
+    Owner,
+    /// The queue, comments, bans and rules.
+    Moderator,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Moderator => "moderator",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        match s {
+            "owner" => Ok(Role::Owner),
+            "moderator" => Ok(Role::Moderator),
+            _ => Err(Invalid::new("must be owner or moderator")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip() {
+        for r in [Role::Owner, Role::Moderator] {
+            assert_eq!(Role::parse(r.as_str()).unwrap(), r);
+        }
+        assert!(Role::parse("Owner").is_err());
+        assert!(Role::parse("admin").is_err());
+    }
+}
