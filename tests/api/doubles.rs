@@ -78,6 +78,10 @@ pub struct Double {
     state: Arc<Mutex<State>>,
     pub profile: Arc<Mutex<Value>>,
     pub faults: Arc<Mutex<Faults>>,
+    /// The `iss` the double signs into id_tokens (and announces in its discovery document).
+    pub issuer: Arc<Mutex<String>>,
+    /// The provider name the app uses for this double (its callback path), e.g. `oidc-corp`.
+    pub name: Mutex<String>,
 }
 
 fn idp_key(file: &str) -> CoreRsaPrivateSigningKey {
@@ -143,6 +147,8 @@ impl Double {
             state: Arc::default(),
             profile: Arc::new(Mutex::new(default_profile(kind))),
             faults: Arc::default(),
+            issuer: Arc::new(Mutex::new(ISSUER.to_owned())),
+            name: Mutex::new(kind.name().to_owned()),
         };
         let (token_method, token_path, profile_path) = match kind {
             Kind::WordPress => (
@@ -169,6 +175,7 @@ impl Double {
                 state: d.state.clone(),
                 profile: d.profile.clone(),
                 faults: d.faults.clone(),
+                issuer: d.issuer.clone(),
             })
             .mount(&d.server)
             .await;
@@ -183,6 +190,24 @@ impl Double {
             .mount(&d.server)
             .await;
         if kind == Kind::Google {
+            // Discovery, for generic OIDC providers configured by issuer alone.
+            let base = d.server.uri();
+            Mock::given(method("GET"))
+                .and(path("/.well-known/openid-configuration"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                    "issuer": base,
+                    "authorization_endpoint": format!("{base}/o/oauth2/v2/auth"),
+                    "token_endpoint": format!("{base}/token"),
+                    "jwks_uri": format!("{base}/jwks"),
+                    "response_types_supported": ["code"],
+                    "subject_types_supported": ["public"],
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                    "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+                    "code_challenge_methods_supported": ["S256"],
+                    "scopes_supported": ["openid", "email", "profile"]
+                })))
+                .mount(&d.server)
+                .await;
             let jwk = idp_key("idp_key.pem").as_verification_key();
             Mock::given(method("GET"))
                 .and(path("/jwks"))
@@ -251,9 +276,10 @@ impl Double {
         let q: HashMap<String, String> = url.query_pairs().into_owned().collect();
         assert_eq!(q["client_id"], CLIENT_ID);
         assert_eq!(q["response_type"], "code");
+        let name = self.name.lock().unwrap().clone();
         assert_eq!(
             q["redirect_uri"],
-            format!("{REDIRECT_BASE}/auth/{}/callback", self.kind.name())
+            format!("{REDIRECT_BASE}/auth/{name}/callback")
         );
         assert!(q.contains_key("state"));
         assert_eq!(
@@ -311,6 +337,7 @@ struct TokenEndpoint {
     state: Arc<Mutex<State>>,
     profile: Arc<Mutex<Value>>,
     faults: Arc<Mutex<Faults>>,
+    issuer: Arc<Mutex<String>>,
 }
 
 fn oauth_error(status: u16, error: &str, description: &str) -> ResponseTemplate {
@@ -403,7 +430,7 @@ impl Respond for TokenEndpoint {
                 let profile = self.profile.lock().unwrap().clone();
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
                 let mut claims = profile;
-                claims["iss"] = json!(ISSUER);
+                claims["iss"] = json!(self.issuer.lock().unwrap().clone());
                 claims["aud"] = json!(if faults.wrong_aud {
                     "someone-else"
                 } else {
