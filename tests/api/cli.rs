@@ -87,6 +87,11 @@ fn invalid_configuration_stops_with_one_line_naming_the_key() {
             "default_policy",
         ),
         ("COLLOQUY__LOG__FORMAT", "xml", "format"),
+        (
+            "COLLOQUY__AUTH__LOGIN_MAX_FAILURES",
+            "0",
+            "auth.login_max_failures",
+        ),
     ];
     for (key, value, named) in cases {
         let out = colloquy("postgres://postgres@127.0.0.1:5432/unused")

@@ -374,6 +374,29 @@ async fn throttling_is_a_window_that_refused_attempts_do_not_extend() {
 }
 
 #[tokio::test]
+async fn concurrent_guesses_cannot_slip_past_the_limit() {
+    let app = proxied_app().await;
+    let blog = site(&app, "blog").await;
+    add_moderator(&app, "ann@example.com", &blog, Role::Owner).await;
+    // Each attempt is recorded before its password is checked, so however the burst
+    // interleaves, no more than five guesses get as far as argon2.
+    let ips: Vec<String> = (1..=12).map(|i| format!("198.51.100.{i}")).collect();
+    let burst = ips
+        .iter()
+        .map(|ip| login_from(&app, "ann@example.com", "guess", Some(ip)));
+    let statuses: Vec<u16> = futures_util::future::join_all(burst)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    let checked = statuses.iter().filter(|&&s| s == 401).count();
+    let refused = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(checked + refused, 12, "{statuses:?}");
+    assert!(checked <= 5, "{checked} guesses were checked: {statuses:?}");
+    assert_eq!(failures(&app).await, checked as i64);
+}
+
+#[tokio::test]
 async fn a_success_forgives_its_own_ip_only() {
     let app = proxied_app().await;
     let blog = site(&app, "blog").await;
