@@ -81,6 +81,9 @@ pub struct Limits {
     pub counts_max_uris: usize,
     pub page_default: u32,
     pub page_max: u32,
+    pub comment_interval_s: u32,
+    pub comments_per_minute_user: u32,
+    pub comments_per_minute_ip: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -90,6 +93,30 @@ pub struct ModerationSettings {
     pub flags_to_hold: u32,
     pub edit_window_s: u32,
     pub max_depth: u32,
+    pub max_links: u32,
+    pub spam_hold_score: f64,
+    pub spam_score: f64,
+    pub duplicate_window_s: u32,
+    pub akismet: AkismetSettings,
+}
+
+/// An Akismet-compatible spam service; off while `key` is empty.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AkismetSettings {
+    pub url: String,
+    pub key: String,
+    pub timeout_ms: u64,
+}
+
+// The key is a secret.
+impl std::fmt::Debug for AkismetSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AkismetSettings")
+            .field("url", &self.url)
+            .field("key", &"<redacted>")
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

@@ -16,6 +16,7 @@ use crate::domain::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::http::{ApiJson, ClientInfo};
+use crate::moderation::pipeline::Env;
 
 #[derive(Deserialize)]
 pub struct ThreadParams {
@@ -259,9 +260,13 @@ pub async fn post_comment(
     };
 
     let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
-    let max_depth = site.max_depth;
+    let env = Env {
+        pool: &state.db.pool,
+        settings: &state.settings,
+        http: state.providers.http(),
+    };
     let out = service::submit(
-        &state.db.pool,
+        &env,
         &state.threads,
         &site,
         SubmitInput {
@@ -274,7 +279,6 @@ pub async fn post_comment(
         },
         &client,
         idempotency,
-        max_depth,
     )
     .await?;
     let mut res = HttpResponse::build(out.status);

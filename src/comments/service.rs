@@ -21,7 +21,7 @@ use crate::domain::{
 use crate::error::{ApiError, ApiResult};
 use crate::http::ClientInfo;
 use crate::moderation::audit::{self, Actor, Change};
-use crate::moderation::pipeline::{self, Submission};
+use crate::moderation::pipeline::{self, Env, Submission};
 use crate::sites::Site;
 
 /// Who is posting.
@@ -71,27 +71,25 @@ pub struct Submitted {
     pub replayed: bool,
 }
 
+/// Posts a comment: idempotency, the moderation pipeline (outside any transaction: it may call
+/// a spam service), then one transaction that creates the thread and guest user if needed,
+/// stores the comment and its audit row, and remembers the idempotent response. A refused
+/// comment leaves nothing behind.
 pub async fn submit(
-    pool: &sqlx::PgPool,
+    env: &Env<'_>,
     cache: &ThreadCache,
     site: &Site,
     input: SubmitInput,
     client: &ClientInfo,
     idempotency: Option<(IdempotencyKey, String)>,
-    max_depth: i32,
 ) -> ApiResult<Submitted> {
+    let pool = env.pool;
     let author_key = input.author.key(site);
     if let Some((key, hash)) = &idempotency
         && let Some(stored) =
             store::find_idempotent(pool, site.id, &author_key, key.as_str()).await?
     {
         return replay(stored, hash);
-    }
-    if site.closed {
-        return Err(ApiError::forbidden(
-            "site_closed",
-            "This site is not taking new comments.",
-        ));
     }
     if let Some(url) = &input.url
         && !site.origins.is_empty()
@@ -102,6 +100,48 @@ pub async fn submit(
             "must be a page of this site (one of its registered origins)",
         ));
     }
+
+    let existing_thread = store::find_thread(pool, site.id, input.uri.as_str()).await?;
+    let (known_user, provider, name, profile_url, email) = match &input.author {
+        Author::Guest {
+            name,
+            email,
+            website,
+        } => (
+            store::find_guest_user(pool, &guest_subject(site, email)).await?,
+            "guest",
+            name.as_str(),
+            website.as_ref().map(WebUrl::as_str),
+            Some(email.as_str()),
+        ),
+        Author::User(u) => (
+            Some(u.user_id),
+            u.provider.as_str(),
+            u.name.as_str(),
+            u.profile_url.as_deref(),
+            u.email.as_deref(),
+        ),
+    };
+    let html = render::render(input.body.as_str());
+    let verdict = pipeline::evaluate(
+        env,
+        &Submission {
+            site,
+            user_id: known_user,
+            email,
+            ip: client.ip,
+            user_agent: client.user_agent.as_deref(),
+            author_name: name,
+            author_url: profile_url,
+            thread_id: existing_thread.as_ref().map(|t| t.id),
+            thread_locked: existing_thread.as_ref().is_some_and(|t| t.locked),
+            permalink: input.url.as_ref().map(WebUrl::as_str),
+            markdown: input.body.as_str(),
+            html: &html,
+            editing: None,
+        },
+    )
+    .await?;
 
     let mut tx = pool.begin().await?;
     let thread = store::upsert_thread(
@@ -120,6 +160,7 @@ pub async fn submit(
     }
 
     let id = Uuid::now_v7();
+    let max_depth = site.max_depth;
     let (parent_id, root_id, depth) = match input.parent_id {
         None => (None, id, 1),
         Some(pid) => {
@@ -147,40 +188,28 @@ pub async fn submit(
         }
     };
 
-    let (user_id, provider, name, profile_url, email) = match &input.author {
-        Author::Guest {
-            name,
-            email,
-            website,
-        } => {
+    let user_id = match (&input.author, known_user) {
+        (_, Some(id)) => id,
+        (
+            Author::Guest {
+                name,
+                email,
+                website,
+            },
+            None,
+        ) => {
             let website = website.as_ref().map(WebUrl::as_str);
-            let user_id = store::guest_user(
+            store::guest_user(
                 &mut tx,
                 &guest_subject(site, email),
                 name.as_str(),
                 email.as_str(),
                 website,
             )
-            .await?;
-            (
-                user_id,
-                "guest",
-                name.as_str(),
-                website,
-                Some(email.as_str()),
-            )
+            .await?
         }
-        Author::User(u) => (
-            u.user_id,
-            u.provider.as_str(),
-            u.name.as_str(),
-            u.profile_url.as_deref(),
-            u.email.as_deref(),
-        ),
+        (Author::User(u), None) => u.user_id,
     };
-
-    let verdict = pipeline::evaluate(&mut tx, &Submission { site, user_id }).await?;
-    let html = render::render(input.body.as_str());
     let row = store::insert_comment(
         &mut tx,
         &NewComment {
@@ -201,6 +230,7 @@ pub async fn submit(
             body_html: &html,
             status: verdict.status.as_str(),
             reasons: &verdict.reasons,
+            shadow: verdict.shadow,
         },
     )
     .await?;
@@ -218,10 +248,16 @@ pub async fn submit(
     )
     .await?;
 
+    // A shadow-banned author is told what a published comment's author is told.
+    let (shown_status, shown_reasons) = if verdict.shadow {
+        (CommentStatus::Approved, vec![])
+    } else {
+        (verdict.status, verdict.reasons.clone())
+    };
     let body = json!({
         "comment": CommentView::new(&row, Some(user_id), 0),
-        "status": verdict.status,
-        "reasons": verdict.reasons,
+        "status": shown_status,
+        "reasons": shown_reasons,
     });
     if let Some((key, hash)) = &idempotency {
         let saved = store::save_idempotent(

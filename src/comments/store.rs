@@ -16,7 +16,7 @@ use crate::moderation::Reason;
 macro_rules! comment_row_columns {
     () => {
         "c.id, c.thread_id, c.parent_id, c.root_id, c.depth, c.user_id, c.author_provider, c.author_name,
-         c.author_url, u.avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at"
+         c.author_url, u.avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at, c.shadow"
     };
 }
 
@@ -116,6 +116,14 @@ pub async fn find_parent(
         .await
 }
 
+/// The user behind a guest identity, if they commented before.
+pub async fn find_guest_user(pool: &PgPool, subject: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT user_id FROM identities WHERE provider = 'guest' AND subject = $1")
+        .bind(subject)
+        .fetch_optional(pool)
+        .await
+}
+
 /// The user behind a guest email on a site, created on their first comment. Guest identities
 /// are per site so a guest's author id can't be used to follow them across blogs.
 pub async fn guest_user(
@@ -176,6 +184,7 @@ pub struct NewComment<'a> {
     pub body_html: &'a str,
     pub status: &'a str,
     pub reasons: &'a [Reason],
+    pub shadow: bool,
 }
 
 /// A comment as the thread and the author see it.
@@ -196,6 +205,7 @@ pub struct CommentRow {
     pub score: i32,
     pub created_at: OffsetDateTime,
     pub edited_at: Option<OffsetDateTime>,
+    pub shadow: bool,
 }
 
 pub async fn insert_comment(
@@ -207,8 +217,8 @@ pub async fn insert_comment(
             r#"WITH c AS (
              INSERT INTO comments (id, site_id, thread_id, parent_id, root_id, depth, user_id, author_provider,
                  author_name, author_url, author_email, author_ip, author_user_agent, body_markdown, body_html,
-                 status, reasons)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                 status, reasons, shadow)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
              RETURNING *
          )
          SELECT "#,
@@ -233,11 +243,13 @@ pub async fn insert_comment(
     .bind(c.body_html)
     .bind(c.status)
     .bind(Json(c.reasons))
+    .bind(c.shadow)
     .fetch_one(conn)
     .await
 }
 
-// A comment is visible to a reader when approved, or when it is the reader's own and pending.
+// A comment is visible to a reader when approved, or when it is the reader's own and pending
+// (or shadow-banned: its author sees it as if published).
 // The same predicate serves top-level comments and replies.
 const ROOTS_OLDEST: &str = concat!(
     "SELECT ",
@@ -245,7 +257,7 @@ const ROOTS_OLDEST: &str = concat!(
     "
     FROM comments c JOIN users u ON u.id = c.user_id
     WHERE c.thread_id = $1 AND c.parent_id IS NULL
-      AND (c.status = 'approved' OR (c.status = 'pending' AND c.user_id = $2))
+      AND (c.status = 'approved' OR (c.user_id = $2 AND (c.status = 'pending' OR (c.status = 'spam' AND c.shadow))))
       AND ($3::timestamptz IS NULL OR (c.created_at, c.id) > ($3, $4))
     ORDER BY c.created_at, c.id
     LIMIT $5"
@@ -257,7 +269,7 @@ const ROOTS_NEWEST: &str = concat!(
     "
     FROM comments c JOIN users u ON u.id = c.user_id
     WHERE c.thread_id = $1 AND c.parent_id IS NULL
-      AND (c.status = 'approved' OR (c.status = 'pending' AND c.user_id = $2))
+      AND (c.status = 'approved' OR (c.user_id = $2 AND (c.status = 'pending' OR (c.status = 'spam' AND c.shadow))))
       AND ($3::timestamptz IS NULL OR (c.created_at, c.id) < ($3, $4))
     ORDER BY c.created_at DESC, c.id DESC
     LIMIT $5"
@@ -269,7 +281,7 @@ const ROOTS_TOP: &str = concat!(
     "
     FROM comments c JOIN users u ON u.id = c.user_id
     WHERE c.thread_id = $1 AND c.parent_id IS NULL
-      AND (c.status = 'approved' OR (c.status = 'pending' AND c.user_id = $2))
+      AND (c.status = 'approved' OR (c.user_id = $2 AND (c.status = 'pending' OR (c.status = 'spam' AND c.shadow))))
       AND ($3::timestamptz IS NULL
            OR c.score < $6
            OR (c.score = $6 AND (c.created_at, c.id) > ($3, $4)))
@@ -317,7 +329,7 @@ pub async fn replies(
         comment_row_columns!(),
         " FROM comments c JOIN users u ON u.id = c.user_id
          WHERE c.root_id = ANY ($1) AND c.parent_id IS NOT NULL
-           AND (c.status = 'approved' OR (c.status = 'pending' AND c.user_id = $2))
+           AND (c.status = 'approved' OR (c.user_id = $2 AND (c.status = 'pending' OR (c.status = 'spam' AND c.shadow))))
          ORDER BY c.created_at, c.id"
     ))
     .bind(root_ids)

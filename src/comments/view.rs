@@ -52,7 +52,12 @@ impl<'a> CommentView<'a> {
             created_at: c.created_at,
             edited_at: c.edited_at,
             score: c.score,
-            status: (viewer == Some(c.user_id)).then_some(c.status.as_str()),
+            // A shadow-banned author sees their comment as published.
+            status: (viewer == Some(c.user_id)).then_some(if c.shadow {
+                "approved"
+            } else {
+                c.status.as_str()
+            }),
             replies_count,
         }
     }

@@ -1,21 +1,40 @@
-//! The submit-time decision. Every new comment's status comes from `evaluate`, and only from
-//! there: bans, limits, rules and spam checks plug in here, in DESIGN.md's order, without the
-//! comment service changing.
+//! The submit-time pipeline (DESIGN.md "Moderation pipeline"). Every new or edited comment's
+//! status comes from `evaluate`, and only from there, in this order:
+//!
+//! 1. bans (user, email, IP/CIDR; timed; shadow) — 403 `banned`, or spam shown only to its author
+//! 2. flood limits per author and per IP, counted from stored comments — 429 with Retry-After
+//! 3. duplicates: same author, same text, same thread, within the window — 409
+//! 4. locked thread or closed site — 403
+//! 5. the site's rules (words, regexes, links, email domains, IP lists) — 422, spam or hold
+//! 6. the spam score (built-in heuristic, then an optional Akismet-compatible service)
+//! 7. the site's policy (`pre`, `post`, `first_time`)
+//!
+//! Trusted users skip 5–7; premoderated users always wait. Every hit is a `Reason` stored with the
+//! comment and returned to its author, so nothing is held without saying why.
 
+use std::net::IpAddr;
+
+use regex::RegexBuilder;
 use serde::{Deserialize, Serialize};
-use sqlx::PgConnection;
+use serde_json::json;
+use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::store::{self, RuleRow};
+use super::{akismet, spam};
+use crate::comments::render::link_count;
+use crate::config::Settings;
 use crate::domain::{CommentStatus, Policy};
+use crate::error::ApiError;
 use crate::sites::Site;
 
 /// Why the pipeline decided what it did; stored in `comments.reasons`, shown to the author and
 /// to moderators.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Reason {
-    /// What produced it: `policy`, later a rule id, `akismet`, ...
+    /// What produced it: a rule's id, `policy`, `spam_score`, `akismet`, `ban`, ...
     pub rule: String,
-    /// Machine-readable kind, e.g. `policy_pre`, `first_comment`.
+    /// Machine-readable kind, e.g. `policy_pre`, `first_comment`, `max_links`, `word`.
     pub kind: String,
     /// What matched, when something in the comment did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -24,61 +43,419 @@ pub struct Reason {
     pub message: String,
 }
 
+impl Reason {
+    fn new(
+        rule: impl Into<String>,
+        kind: &str,
+        matched: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            rule: rule.into(),
+            kind: kind.to_owned(),
+            matched,
+            message: message.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Verdict {
     pub status: CommentStatus,
     pub reasons: Vec<Reason>,
+    /// A shadow-banned author's comment: stored as spam, shown to its author as published.
+    pub shadow: bool,
 }
 
-/// What the pipeline knows about the comment being submitted.
+/// What the pipeline knows about the comment being submitted or edited.
 pub struct Submission<'a> {
     pub site: &'a Site,
-    pub user_id: Uuid,
+    /// None for a guest's very first comment (no user row yet).
+    pub user_id: Option<Uuid>,
+    pub email: Option<&'a str>,
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<&'a str>,
+    pub author_name: &'a str,
+    pub author_url: Option<&'a str>,
+    /// None when this comment will create the thread.
+    pub thread_id: Option<Uuid>,
+    pub thread_locked: bool,
+    pub permalink: Option<&'a str>,
+    pub markdown: &'a str,
+    pub html: &'a str,
+    /// The comment being edited (its own earlier text is no duplicate, its own time no flood).
+    pub editing: Option<Uuid>,
 }
 
-/// Decides a new comment's status. Runs inside the submit transaction so its reads see the
-/// same snapshot the insert commits against.
-pub async fn evaluate(conn: &mut PgConnection, s: &Submission<'_>) -> Result<Verdict, sqlx::Error> {
+/// What the pipeline runs with.
+pub struct Env<'a> {
+    pub pool: &'a PgPool,
+    pub settings: &'a Settings,
+    pub http: &'a reqwest::Client,
+}
+
+/// Decides a comment's status, or refuses it with the contract's error.
+pub async fn evaluate(env: &Env<'_>, s: &Submission<'_>) -> Result<Verdict, ApiError> {
+    let site = s.site;
     let mut reasons = Vec::new();
-    let status = match s.site.policy {
-        Policy::Post => CommentStatus::Approved,
-        Policy::Pre => {
-            reasons.push(Reason {
-                rule: "policy".into(),
-                kind: "policy_pre".into(),
-                matched: None,
-                message: "Every comment on this site is reviewed by a moderator before it appears."
-                    .into(),
-            });
-            CommentStatus::Pending
+
+    // 1. Bans.
+    let bans = store::matching_bans(env.pool, site.id, s.user_id, s.email, s.ip).await?;
+    if let Some(ban) = bans.iter().find(|b| !b.shadow) {
+        return Err(
+            ApiError::forbidden("banned", "You can't comment on this site.")
+                .with_details(json!({ "ban_id": ban.id })),
+        );
+    }
+    if let Some(ban) = bans.first() {
+        reasons.push(Reason::new(
+            ban.id.to_string(),
+            "shadow_ban",
+            Some(ban.kind.clone()),
+            "Shadow-banned author.",
+        ));
+        return Ok(Verdict {
+            status: CommentStatus::Spam,
+            reasons,
+            shadow: true,
+        });
+    }
+
+    // 2–3. Flood limits and duplicates, from the author's stored history.
+    let history = store::history(
+        env.pool,
+        site.id,
+        s.user_id,
+        s.ip,
+        s.thread_id,
+        s.markdown,
+        i64::from(env.settings.moderation.duplicate_window_s),
+        s.editing,
+    )
+    .await?;
+    if s.editing.is_none() {
+        check_limits(env, site, &history)?;
+    }
+    if history.duplicate {
+        return Err(ApiError::conflict(
+            "duplicate_comment",
+            "You already posted this comment here.",
+        ));
+    }
+
+    // 4. Locked thread, closed site.
+    if site.closed {
+        return Err(ApiError::forbidden(
+            "site_closed",
+            "This site is not taking new comments.",
+        ));
+    }
+    if s.thread_locked {
+        return Err(ApiError::forbidden(
+            "thread_locked",
+            "This thread is locked; it takes no new comments.",
+        ));
+    }
+
+    let trust = match s.user_id {
+        Some(id) => store::trust(env.pool, site.id, id).await?,
+        None => store::Trust::default(),
+    };
+    let mut spam = false;
+    let mut hold = false;
+    if !trust.trusted {
+        // 5. The site's rules.
+        let rules = store::enabled_rules(env.pool, site.id).await?;
+        for hit in apply_rules(&rules, s, env.settings.moderation.max_links) {
+            match hit.action {
+                Action::Reject => {
+                    return Err(ApiError::new(
+                        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                        "rejected",
+                        hit.reason.message.clone(),
+                    )
+                    .with_details(json!({ "rule": hit.reason.rule, "kind": hit.reason.kind, "matched": hit.reason.matched })));
+                }
+                Action::Spam => spam = true,
+                Action::Hold => hold = true,
+            }
+            reasons.push(hit.reason);
         }
-        Policy::FirstTime => {
-            if has_approved_comment(conn, s.site.id, s.user_id).await? {
-                CommentStatus::Approved
-            } else {
-                reasons.push(Reason {
-                    rule: "policy".into(),
-                    kind: "first_comment".into(),
-                    matched: None,
-                    message: "Your first comment on this site waits for a moderator; later ones appear at once.".into(),
-                });
-                CommentStatus::Pending
+
+        // 6. Spam score.
+        let m = &env.settings.moderation;
+        let score = spam::score(s.markdown, s.html, s.author_url);
+        if score.value >= m.spam_hold_score {
+            let filed = score.value >= m.spam_score;
+            spam |= filed;
+            hold |= !filed;
+            reasons.push(Reason::new(
+                "spam_score",
+                "spam_score",
+                Some(format!("{:.2}: {}", score.value, score.signals.join("; "))),
+                "Held for review: it looks like spam to our filter.",
+            ));
+        }
+        if !spam {
+            let ip = s.ip.map(|ip| ip.to_string());
+            let check = akismet::Check {
+                blog: &env.settings.server.public_url,
+                user_ip: ip,
+                user_agent: s.user_agent,
+                permalink: s.permalink,
+                author: s.author_name,
+                author_email: s.email,
+                author_url: s.author_url,
+                content: s.markdown,
+            };
+            if let Some(v @ (akismet::Verdict::Spam | akismet::Verdict::Discard)) =
+                akismet::check(&m.akismet, env.http, &check).await
+            {
+                spam = true;
+                let matched = (v == akismet::Verdict::Discard).then(|| "discard".to_owned());
+                reasons.push(Reason::new(
+                    "akismet",
+                    "akismet",
+                    matched,
+                    "Held for review: our spam service flagged it.",
+                ));
             }
         }
+
+        // 7. The site's policy.
+        match site.policy {
+            Policy::Post => {}
+            Policy::Pre => {
+                hold = true;
+                reasons.push(Reason::new(
+                    "policy",
+                    "policy_pre",
+                    None,
+                    "Every comment on this site is reviewed by a moderator before it appears.",
+                ));
+            }
+            Policy::FirstTime if !history.has_approved => {
+                hold = true;
+                reasons.push(Reason::new(
+                    "policy",
+                    "first_comment",
+                    None,
+                    "Your first comment on this site waits for a moderator; later ones appear at once.",
+                ));
+            }
+            Policy::FirstTime => {}
+        }
+    }
+    if trust.premoderated {
+        hold = true;
+        reasons.push(Reason::new(
+            "user",
+            "premoderated",
+            None,
+            "Your comments on this site are reviewed by a moderator before they appear.",
+        ));
+    }
+
+    let status = if spam {
+        CommentStatus::Spam
+    } else if hold {
+        CommentStatus::Pending
+    } else {
+        CommentStatus::Approved
     };
-    Ok(Verdict { status, reasons })
+    Ok(Verdict {
+        status,
+        reasons,
+        shadow: false,
+    })
 }
 
-async fn has_approved_comment(
-    conn: &mut PgConnection,
-    site_id: Uuid,
-    user_id: Uuid,
-) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM comments WHERE site_id = $1 AND user_id = $2 AND status = 'approved')",
-    )
-    .bind(site_id)
-    .bind(user_id)
-    .fetch_one(conn)
-    .await
+fn check_limits(env: &Env<'_>, site: &Site, h: &store::History) -> Result<(), ApiError> {
+    let l = &env.settings.limits;
+    let interval = site
+        .limits
+        .comment_interval_s
+        .unwrap_or(l.comment_interval_s);
+    let per_user = site
+        .limits
+        .comments_per_minute_user
+        .unwrap_or(l.comments_per_minute_user);
+    let per_ip = site
+        .limits
+        .comments_per_minute_ip
+        .unwrap_or(l.comments_per_minute_ip);
+    if let Some(since) = h.since_last_s
+        && interval > 0
+        && since < f64::from(interval)
+    {
+        let wait = (f64::from(interval) - since).ceil() as u64;
+        return Err(ApiError::rate_limited(
+            format!("You're commenting too fast; wait {wait} s before your next comment."),
+            wait,
+        ));
+    }
+    if per_user > 0 && h.user_last_minute >= i64::from(per_user) {
+        let wait = h.user_window_frees_in_s.unwrap_or(60.0).ceil().max(1.0) as u64;
+        return Err(ApiError::rate_limited(
+            format!("You've posted {per_user} comments in the last minute; wait {wait} s."),
+            wait,
+        ));
+    }
+    if per_ip > 0 && h.ip_last_minute >= i64::from(per_ip) {
+        let wait = h.ip_window_frees_in_s.unwrap_or(60.0).ceil().max(1.0) as u64;
+        return Err(ApiError::rate_limited(
+            format!("Too many comments from your network in the last minute; wait {wait} s."),
+            wait,
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Reject,
+    Spam,
+    Hold,
+}
+
+impl Action {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "reject" => Some(Self::Reject),
+            "spam" => Some(Self::Spam),
+            "hold" => Some(Self::Hold),
+            _ => None,
+        }
+    }
+}
+
+pub struct Hit {
+    pub action: Action,
+    pub reason: Reason,
+}
+
+/// Checks a rule's pattern when it is created (the same check `apply_rules` relies on).
+pub fn validate_rule(kind: &str, pattern: &str) -> Result<(), String> {
+    match kind {
+        "word" if !pattern.trim().is_empty() && pattern.chars().count() <= 100 => Ok(()),
+        "word" => Err("a word of 1 to 100 characters".into()),
+        "regex" => compile(pattern)
+            .map(|_| ())
+            .map_err(|e| format!("not a valid regex: {e}")),
+        "max_links" => pattern
+            .parse::<u32>()
+            .map(|_| ())
+            .map_err(|_| "a whole number of links".into()),
+        "email_domain"
+            if pattern.contains('.') && !pattern.contains('@') && !pattern.contains(' ') =>
+        {
+            Ok(())
+        }
+        "email_domain" => Err("a domain like example.com".into()),
+        "ip" => pattern
+            .parse::<ipnet::IpNet>()
+            .map(|_| ())
+            .or_else(|_| pattern.parse::<IpAddr>().map(|_| ()))
+            .map_err(|_| "an IP address or CIDR like 203.0.113.0/24".into()),
+        _ => Err("kind must be word, regex, max_links, email_domain or ip".into()),
+    }
+}
+
+fn compile(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    // Bounded so a moderator's pattern can't blow up memory; the regex crate has no backtracking.
+    RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .size_limit(1 << 20)
+        .dfa_size_limit(1 << 20)
+        .build()
+}
+
+/// Every rule the submission matches, in rule order, plus the built-in link limit when the site
+/// has no link rule of its own.
+pub fn apply_rules(rules: &[RuleRow], s: &Submission<'_>, default_max_links: u32) -> Vec<Hit> {
+    let text = format!(
+        "{}\n{}\n{}",
+        s.author_name,
+        s.author_url.unwrap_or(""),
+        s.markdown
+    );
+    let links = link_count(s.html);
+    let mut hits = Vec::new();
+    let mut own_link_rule = false;
+    for r in rules {
+        let Some(action) = Action::parse(&r.action) else {
+            continue;
+        };
+        let matched: Option<(String, String)> = match r.kind.as_str() {
+            "word" => compile(&format!(r"\b{}\b", regex::escape(r.pattern.trim())))
+                .ok()
+                .and_then(|re| re.find(&text).map(|m| m.as_str().to_owned()))
+                .map(|m| (m.clone(), format!("it contains \"{m}\""))),
+            "regex" => compile(&r.pattern)
+                .ok()
+                .and_then(|re| {
+                    re.find(&text)
+                        .map(|m| m.as_str().chars().take(100).collect::<String>())
+                })
+                .map(|m| (m.clone(), format!("it matches a pattern (\"{m}\")"))),
+            "max_links" => {
+                own_link_rule = true;
+                r.pattern
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|max| links > *max)
+                    .map(|_| (format!("{links} links"), format!("{links} links")))
+            }
+            "email_domain" => s
+                .email
+                .and_then(|e| e.rsplit_once('@'))
+                .and_then(|(_, domain)| {
+                    let d = domain.to_lowercase();
+                    let p = r.pattern.trim().trim_start_matches('.').to_lowercase();
+                    (d == p || d.ends_with(&format!(".{p}")))
+                        .then(|| (d.clone(), format!("email domain {d}")))
+                }),
+            "ip" => s.ip.and_then(|ip| {
+                let net = r
+                    .pattern
+                    .parse::<ipnet::IpNet>()
+                    .ok()
+                    .or_else(|| r.pattern.parse::<IpAddr>().ok().map(ipnet::IpNet::from));
+                net.filter(|n| n.contains(&ip)).map(|n| {
+                    (
+                        n.to_string(),
+                        "your network is on this site's list".to_owned(),
+                    )
+                })
+            }),
+            _ => None,
+        };
+        if let Some((what, why)) = matched {
+            let verb = match action {
+                Action::Reject => "Not accepted",
+                Action::Spam | Action::Hold => "Held for review",
+            };
+            hits.push(Hit {
+                action,
+                reason: Reason::new(
+                    r.id.to_string(),
+                    &r.kind,
+                    Some(what),
+                    format!("{verb}: {why}."),
+                ),
+            });
+        }
+    }
+    if !own_link_rule && links > default_max_links as usize {
+        hits.push(Hit {
+            action: Action::Hold,
+            reason: Reason::new(
+                "max_links",
+                "max_links",
+                Some(format!("{links} links")),
+                format!("Held for review: {links} links."),
+            ),
+        });
+    }
+    hits
 }

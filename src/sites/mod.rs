@@ -6,4 +6,4 @@ pub mod routes;
 pub mod store;
 
 pub use cache::SiteCache;
-pub use store::{NewSite, Site};
+pub use store::{NewSite, Site, SiteLimits};

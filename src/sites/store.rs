@@ -18,6 +18,19 @@ pub struct Site {
     pub edit_window_s: i32,
     pub flags_to_hold: i32,
     pub closed: bool,
+    /// Per-site overrides of `[limits]`.
+    pub limits: SiteLimits,
+}
+
+/// Flood limits a site sets for itself; absent keys fall back to `[limits]`.
+#[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize)]
+pub struct SiteLimits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment_interval_s: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments_per_minute_user: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments_per_minute_ip: Option<u32>,
 }
 
 impl Site {
@@ -39,6 +52,7 @@ struct SiteRow {
     edit_window_s: i32,
     flags_to_hold: i32,
     closed: bool,
+    limits: serde_json::Value,
 }
 
 impl TryFrom<SiteRow> for Site {
@@ -58,13 +72,15 @@ impl TryFrom<SiteRow> for Site {
             edit_window_s: r.edit_window_s,
             flags_to_hold: r.flags_to_hold,
             closed: r.closed,
+            // Unknown or malformed overrides are ignored rather than failing every request.
+            limits: serde_json::from_value(r.limits).unwrap_or_default(),
         })
     }
 }
 
 pub async fn find_by_slug(pool: &PgPool, slug: &str) -> Result<Option<Site>, sqlx::Error> {
     let row: Option<SiteRow> = sqlx::query_as(
-        "SELECT id, slug, name, origins, providers, guests, policy, max_depth, edit_window_s, flags_to_hold, closed
+        "SELECT id, slug, name, origins, providers, guests, policy, max_depth, edit_window_s, flags_to_hold, closed, limits
          FROM sites WHERE slug = $1",
     )
     .bind(slug)
@@ -78,7 +94,7 @@ pub async fn find_by_slug(pool: &PgPool, slug: &str) -> Result<Option<Site>, sql
 /// The sites with these ids, by slug (the moderator API lists the caller's sites).
 pub async fn find_many(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<Site>, sqlx::Error> {
     let rows: Vec<SiteRow> = sqlx::query_as(
-        "SELECT id, slug, name, origins, providers, guests, policy, max_depth, edit_window_s, flags_to_hold, closed
+        "SELECT id, slug, name, origins, providers, guests, policy, max_depth, edit_window_s, flags_to_hold, closed, limits
          FROM sites WHERE id = ANY ($1) ORDER BY slug",
     )
     .bind(ids)
@@ -92,7 +108,7 @@ pub async fn find_many(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<Site>, sqlx::E
 
 pub async fn list(pool: &PgPool) -> Result<Vec<Site>, sqlx::Error> {
     let rows: Vec<SiteRow> = sqlx::query_as(
-        "SELECT id, slug, name, origins, providers, guests, policy, max_depth, edit_window_s, flags_to_hold, closed
+        "SELECT id, slug, name, origins, providers, guests, policy, max_depth, edit_window_s, flags_to_hold, closed, limits
          FROM sites ORDER BY slug",
     )
     .fetch_all(pool)
@@ -126,7 +142,7 @@ pub async fn create(conn: &mut PgConnection, new: &NewSite) -> Result<Site, Crea
     let res: Result<SiteRow, sqlx::Error> = sqlx::query_as(
         "INSERT INTO sites (id, slug, name, origins, providers, guests, policy, max_depth, edit_window_s, flags_to_hold)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         RETURNING id, slug, name, origins, providers, guests, policy, max_depth, edit_window_s, flags_to_hold, closed",
+         RETURNING id, slug, name, origins, providers, guests, policy, max_depth, edit_window_s, flags_to_hold, closed, limits",
     )
     .bind(Uuid::now_v7())
     .bind(new.slug.as_str())

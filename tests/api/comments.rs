@@ -82,10 +82,8 @@ async fn pre_policy_holds_every_comment_with_a_reason() {
         ..Default::default()
     })
     .await;
-    for _ in 0..2 {
-        let (status, body) = app
-            .post_guest("blog", "/p/", "hello", "ann@example.com")
-            .await;
+    for text in ["hello", "hello again"] {
+        let (status, body) = app.post_guest("blog", "/p/", text, "ann@example.com").await;
         assert_eq!(status, 201);
         assert_eq!(body["status"], "pending");
         assert_eq!(body["reasons"][0]["kind"], "policy_pre");

@@ -97,6 +97,11 @@ impl Providers {
         }
     }
 
+    /// The outbound HTTP client (redirects off, timeouts on), shared with other outbound calls.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http.0
+    }
+
     /// Whether this server can log people in with `provider` (the `dev` provider included).
     pub fn is_available(&self, provider: &str) -> bool {
         (provider == crate::auth::dev::PROVIDER && self.auth.dev_provider)

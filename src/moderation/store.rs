@@ -1,0 +1,129 @@
+//! The SQL the submit pipeline reads: bans, rules, trust, and the author's recent history
+//! (which is also the flood counter: stored comments are counted, in Postgres).
+
+use std::net::IpAddr;
+
+use sqlx::{FromRow, PgPool};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct BanRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub shadow: bool,
+}
+
+/// Active bans of a site that match this user, email or IP (an IP inside a banned CIDR).
+pub async fn matching_bans(
+    pool: &PgPool,
+    site_id: Uuid,
+    user_id: Option<Uuid>,
+    email: Option<&str>,
+    ip: Option<IpAddr>,
+) -> Result<Vec<BanRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, kind, shadow FROM bans
+         WHERE site_id = $1 AND (until IS NULL OR until > now())
+           AND ((kind = 'user' AND user_id = $2)
+             OR (kind = 'email' AND email = lower($3))
+             OR (kind = 'ip' AND $4::inet <<= ip))
+         ORDER BY shadow, created_at",
+    )
+    .bind(site_id)
+    .bind(user_id)
+    .bind(email)
+    .bind(ip.map(ipnet::IpNet::from))
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct RuleRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub pattern: String,
+    pub action: String,
+}
+
+pub async fn enabled_rules(pool: &PgPool, site_id: Uuid) -> Result<Vec<RuleRow>, sqlx::Error> {
+    sqlx::query_as("SELECT id, kind, pattern, action FROM rules WHERE site_id = $1 AND enabled ORDER BY created_at, id")
+        .bind(site_id)
+        .fetch_all(pool)
+        .await
+}
+
+#[derive(Debug, Clone, Default, FromRow)]
+pub struct Trust {
+    pub trusted: bool,
+    pub premoderated: bool,
+}
+
+pub async fn trust(pool: &PgPool, site_id: Uuid, user_id: Uuid) -> Result<Trust, sqlx::Error> {
+    Ok(sqlx::query_as(
+        "SELECT trusted, premoderated FROM site_users WHERE site_id = $1 AND user_id = $2",
+    )
+    .bind(site_id)
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?
+    .unwrap_or_default())
+}
+
+/// What the flood, duplicate and first-time checks need, in one round trip.
+#[derive(Debug, Clone, FromRow)]
+pub struct History {
+    /// Seconds since the author's last comment on this site.
+    pub since_last_s: Option<f64>,
+    pub user_last_minute: i64,
+    pub ip_last_minute: i64,
+    /// Seconds until the oldest of the last minute's comments (user, IP) leaves the window.
+    pub user_window_frees_in_s: Option<f64>,
+    pub ip_window_frees_in_s: Option<f64>,
+    pub duplicate: bool,
+    pub has_approved: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn history(
+    pool: &PgPool,
+    site_id: Uuid,
+    user_id: Option<Uuid>,
+    ip: Option<IpAddr>,
+    thread_id: Option<Uuid>,
+    body: &str,
+    duplicate_window_s: i64,
+    editing: Option<Uuid>,
+) -> Result<History, sqlx::Error> {
+    sqlx::query_as(
+        "WITH mine AS (
+             SELECT created_at FROM comments
+             WHERE site_id = $1 AND user_id = $2 AND created_at > now() - interval '1 minute'
+               AND id IS DISTINCT FROM $7
+         ), from_ip AS (
+             SELECT created_at FROM comments
+             WHERE site_id = $1 AND author_ip = $3::inet AND created_at > now() - interval '1 minute'
+               AND id IS DISTINCT FROM $7
+         )
+         SELECT
+             (SELECT extract(epoch FROM now() - max(created_at))::float8 FROM comments
+               WHERE site_id = $1 AND user_id = $2 AND id IS DISTINCT FROM $7) AS since_last_s,
+             (SELECT count(*) FROM mine) AS user_last_minute,
+             (SELECT count(*) FROM from_ip) AS ip_last_minute,
+             (SELECT extract(epoch FROM min(created_at) + interval '1 minute' - now())::float8 FROM mine) AS user_window_frees_in_s,
+             (SELECT extract(epoch FROM min(created_at) + interval '1 minute' - now())::float8 FROM from_ip) AS ip_window_frees_in_s,
+             EXISTS (SELECT 1 FROM comments
+                     WHERE thread_id = $4 AND user_id = $2 AND md5(body_markdown) = md5($5)
+                       AND body_markdown = $5 AND status <> 'deleted'
+                       AND created_at > now() - make_interval(secs => $6) AND id IS DISTINCT FROM $7) AS duplicate,
+             EXISTS (SELECT 1 FROM comments WHERE site_id = $1 AND user_id = $2 AND status = 'approved') AS has_approved",
+    )
+    .bind(site_id)
+    .bind(user_id)
+    .bind(ip.map(ipnet::IpNet::from))
+    .bind(thread_id)
+    .bind(body)
+    .bind(duplicate_window_s as f64)
+    .bind(editing)
+    .fetch_one(pool)
+    .await
+}
