@@ -96,9 +96,17 @@ fn demote(level: HeadingLevel) -> HeadingLevel {
     }
 }
 
-/// Number of links in rendered HTML (the moderation pipeline holds comments with many).
-pub fn link_count(html: &str) -> usize {
-    html.matches("<a ").count()
+/// Number of links in a comment (the moderation pipeline holds comments with many): rendered
+/// links, or bare URLs in the source when there are more of those (markdown doesn't link them,
+/// but readers copy them all the same).
+pub fn link_count(markdown: &str, html: &str) -> usize {
+    let rendered = html.matches("<a ").count();
+    let lower = markdown.to_ascii_lowercase();
+    let bare = lower.matches("http://").count()
+        + lower.matches("https://").count()
+        + lower.matches("www.").count()
+        - lower.matches("://www.").count();
+    rendered.max(bare)
 }
 
 #[cfg(test)]
@@ -326,9 +334,9 @@ mod tests {
 
     #[test]
     fn counts_links() {
-        assert_eq!(
-            link_count(&render("[a](https://a.example) and <https://b.example>")),
-            2
-        );
+        let md = "[a](https://a.example) and <https://b.example>";
+        assert_eq!(link_count(md, &render(md)), 2);
+        let bare = "see https://a.example and http://b.example and www.c.example and https://www.d.example";
+        assert_eq!(link_count(bare, &render(bare)), 4);
     }
 }

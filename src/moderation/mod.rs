@@ -5,6 +5,7 @@ pub mod akismet;
 pub mod audit;
 pub mod pipeline;
 pub mod spam;
+pub mod state;
 pub mod store;
 
 pub use pipeline::{Reason, Verdict};

@@ -379,7 +379,7 @@ pub fn apply_rules(rules: &[RuleRow], s: &Submission<'_>, default_max_links: u32
         s.author_url.unwrap_or(""),
         s.markdown
     );
-    let links = link_count(s.html);
+    let links = link_count(s.markdown, s.html);
     let mut hits = Vec::new();
     let mut own_link_rule = false;
     for r in rules {

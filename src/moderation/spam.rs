@@ -33,7 +33,7 @@ pub fn score(markdown: &str, html: &str, author_url: Option<&str>) -> Score {
     let mut signals = Vec::new();
     let lower = markdown.to_lowercase();
 
-    let links = crate::comments::render::link_count(html);
+    let links = crate::comments::render::link_count(markdown, html);
     if links >= 3 {
         value += 0.25 + 0.1 * (links.min(8) - 3) as f64;
         signals.push(format!("{links} links"));
