@@ -56,7 +56,8 @@ pub fn score(markdown: &str, html: &str, author_url: Option<&str>) -> Score {
     let text_len = markdown.chars().filter(|c| !c.is_whitespace()).count();
     let url_len: usize = markdown
         .split_whitespace()
-        .filter(|w| w.contains("http://") || w.contains("https://") || w.contains("www."))
+        // Bare URLs only: a markdown link's text is the author's own words.
+        .filter(|w| w.starts_with("http://") || w.starts_with("https://") || w.starts_with("www."))
         .map(|w| w.chars().count())
         .sum();
     if links >= 1 && text_len > 0 && url_len * 10 >= text_len * 6 {

@@ -65,7 +65,7 @@ pub fn posted(page: &str) -> Value {
     serde_json::from_str(&page[start..end]).unwrap()
 }
 
-async fn login(app: &TestApp, name: &str) -> String {
+pub async fn login(app: &TestApp, name: &str) -> String {
     let state = start_login(app).await;
     let (_, page) = finish_login(app, &state, name).await;
     posted(&page)["message"]["token"]

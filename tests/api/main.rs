@@ -11,4 +11,5 @@ mod helpers;
 mod idempotency;
 mod moderators;
 mod oauth;
+mod pipeline;
 mod thread;
