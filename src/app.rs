@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{App, HttpServer, ResponseError, web};
+use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::moderators::routes as moderators;
@@ -18,6 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::errors::{json_error_bodies, method_not_allowed, not_found};
 use crate::http::json::JsonLimit;
 use crate::http::telemetry::RequestSpan;
+use crate::moderation::routes as moderation;
 use crate::sites::{Site, SiteCache};
 use crate::{auth, comments, health, sites};
 
@@ -71,6 +72,12 @@ impl Application {
         let providers = Providers::new(&settings.auth, &settings.server.public_url)?;
         let threads = ThreadCache::default();
         tokio::spawn(threads.clone().listen(db.clone()));
+        if settings.server.demo {
+            tokio::spawn(crate::widget::demo::ensure_site(
+                db.clone(),
+                Arc::new(settings.clone()),
+            ));
+        }
         let state = web::Data::new(AppState {
             db: db.clone(),
             settings: Arc::new(settings),
@@ -145,6 +152,14 @@ async fn shutdown_signal() {
 /// Every route of the app. Each resource answers 405 for methods it doesn't have.
 pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
     let limits = &state.settings.limits;
+    if state.settings.server.demo {
+        cfg.service(resource("/demo/", "GET, HEAD").route(get().to(crate::widget::demo_page)))
+            .service(resource("/demo", "GET, HEAD").route(get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header(("Location", "/demo/"))
+                    .finish()
+            })));
+    }
     cfg.app_data(JsonLimit(limits.json_max_bytes))
         .app_data(web::QueryConfig::default().error_handler(|err, _| {
             ApiError::validation("query", format!("malformed query string: {err}")).into()
@@ -152,6 +167,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
         .app_data(
             web::PathConfig::default().error_handler(|_, _| ApiError::not_found("Resource").into()),
         )
+        .service(resource("/embed.js", "GET, HEAD").route(get().to(crate::widget::embed_js)))
         .service(
             web::scope("/health")
                 .service(resource("/live", "GET, HEAD").route(get().to(health::live)))
@@ -178,35 +194,28 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
                 )
                 .service(resource("/me", "GET, HEAD").route(get().to(auth::routes::me)))
                 .service(resource("/logout", "POST").route(web::post().to(auth::routes::logout)))
+                .service(
+                    resource("/comments/{id}", "PATCH, DELETE")
+                        .route(web::patch().to(comments::routes::edit_comment))
+                        .route(web::delete().to(comments::routes::delete_comment)),
+                )
+                .service(
+                    resource("/comments/{id}/flags", "POST")
+                        .route(web::post().to(comments::routes::flag_comment)),
+                )
+                .service(
+                    resource("/comments/{id}/vote", "PUT")
+                        .route(web::put().to(comments::routes::vote_comment)),
+                )
                 .default_service(web::to(not_found)),
         )
         .service(
             // Moderator tools are scripts and apps, not pages on a blog's origin: no CORS.
-            web::scope("/api/mod/v1")
-                .wrap(from_fn(require_database))
-                .service(resource("/login", "POST").route(web::post().to(moderators::login)))
-                .service(resource("/logout", "POST").route(web::post().to(moderators::logout)))
-                .service(
-                    resource("/tokens", "GET, HEAD, POST")
-                        .route(get().to(moderators::list_tokens))
-                        .route(web::post().to(moderators::create_token)),
-                )
-                .service(
-                    resource("/tokens/{id}", "DELETE")
-                        .route(web::delete().to(moderators::revoke_token)),
-                )
-                .service(resource("/sites", "GET, HEAD").route(get().to(moderators::list_sites)))
-                .service(
-                    resource("/sites/{site}", "GET, HEAD").route(get().to(moderators::get_site)),
-                )
-                .service(
-                    resource("/sites/{site}/moderators", "GET, HEAD, POST")
-                        .route(get().to(moderators::list_team))
-                        .route(web::post().to(moderators::put_member)),
-                )
-                .service(
-                    resource("/sites/{site}/moderators/{id}", "DELETE")
-                        .route(web::delete().to(moderators::remove_member)),
+            MODERATOR_API
+                .iter()
+                .fold(
+                    web::scope("/api/mod/v1").wrap(from_fn(require_database)),
+                    |scope, r| scope.service((r.add)(resource(r.path, r.allow))),
                 )
                 .default_service(web::to(not_found)),
         )
@@ -237,6 +246,162 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
                         .route(get().to(auth::routes::callback)),
                 ),
         );
+}
+
+/// One resource of the moderator API: its path under `/api/mod/v1`, the methods it answers
+/// (also its 405's `Allow`), and how its handlers are added.
+pub struct ModResource {
+    pub path: &'static str,
+    pub allow: &'static str,
+    add: fn(actix_web::Resource) -> actix_web::Resource,
+}
+
+/// The whole moderator API. The scope is built from this table and only from it, so
+/// [`moderator_routes`] is the complete list — the authorization test walks every entry.
+static MODERATOR_API: &[ModResource] = &[
+    ModResource {
+        path: "/login",
+        allow: "POST",
+        add: |r| r.route(web::post().to(moderators::login)),
+    },
+    ModResource {
+        path: "/logout",
+        allow: "POST",
+        add: |r| r.route(web::post().to(moderators::logout)),
+    },
+    ModResource {
+        path: "/tokens",
+        allow: "GET, HEAD, POST",
+        add: |r| {
+            r.route(get().to(moderators::list_tokens))
+                .route(web::post().to(moderators::create_token))
+        },
+    },
+    ModResource {
+        path: "/tokens/{id}",
+        allow: "DELETE",
+        add: |r| r.route(web::delete().to(moderators::revoke_token)),
+    },
+    ModResource {
+        path: "/sites",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(moderators::list_sites)),
+    },
+    ModResource {
+        path: "/sites/{site}",
+        allow: "GET, HEAD, PATCH",
+        add: |r| {
+            r.route(get().to(moderators::get_site))
+                .route(web::patch().to(sites::settings::patch_site))
+        },
+    },
+    ModResource {
+        path: "/sites/{site}/moderators",
+        allow: "GET, HEAD, POST",
+        add: |r| {
+            r.route(get().to(moderators::list_team))
+                .route(web::post().to(moderators::put_member))
+        },
+    },
+    ModResource {
+        path: "/sites/{site}/moderators/{id}",
+        allow: "DELETE",
+        add: |r| r.route(web::delete().to(moderators::remove_member)),
+    },
+    ModResource {
+        path: "/sites/{site}/queue",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(moderation::list_queue)),
+    },
+    ModResource {
+        path: "/sites/{site}/comments",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(moderation::search_comments)),
+    },
+    ModResource {
+        path: "/sites/{site}/actions",
+        allow: "POST",
+        add: |r| r.route(web::post().to(moderation::bulk_act)),
+    },
+    ModResource {
+        path: "/sites/{site}/audit",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(moderation::audit_log)),
+    },
+    ModResource {
+        path: "/sites/{site}/bans",
+        allow: "GET, HEAD, POST",
+        add: |r| {
+            r.route(get().to(moderation::list_bans))
+                .route(web::post().to(moderation::create_ban))
+        },
+    },
+    ModResource {
+        path: "/sites/{site}/bans/{id}",
+        allow: "GET, HEAD, DELETE",
+        add: |r| {
+            r.route(get().to(moderation::get_ban))
+                .route(web::delete().to(moderation::delete_ban))
+        },
+    },
+    ModResource {
+        path: "/sites/{site}/rules",
+        allow: "GET, HEAD, POST",
+        add: |r| {
+            r.route(get().to(moderation::list_rules))
+                .route(web::post().to(moderation::create_rule))
+        },
+    },
+    ModResource {
+        path: "/sites/{site}/rules/{id}",
+        allow: "GET, HEAD, PATCH, DELETE",
+        add: |r| {
+            r.route(get().to(moderation::get_rule))
+                .route(web::patch().to(moderation::patch_rule))
+                .route(web::delete().to(moderation::delete_rule))
+        },
+    },
+    ModResource {
+        path: "/sites/{site}/users/{id}",
+        allow: "GET, HEAD, PATCH",
+        add: |r| {
+            r.route(get().to(moderation::get_user))
+                .route(web::patch().to(moderation::patch_user))
+        },
+    },
+    ModResource {
+        path: "/comments/{id}",
+        allow: "PATCH",
+        add: |r| r.route(web::patch().to(moderation::edit_comment)),
+    },
+    ModResource {
+        path: "/comments/{id}/actions",
+        allow: "POST",
+        add: |r| r.route(web::post().to(moderation::act)),
+    },
+    ModResource {
+        path: "/comments/{id}/history",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(moderation::comment_history)),
+    },
+];
+
+/// Every resource of the moderator API, as registered.
+pub fn moderator_resources() -> &'static [ModResource] {
+    MODERATOR_API
+}
+
+/// Every (method, path) of the moderator API (HEAD, which each GET also answers, left out).
+pub fn moderator_routes() -> Vec<(&'static str, &'static str)> {
+    MODERATOR_API
+        .iter()
+        .flat_map(|r| {
+            r.allow
+                .split(", ")
+                .filter(|m| *m != "HEAD")
+                .map(move |m| (m, r.path))
+        })
+        .collect()
 }
 
 /// A resource that answers 405 with `Allow` for methods it doesn't have.

@@ -32,6 +32,7 @@ pub struct ServerSettings {
     pub public_url: String,
     pub workers: usize,
     pub trusted_proxies: Vec<IpNet>,
+    pub demo: bool,
 }
 
 #[derive(Clone, Deserialize)]

@@ -12,3 +12,4 @@ pub mod health;
 pub mod http;
 pub mod moderation;
 pub mod sites;
+pub mod widget;

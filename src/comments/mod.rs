@@ -1,11 +1,15 @@
-//! Comments: the public thread API, submission, and markdown rendering.
+//! Comments: the public thread API, submission, author edits and deletes, readers' flags and
+//! votes, and markdown rendering.
 
 pub mod cache;
 mod cursor;
+mod edits;
+mod reactions;
 pub mod render;
 pub mod routes;
 mod service;
 pub mod store;
+mod target;
 mod view;
 
 pub use cache::ThreadCache;

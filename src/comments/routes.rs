@@ -7,9 +7,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Cursor;
+use super::edits;
+use super::reactions::{self, FlagReason, Vote};
 use super::service::{self, Author, SubmitInput, ThreadQuery};
+use super::target::{self, Target};
 use crate::app::AppState;
-use crate::auth::MaybeCommenter;
+use crate::auth::{Commenter, MaybeCommenter};
 use crate::domain::{
     CommentBody, DisplayName, Email, IdempotencyKey, Invalid, SortOrder, ThreadTitle, ThreadUri,
     WebUrl,
@@ -286,6 +289,120 @@ pub async fn post_comment(
         res.insert_header(("Idempotency-Replayed", HeaderValue::from_static("true")));
     }
     Ok(res.json(out.body))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditCommentBody {
+    body: String,
+}
+
+/// `PATCH /api/v1/comments/{id}`: the author edits the text; moderation runs again.
+pub async fn edit_comment(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: HttpRequest,
+    caller: Commenter,
+    ApiJson(dto): ApiJson<EditCommentBody>,
+) -> ApiResult<HttpResponse> {
+    let id = target::parse_id(&path)?;
+    let body = CommentBody::parse(&dto.body, state.settings.limits.body_max_chars)
+        .map_err(|e| ApiError::validation("body", e))?;
+    let t = Target::load(&state, id).await?;
+    let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
+    let env = Env {
+        pool: &state.db.pool,
+        settings: &state.settings,
+        http: state.providers.http(),
+    };
+    let answer = edits::edit(&env, &state.threads, &t, &caller.0, &body, &client).await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// `DELETE /api/v1/comments/{id}`: the author removes their comment.
+pub async fn delete_comment(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    caller: Commenter,
+) -> ApiResult<HttpResponse> {
+    let id = target::parse_id(&path)?;
+    let t = Target::load(&state, id).await?;
+    edits::delete(&state.db.pool, &state.threads, &t, &caller.0).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagBody {
+    reason: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// Longest note a reader can attach to a flag, in characters.
+const FLAG_NOTE_MAX_CHARS: usize = 1000;
+
+/// `POST /api/v1/comments/{id}/flags`: a reader reports a comment to the moderators.
+pub async fn flag_comment(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    caller: Commenter,
+    ApiJson(dto): ApiJson<FlagBody>,
+) -> ApiResult<HttpResponse> {
+    let id = target::parse_id(&path)?;
+    let mut errors = Errors::default();
+    let reason = errors.check(
+        "reason",
+        FlagReason::parse(&dto.reason)
+            .ok_or_else(|| Invalid::new("must be one of spam, abuse, off_topic, other")),
+    );
+    let note = errors.check(
+        "note",
+        match dto.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            None => Ok(None),
+            Some(n) if n.chars().count() > FLAG_NOTE_MAX_CHARS => Err(Invalid::new(format!(
+                "must be at most {FLAG_NOTE_MAX_CHARS} characters"
+            ))),
+            Some(n) if n.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => {
+                Err(Invalid::new("must not contain control characters"))
+            }
+            Some(n) => Ok(Some(n)),
+        },
+    );
+    errors.into_result()?;
+    let (Some(reason), Some(note)) = (reason, note) else {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "validation bookkeeping out of step"
+        )));
+    };
+    let t = Target::load(&state, id).await?;
+    let flags =
+        reactions::flag(&state.db.pool, &state.threads, &t, &caller.0, reason, note).await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({ "flags": flags })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoteBody {
+    value: serde_json::Value,
+}
+
+/// `PUT /api/v1/comments/{id}/vote`: a reader's vote, 1, -1, or 0 to take it back.
+pub async fn vote_comment(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    caller: Commenter,
+    ApiJson(dto): ApiJson<VoteBody>,
+) -> ApiResult<HttpResponse> {
+    let id = target::parse_id(&path)?;
+    let vote = dto
+        .value
+        .as_i64()
+        .and_then(Vote::parse)
+        .ok_or_else(|| ApiError::validation("value", "must be 1, -1 or 0"))?;
+    let t = Target::load(&state, id).await?;
+    let score = reactions::vote(&state.db.pool, &state.threads, &t, &caller.0, vote).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "score": score, "value": vote.value() })))
 }
 
 fn parse_limit(raw: Option<&str>, default: u32, max: u32) -> Result<u32, Invalid> {

@@ -409,7 +409,8 @@ fn to_page(page: &ThreadPage<'_>) -> ApiResult<Page> {
 }
 
 /// Roots in page order, each followed by its visible replies; a reply whose parent is hidden
-/// (someone else's pending comment) is hidden too, so no orphan appears.
+/// (someone else's pending comment) is hidden too, so no orphan appears. A deleted comment is
+/// kept, as a placeholder, only while a visible comment hangs below it.
 fn arrange(roots: Vec<CommentRow>, replies: Vec<CommentRow>) -> Vec<CommentRow> {
     let mut by_root: HashMap<Uuid, Vec<CommentRow>> = HashMap::new();
     for r in replies {
@@ -417,15 +418,30 @@ fn arrange(roots: Vec<CommentRow>, replies: Vec<CommentRow>) -> Vec<CommentRow> 
     }
     let mut out = Vec::with_capacity(roots.len());
     for root in roots {
-        let mut visible: HashSet<Uuid> = HashSet::from([root.id]);
-        let tree = by_root.remove(&root.id).unwrap_or_default();
-        out.push(root);
-        for reply in tree {
-            if reply.parent_id.is_some_and(|p| visible.contains(&p)) {
-                visible.insert(reply.id);
-                out.push(reply);
+        let mut reachable: HashSet<Uuid> = HashSet::from([root.id]);
+        let mut tree = vec![root];
+        for reply in by_root.remove(&tree[0].id).unwrap_or_default() {
+            if reply.parent_id.is_some_and(|p| reachable.contains(&p)) {
+                reachable.insert(reply.id);
+                tree.push(reply);
             }
         }
+        // Children come after their parent, so walking backwards settles every child first.
+        let mut keep = vec![false; tree.len()];
+        let mut has_kept_child: HashSet<Uuid> = HashSet::new();
+        for (i, c) in tree.iter().enumerate().rev() {
+            keep[i] = c.status != CommentStatus::Deleted.as_str() || has_kept_child.contains(&c.id);
+            if keep[i]
+                && let Some(p) = c.parent_id
+            {
+                has_kept_child.insert(p);
+            }
+        }
+        out.extend(
+            tree.into_iter()
+                .zip(keep)
+                .filter_map(|(c, k)| k.then_some(c)),
+        );
     }
     out
 }

@@ -250,14 +250,21 @@ pub async fn insert_comment(
 
 // A comment is visible to a reader when approved, or when it is the reader's own and pending
 // (or shadow-banned: its author sees it as if published).
-// The same predicate serves top-level comments and replies.
+// The same predicate serves top-level comments and replies. A deleted comment stays in its thread
+// as a placeholder while replies under it are visible, so they keep their parent: a deleted
+// top-level comment is fetched only when its tree has a visible reply, and `service::arrange`
+// drops every deleted comment left without a visible descendant.
 const ROOTS_OLDEST: &str = concat!(
     "SELECT ",
     comment_row_columns!(),
     "
     FROM comments c JOIN users u ON u.id = c.user_id
     WHERE c.thread_id = $1 AND c.parent_id IS NULL
-      AND (c.status = 'approved' OR (c.user_id = $2 AND (c.status = 'pending' OR (c.status = 'spam' AND c.shadow))))
+      AND (c.status = 'approved' OR (c.user_id = $2 AND (c.status = 'pending' OR (c.status = 'spam' AND c.shadow)))
+           OR (c.status = 'deleted' AND EXISTS (
+               SELECT 1 FROM comments r
+               WHERE r.root_id = c.id AND r.parent_id IS NOT NULL
+                 AND (r.status = 'approved' OR (r.user_id = $2 AND (r.status = 'pending' OR (r.status = 'spam' AND r.shadow)))))))
       AND ($3::timestamptz IS NULL OR (c.created_at, c.id) > ($3, $4))
     ORDER BY c.created_at, c.id
     LIMIT $5"
@@ -269,7 +276,11 @@ const ROOTS_NEWEST: &str = concat!(
     "
     FROM comments c JOIN users u ON u.id = c.user_id
     WHERE c.thread_id = $1 AND c.parent_id IS NULL
-      AND (c.status = 'approved' OR (c.user_id = $2 AND (c.status = 'pending' OR (c.status = 'spam' AND c.shadow))))
+      AND (c.status = 'approved' OR (c.user_id = $2 AND (c.status = 'pending' OR (c.status = 'spam' AND c.shadow)))
+           OR (c.status = 'deleted' AND EXISTS (
+               SELECT 1 FROM comments r
+               WHERE r.root_id = c.id AND r.parent_id IS NOT NULL
+                 AND (r.status = 'approved' OR (r.user_id = $2 AND (r.status = 'pending' OR (r.status = 'spam' AND r.shadow)))))))
       AND ($3::timestamptz IS NULL OR (c.created_at, c.id) < ($3, $4))
     ORDER BY c.created_at DESC, c.id DESC
     LIMIT $5"
@@ -281,7 +292,11 @@ const ROOTS_TOP: &str = concat!(
     "
     FROM comments c JOIN users u ON u.id = c.user_id
     WHERE c.thread_id = $1 AND c.parent_id IS NULL
-      AND (c.status = 'approved' OR (c.user_id = $2 AND (c.status = 'pending' OR (c.status = 'spam' AND c.shadow))))
+      AND (c.status = 'approved' OR (c.user_id = $2 AND (c.status = 'pending' OR (c.status = 'spam' AND c.shadow)))
+           OR (c.status = 'deleted' AND EXISTS (
+               SELECT 1 FROM comments r
+               WHERE r.root_id = c.id AND r.parent_id IS NOT NULL
+                 AND (r.status = 'approved' OR (r.user_id = $2 AND (r.status = 'pending' OR (r.status = 'spam' AND r.shadow)))))))
       AND ($3::timestamptz IS NULL
            OR c.score < $6
            OR (c.score = $6 AND (c.created_at, c.id) > ($3, $4)))
@@ -317,8 +332,9 @@ pub async fn roots_page(
     q.fetch_all(pool).await
 }
 
-/// Every visible reply under the given top-level comments, oldest first (parents before
-/// children, since a reply is always newer than what it answers).
+/// Every visible reply under the given top-level comments, and every deleted one (the caller
+/// keeps those that still have visible replies), oldest first (parents before children, since a
+/// reply is always newer than what it answers).
 pub async fn replies(
     pool: &PgPool,
     root_ids: &[Uuid],
@@ -329,7 +345,8 @@ pub async fn replies(
         comment_row_columns!(),
         " FROM comments c JOIN users u ON u.id = c.user_id
          WHERE c.root_id = ANY ($1) AND c.parent_id IS NOT NULL
-           AND (c.status = 'approved' OR (c.user_id = $2 AND (c.status = 'pending' OR (c.status = 'spam' AND c.shadow))))
+           AND (c.status IN ('approved', 'deleted')
+                OR (c.user_id = $2 AND (c.status = 'pending' OR (c.status = 'spam' AND c.shadow))))
          ORDER BY c.created_at, c.id"
     ))
     .bind(root_ids)
@@ -418,4 +435,265 @@ pub async fn save_idempotent(
     .fetch_optional(conn)
     .await?;
     Ok(saved.is_some())
+}
+
+/// A comment someone wants to act on (edit, delete, flag, vote), with what those checks need.
+#[derive(Debug, Clone, FromRow)]
+pub struct TargetRow {
+    pub id: Uuid,
+    pub site_id: Uuid,
+    pub site_slug: String,
+    pub thread_id: Uuid,
+    pub root_id: Uuid,
+    pub user_id: Uuid,
+    pub status: String,
+    pub shadow: bool,
+    pub body_markdown: String,
+    pub author_name: String,
+    pub author_url: Option<String>,
+    pub author_email: Option<String>,
+    /// Seconds since the comment was posted, by the database's clock (as `created_at` is).
+    pub age_s: f64,
+    pub reasons: serde_json::Value,
+    pub thread_locked: bool,
+    pub thread_url: Option<String>,
+}
+
+pub async fn find_target(pool: &PgPool, id: Uuid) -> Result<Option<TargetRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, c.site_id, s.slug AS site_slug, c.thread_id, c.root_id, c.user_id, c.status, c.shadow,
+                c.body_markdown, c.author_name, c.author_url, c.author_email,
+                extract(epoch FROM now() - c.created_at)::float8 AS age_s, c.reasons,
+                t.locked AS thread_locked, t.url AS thread_url
+         FROM comments c JOIN sites s ON s.id = c.site_id JOIN threads t ON t.id = c.thread_id
+         WHERE c.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The status and text of a comment, its row locked until the caller's transaction ends.
+#[derive(Debug, Clone, FromRow)]
+pub struct LockedRow {
+    pub status: String,
+    pub shadow: bool,
+    pub user_id: Uuid,
+    pub body_markdown: String,
+}
+
+pub async fn lock_comment(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    id: Uuid,
+) -> Result<Option<LockedRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT status, shadow, user_id, body_markdown FROM comments
+         WHERE id = $1 AND site_id = $2 FOR UPDATE",
+    )
+    .bind(id)
+    .bind(site_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Keeps the text an edit replaces.
+pub async fn insert_revision(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    comment_id: Uuid,
+    editor_kind: &str,
+    editor_id: Uuid,
+    body_markdown: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO comment_revisions (comment_id, site_id, editor_kind, editor_id, body_markdown)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(comment_id)
+    .bind(site_id)
+    .bind(editor_kind)
+    .bind(editor_id)
+    .bind(body_markdown)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes an edited text and the reasons the pipeline gave for it (None keeps the stored ones).
+pub async fn update_body(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    id: Uuid,
+    body_markdown: &str,
+    body_html: &str,
+    reasons: Option<&[Reason]>,
+    shadow: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE comments SET body_markdown = $3, body_html = $4, reasons = coalesce($5, reasons),
+                shadow = $6, edited_at = now(), updated_at = now(), version = version + 1
+         WHERE id = $1 AND site_id = $2",
+    )
+    .bind(id)
+    .bind(site_id)
+    .bind(body_markdown)
+    .bind(body_html)
+    .bind(reasons.map(Json))
+    .bind(shadow)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Adds reasons to those a comment already carries (flags after publication).
+pub async fn append_reasons(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    id: Uuid,
+    reasons: &[Reason],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE comments SET reasons = reasons || $3 WHERE id = $1 AND site_id = $2")
+        .bind(id)
+        .bind(site_id)
+        .bind(Json(reasons))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A comment as its author sees it in a response.
+pub async fn comment_row(conn: &mut PgConnection, id: Uuid) -> Result<CommentRow, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        comment_row_columns!(),
+        " FROM comments c JOIN users u ON u.id = c.user_id WHERE c.id = $1"
+    ))
+    .bind(id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Published direct replies of a comment.
+pub async fn reply_count(
+    conn: &mut PgConnection,
+    root_id: Uuid,
+    id: Uuid,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM comments WHERE root_id = $1 AND parent_id = $2 AND status = 'approved'",
+    )
+    .bind(root_id)
+    .bind(id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Records a reader's flag; false when they had flagged this comment already.
+pub async fn insert_flag(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    comment_id: Uuid,
+    user_id: Uuid,
+    reason: &str,
+    note: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let inserted: Option<i32> = sqlx::query_scalar(
+        "INSERT INTO flags (comment_id, user_id, site_id, reason, note) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT ON CONSTRAINT flags_pkey DO NOTHING
+         RETURNING 1",
+    )
+    .bind(comment_id)
+    .bind(user_id)
+    .bind(site_id)
+    .bind(reason)
+    .bind(note)
+    .fetch_optional(conn)
+    .await?;
+    Ok(inserted.is_some())
+}
+
+#[derive(Debug, Clone, Copy, FromRow)]
+pub struct FlagCount {
+    /// Every flag the comment has.
+    pub total: i64,
+    /// Flags since a moderator last approved it: a comment a moderator kept despite its flags
+    /// goes back to the queue only when enough new readers flag it.
+    pub since_approval: i64,
+}
+
+pub async fn flag_count(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    comment_id: Uuid,
+) -> Result<FlagCount, sqlx::Error> {
+    sqlx::query_as(
+        "WITH approved AS (
+             SELECT max(created_at) AS at FROM moderation_events
+             WHERE comment_id = $1 AND actor_kind = 'moderator' AND to_status = 'approved'
+         )
+         SELECT count(*) AS total,
+                count(*) FILTER (WHERE f.created_at > coalesce((SELECT at FROM approved), '-infinity'))
+                    AS since_approval
+         FROM flags f WHERE f.comment_id = $1 AND f.site_id = $2",
+    )
+    .bind(comment_id)
+    .bind(site_id)
+    .fetch_one(conn)
+    .await
+}
+
+/// Sets (or with 0 removes) a reader's vote and keeps `comments.score` their sum; returns the
+/// new score. The caller holds the comment's row lock, so a reader's concurrent votes can't
+/// both count.
+pub async fn set_vote(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    comment_id: Uuid,
+    user_id: Uuid,
+    value: i16,
+) -> Result<i32, sqlx::Error> {
+    let old: Option<i16> = if value == 0 {
+        sqlx::query_scalar(
+            "DELETE FROM votes WHERE comment_id = $1 AND user_id = $2 RETURNING value",
+        )
+        .bind(comment_id)
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?
+    } else {
+        sqlx::query_scalar(
+            "WITH old AS (
+                 SELECT value FROM votes WHERE comment_id = $1 AND user_id = $2
+             ), up AS (
+                 INSERT INTO votes (comment_id, user_id, site_id, value) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT ON CONSTRAINT votes_pkey DO UPDATE SET value = EXCLUDED.value
+                 RETURNING 1
+             )
+             SELECT (SELECT value FROM old) FROM up",
+        )
+        .bind(comment_id)
+        .bind(user_id)
+        .bind(site_id)
+        .bind(value)
+        .fetch_one(&mut *conn)
+        .await?
+    };
+    let delta = i32::from(value) - i32::from(old.unwrap_or(0));
+    if delta == 0 {
+        // Nothing changed: don't touch the row (every update re-renders the thread everywhere).
+        return sqlx::query_scalar("SELECT score FROM comments WHERE id = $1 AND site_id = $2")
+            .bind(comment_id)
+            .bind(site_id)
+            .fetch_one(conn)
+            .await;
+    }
+    sqlx::query_scalar(
+        "UPDATE comments SET score = score + $3 WHERE id = $1 AND site_id = $2 RETURNING score",
+    )
+    .bind(comment_id)
+    .bind(site_id)
+    .bind(delta)
+    .fetch_one(conn)
+    .await
 }

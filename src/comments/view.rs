@@ -8,7 +8,8 @@ use super::store::{CommentRow, ThreadRow};
 
 #[derive(Serialize)]
 pub struct AuthorView<'a> {
-    pub id: Uuid,
+    /// Null on a deleted comment's placeholder.
+    pub id: Option<Uuid>,
     pub name: &'a str,
     pub avatar_url: Option<&'a str>,
     pub profile_url: Option<&'a str>,
@@ -32,23 +33,41 @@ pub struct CommentView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<&'a str>,
     pub replies_count: usize,
+    /// A deleted comment kept as a placeholder so its replies keep their parent: no text, no
+    /// author.
+    pub deleted: bool,
 }
+
+/// What a deleted comment's placeholder shows instead of its author.
+const DELETED_AUTHOR: &str = "deleted";
 
 impl<'a> CommentView<'a> {
     pub fn new(c: &'a CommentRow, viewer: Option<Uuid>, replies_count: usize) -> Self {
+        let deleted = c.status == "deleted";
+        let author = if deleted {
+            AuthorView {
+                id: None,
+                name: DELETED_AUTHOR,
+                avatar_url: None,
+                profile_url: None,
+                provider: DELETED_AUTHOR,
+            }
+        } else {
+            AuthorView {
+                id: Some(c.user_id),
+                name: &c.author_name,
+                avatar_url: c.avatar_url.as_deref(),
+                profile_url: c.author_url.as_deref(),
+                provider: &c.author_provider,
+            }
+        };
         Self {
             id: c.id,
             thread_id: c.thread_id,
             parent_id: c.parent_id,
             depth: c.depth,
-            author: AuthorView {
-                id: c.user_id,
-                name: &c.author_name,
-                avatar_url: c.avatar_url.as_deref(),
-                profile_url: c.author_url.as_deref(),
-                provider: &c.author_provider,
-            },
-            html: &c.body_html,
+            author,
+            html: if deleted { "" } else { &c.body_html },
             created_at: c.created_at,
             edited_at: c.edited_at,
             score: c.score,
@@ -59,6 +78,7 @@ impl<'a> CommentView<'a> {
                 c.status.as_str()
             }),
             replies_count,
+            deleted,
         }
     }
 }

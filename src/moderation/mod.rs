@@ -1,11 +1,18 @@
 //! Moderation: what status a new or edited comment gets and why (`pipeline`, with its `spam`
-//! heuristic and `akismet` check), and the audit trail every status change writes (`audit`).
+//! heuristic and `akismet` check), the one state machine of a comment's status (`state`), the
+//! audit trail every status change writes (`audit`), and the moderator API's side of it
+//! (`routes`): the queue and search (`review`), `bans`, `rules` and commenters' trust (`users`).
 
 pub mod akismet;
 pub mod audit;
+pub mod bans;
 pub mod pipeline;
+pub mod review;
+pub mod routes;
+pub mod rules;
 pub mod spam;
 pub mod state;
 pub mod store;
+pub mod users;
 
 pub use pipeline::{Reason, Verdict};

@@ -3,6 +3,7 @@
 
 mod cache;
 pub mod routes;
+pub mod settings;
 pub mod store;
 
 pub use cache::SiteCache;

@@ -172,3 +172,86 @@ pub async fn origin_known(pool: &PgPool, origin: &str) -> Result<bool, sqlx::Err
         .fetch_one(pool)
         .await
 }
+
+/// Adds an origin and a provider to a site if it lacks them (the development demo site).
+pub async fn ensure_origin_and_provider(
+    pool: &PgPool,
+    slug: &str,
+    origin: &str,
+    provider: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE sites SET
+             origins = CASE WHEN $2 = ANY (origins) THEN origins ELSE array_append(origins, $2) END,
+             providers = CASE WHEN $3 = ANY (providers) THEN providers ELSE array_append(providers, $3) END,
+             updated_at = now()
+         WHERE slug = $1 AND NOT ($2 = ANY (origins) AND $3 = ANY (providers))",
+    )
+    .bind(slug)
+    .bind(origin)
+    .bind(provider)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// A change of a site's settings; `None` keeps a setting as it is. Values are already checked.
+#[derive(Debug, Default)]
+pub struct SiteChanges {
+    pub name: Option<SiteName>,
+    pub origins: Option<Vec<Origin>>,
+    pub providers: Option<Vec<String>>,
+    pub guests: Option<bool>,
+    pub policy: Option<Policy>,
+    pub max_depth: Option<i32>,
+    pub edit_window_s: Option<i32>,
+    pub flags_to_hold: Option<i32>,
+    pub closed: Option<bool>,
+    /// Merged into the stored overrides: a key set to null falls back to `[limits]` again.
+    pub limits: Option<serde_json::Value>,
+}
+
+/// Applies the changes to the site with this id (the caller checked the right to).
+pub async fn update(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    c: &SiteChanges,
+) -> Result<Option<Site>, sqlx::Error> {
+    let origins: Option<Vec<&str>> = c
+        .origins
+        .as_ref()
+        .map(|o| o.iter().map(Origin::as_str).collect());
+    let row: Option<SiteRow> = sqlx::query_as(
+        "UPDATE sites SET
+             name = COALESCE($2, name),
+             origins = COALESCE($3, origins),
+             providers = COALESCE($4, providers),
+             guests = COALESCE($5, guests),
+             policy = COALESCE($6, policy),
+             max_depth = COALESCE($7, max_depth),
+             edit_window_s = COALESCE($8, edit_window_s),
+             flags_to_hold = COALESCE($9, flags_to_hold),
+             closed = COALESCE($10, closed),
+             limits = CASE WHEN $11::jsonb IS NULL THEN limits
+                           ELSE jsonb_strip_nulls(limits || $11::jsonb) END,
+             updated_at = now()
+         WHERE id = $1
+         RETURNING id, slug, name, origins, providers, guests, policy, max_depth, edit_window_s, flags_to_hold, closed, limits",
+    )
+    .bind(site_id)
+    .bind(c.name.as_ref().map(SiteName::as_str))
+    .bind(origins)
+    .bind(c.providers.as_ref())
+    .bind(c.guests)
+    .bind(c.policy.map(Policy::as_str))
+    .bind(c.max_depth)
+    .bind(c.edit_window_s)
+    .bind(c.flags_to_hold)
+    .bind(c.closed)
+    .bind(c.limits.as_ref())
+    .fetch_optional(conn)
+    .await?;
+    row.map(Site::try_from)
+        .transpose()
+        .map_err(|e| sqlx::Error::Decode(e.into()))
+}

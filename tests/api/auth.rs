@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::{SiteOpts, TestApp, assert_error, spawn_app_with};
 use colloquy::domain::Policy;
 
-async fn dev_app(policy: Policy) -> TestApp {
+pub(crate) async fn dev_app(policy: Policy) -> TestApp {
     let app = spawn_app_with(|s| s.auth.dev_provider = true).await;
     app.create_site(SiteOpts {
         policy,

@@ -18,11 +18,11 @@ use crate::helpers::{
     test_settings, wait_ready,
 };
 
-const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
 const HASH_PREFIX: &str = "$argon2id$v=19$m=19456,t=2,p=1$";
 
 /// Gives `email` (created with PASSWORD if new) a role on `site`, as the CLI would.
-async fn add_moderator(app: &TestApp, email: &str, site: &Site, role: Role) -> Uuid {
+pub(crate) async fn add_moderator(app: &TestApp, email: &str, site: &Site, role: Role) -> Uuid {
     let mut conn = app.db.acquire().await.unwrap();
     let id = match store::find_id_by_email(&mut conn, email).await.unwrap() {
         Some(id) => id,
@@ -47,7 +47,7 @@ async fn add_moderator(app: &TestApp, email: &str, site: &Site, role: Role) -> U
     id
 }
 
-async fn site(app: &TestApp, slug: &'static str) -> Site {
+pub(crate) async fn site(app: &TestApp, slug: &'static str) -> Site {
     app.create_site(SiteOpts {
         slug,
         ..Default::default()
@@ -71,14 +71,14 @@ async fn login_from(app: &TestApp, email: &str, password: &str, ip: Option<&str>
     req.send().await.unwrap()
 }
 
-async fn login(app: &TestApp, email: &str) -> String {
+pub(crate) async fn login(app: &TestApp, email: &str) -> String {
     let r = login_from(app, email, PASSWORD, None).await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     body["token"].as_str().unwrap().to_owned()
 }
 
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     method: reqwest::Method,
     path: &str,
@@ -95,19 +95,19 @@ async fn call(
     req.send().await.unwrap()
 }
 
-async fn get(app: &TestApp, path: &str, token: &str) -> Response {
+pub(crate) async fn get(app: &TestApp, path: &str, token: &str) -> Response {
     call(app, reqwest::Method::GET, path, token, None).await
 }
 
-async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Response {
+pub(crate) async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Response {
     call(app, reqwest::Method::POST, path, token, Some(body)).await
 }
 
-async fn delete(app: &TestApp, path: &str, token: &str) -> Response {
+pub(crate) async fn delete(app: &TestApp, path: &str, token: &str) -> Response {
     call(app, reqwest::Method::DELETE, path, token, None).await
 }
 
-async fn json_of(r: Response, status: u16) -> Value {
+pub(crate) async fn json_of(r: Response, status: u16) -> Value {
     assert_eq!(r.status().as_u16(), status, "unexpected status");
     r.json().await.unwrap()
 }

@@ -98,6 +98,21 @@ impl Moderator {
         Ok(scope)
     }
 
+    /// The ids of every site the caller holds a role on (to scope a lookup by some other id,
+    /// such as a comment's, before the site is known).
+    pub fn site_ids(&self) -> Vec<Uuid> {
+        self.roles.iter().map(|r| r.site_id).collect()
+    }
+
+    /// The caller's scope on the site with this id, or 404.
+    pub fn scope_by_id(&self, site_id: Uuid) -> ApiResult<SiteScope> {
+        self.roles
+            .iter()
+            .find(|r| r.site_id == site_id)
+            .cloned()
+            .ok_or_else(crate::sites::routes::unknown_site)
+    }
+
     pub fn is_api_token(&self) -> bool {
         matches!(self.credential, Credential::ApiToken(_))
     }

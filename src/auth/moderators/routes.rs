@@ -23,7 +23,7 @@ use crate::sites::{Site, store as site_store};
 const TOKEN_NAME_MAX_CHARS: usize = 100;
 
 /// Moderator answers are about one person and may carry secrets: no cache keeps them.
-fn private(mut res: HttpResponseBuilder) -> HttpResponseBuilder {
+pub(crate) fn private(mut res: HttpResponseBuilder) -> HttpResponseBuilder {
     res.insert_header((header::CACHE_CONTROL, "no-store"));
     res
 }
@@ -182,7 +182,7 @@ fn token_name(raw: &str) -> Result<String, Invalid> {
     Ok(name.to_owned())
 }
 
-fn future_time(raw: &str) -> Result<OffsetDateTime, Invalid> {
+pub(crate) fn future_time(raw: &str) -> Result<OffsetDateTime, Invalid> {
     let at = OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
         .map_err(|_| Invalid::new("must be an RFC 3339 time like 2027-01-31T00:00:00Z"))?;
     if at <= OffsetDateTime::now_utc() {
@@ -237,8 +237,17 @@ pub struct PageParams {
 
 /// `?limit=` and `?cursor=` of a list, checked.
 fn page(state: &AppState, params: &PageParams) -> ApiResult<(u32, Option<String>)> {
+    page_parts(state, params.limit.as_deref(), params.cursor.as_deref())
+}
+
+/// `?limit=` and `?cursor=` as given: the page size, and the decoded (base64url) cursor text.
+pub(crate) fn page_parts(
+    state: &AppState,
+    limit: Option<&str>,
+    cursor: Option<&str>,
+) -> ApiResult<(u32, Option<String>)> {
     let limits = &state.settings.limits;
-    let limit = match params.limit.as_deref() {
+    let limit = match limit {
         None => limits.page_default,
         Some(s) => match s.parse::<u32>() {
             Ok(n) if (1..=limits.page_max).contains(&n) => n,
@@ -250,7 +259,7 @@ fn page(state: &AppState, params: &PageParams) -> ApiResult<(u32, Option<String>
             }
         },
     };
-    let cursor = match params.cursor.as_deref() {
+    let cursor = match cursor {
         None | Some("") => None,
         Some(c) => {
             let raw = (c.len() <= 200)
@@ -264,17 +273,17 @@ fn page(state: &AppState, params: &PageParams) -> ApiResult<(u32, Option<String>
     Ok((limit, cursor))
 }
 
-fn bad_cursor() -> ApiError {
+pub(crate) fn bad_cursor() -> ApiError {
     ApiError::validation("cursor", "is not a cursor issued by this endpoint")
 }
 
 /// Keyset cursors over `(created_at, id)`.
-fn encode_time_cursor(at: OffsetDateTime, id: Uuid) -> String {
+pub(crate) fn encode_time_cursor(at: OffsetDateTime, id: Uuid) -> String {
     let micros = at.unix_timestamp_nanos() / 1000;
     URL_SAFE_NO_PAD.encode(format!("{micros}.{}", id.simple()))
 }
 
-fn decode_time_cursor(raw: Option<String>) -> ApiResult<Option<(OffsetDateTime, Uuid)>> {
+pub(crate) fn decode_time_cursor(raw: Option<String>) -> ApiResult<Option<(OffsetDateTime, Uuid)>> {
     let Some(raw) = raw else { return Ok(None) };
     let (micros, id) = raw.split_once('.').ok_or_else(bad_cursor)?;
     let micros: i128 = micros.parse().map_err(|_| bad_cursor())?;
@@ -284,7 +293,7 @@ fn decode_time_cursor(raw: Option<String>) -> ApiResult<Option<(OffsetDateTime, 
 }
 
 /// The page and the cursor of the next one (`None` on the last page).
-fn split_page<T>(
+pub(crate) fn split_page<T>(
     mut rows: Vec<T>,
     limit: u32,
     key: impl Fn(&T) -> String,
@@ -328,7 +337,7 @@ pub async fn revoke_token(
 
 /// A site's full settings, for anyone holding a role on it.
 #[derive(Serialize)]
-struct SiteView<'a> {
+pub(crate) struct SiteView<'a> {
     id: Uuid,
     slug: &'a str,
     name: &'a str,
@@ -340,11 +349,13 @@ struct SiteView<'a> {
     edit_window_s: i32,
     flags_to_hold: i32,
     closed: bool,
+    /// Per-site overrides of `[limits]`; absent keys follow the server's settings.
+    limits: &'a crate::sites::SiteLimits,
     /// The caller's role on this site.
     role: &'static str,
 }
 
-fn site_view(site: &Site, role: Role) -> SiteView<'_> {
+pub(crate) fn site_view(site: &Site, role: Role) -> SiteView<'_> {
     SiteView {
         id: site.id,
         slug: &site.slug,
@@ -357,6 +368,7 @@ fn site_view(site: &Site, role: Role) -> SiteView<'_> {
         edit_window_s: site.edit_window_s,
         flags_to_hold: site.flags_to_hold,
         closed: site.closed,
+        limits: &site.limits,
         role: role.as_str(),
     }
 }

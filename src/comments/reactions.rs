@@ -1,0 +1,160 @@
+//! What readers do to others' published comments: flag them for moderators (enough distinct
+//! flags send a comment back to the queue) and vote on them (`comments.score`, which
+//! `sort=top` orders by).
+
+use super::cache::ThreadCache;
+use super::edits::FLAGS_RULE;
+use super::store;
+use super::target::{Target, unknown_comment};
+use crate::auth::sessions::SessionUser;
+use crate::domain::CommentStatus;
+use crate::error::{ApiError, ApiResult};
+use crate::moderation::Reason;
+use crate::moderation::audit::Actor;
+use crate::moderation::state::{self, Move, Request};
+
+/// Why a reader flags a comment (the `flags_reason_check` constraint's values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagReason {
+    Spam,
+    Abuse,
+    OffTopic,
+    Other,
+}
+
+impl FlagReason {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "spam" => Some(Self::Spam),
+            "abuse" => Some(Self::Abuse),
+            "off_topic" => Some(Self::OffTopic),
+            "other" => Some(Self::Other),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Spam => "spam",
+            Self::Abuse => "abuse",
+            Self::OffTopic => "off_topic",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// A reader's vote: up, down, or none (removes theirs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Vote(i16);
+
+impl Vote {
+    pub fn parse(n: i64) -> Option<Self> {
+        matches!(n, -1..=1).then(|| Self(n as i16))
+    }
+
+    pub fn value(self) -> i16 {
+        self.0
+    }
+}
+
+/// The site must take this reader's login, as for posting.
+fn check_provider(t: &Target, user: &SessionUser) -> ApiResult<()> {
+    if t.site.providers.iter().any(|p| p == &user.provider) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "provider_not_allowed",
+            "This site does not take this login method.",
+        ))
+    }
+}
+
+/// Records a reader's flag and returns how many flags the comment has. When the flags since a
+/// moderator last approved it reach the site's `flags_to_hold`, the comment goes back to
+/// `pending` with a `flagged` reason. The comment's row is locked throughout, so concurrent
+/// flags move it once.
+pub async fn flag(
+    pool: &sqlx::PgPool,
+    cache: &ThreadCache,
+    t: &Target,
+    user: &SessionUser,
+    reason: FlagReason,
+    note: Option<&str>,
+) -> ApiResult<i64> {
+    t.check_reader(user.user_id)?;
+    check_provider(t, user)?;
+    let mut tx = pool.begin().await?;
+    lock_published(&mut tx, t).await?;
+    let fresh = store::insert_flag(
+        &mut tx,
+        t.site.id,
+        t.row.id,
+        user.user_id,
+        reason.as_str(),
+        note,
+    )
+    .await?;
+    if !fresh {
+        return Err(ApiError::conflict(
+            "already_flagged",
+            "You already flagged this comment.",
+        ));
+    }
+    let n = store::flag_count(&mut tx, t.site.id, t.row.id).await?;
+    let held = n.since_approval >= i64::from(t.site.flags_to_hold);
+    if held {
+        let reasons = [Reason {
+            rule: FLAGS_RULE.to_owned(),
+            kind: "flagged".to_owned(),
+            matched: Some(format!("{} flags", n.since_approval)),
+            message: "Held for review: readers flagged it.".to_owned(),
+        }];
+        state::transition(
+            &mut tx,
+            &Request {
+                site_id: t.site.id,
+                comment_id: t.row.id,
+                m: Move::Flagged,
+                actor: Actor::Flags,
+                reasons: &reasons,
+                note: None,
+                if_match: None,
+            },
+        )
+        .await?;
+        store::append_reasons(&mut tx, t.site.id, t.row.id, &reasons).await?;
+    }
+    tx.commit().await?;
+    if held {
+        cache.invalidate(t.row.thread_id);
+        tracing::info!(comment.id = %t.row.id, flags = n.since_approval, "comment held by flags");
+    }
+    Ok(n.total)
+}
+
+/// Sets the reader's vote and returns the comment's new score.
+pub async fn vote(
+    pool: &sqlx::PgPool,
+    cache: &ThreadCache,
+    t: &Target,
+    user: &SessionUser,
+    vote: Vote,
+) -> ApiResult<i32> {
+    t.check_reader(user.user_id)?;
+    check_provider(t, user)?;
+    let mut tx = pool.begin().await?;
+    lock_published(&mut tx, t).await?;
+    let score = store::set_vote(&mut tx, t.site.id, t.row.id, user.user_id, vote.value()).await?;
+    tx.commit().await?;
+    cache.invalidate(t.row.thread_id);
+    Ok(score)
+}
+
+/// Locks the comment's row for the transaction, re-checking it is still published.
+async fn lock_published(tx: &mut sqlx::PgConnection, t: &Target) -> ApiResult<()> {
+    store::lock_comment(tx, t.site.id, t.row.id)
+        .await?
+        .filter(|c| c.status == CommentStatus::Approved.as_str())
+        .map(|_| ())
+        .ok_or_else(unknown_comment)
+}

@@ -1,0 +1,270 @@
+//! Bans of a site (the pipeline's first step reads them, see `store::matching_bans`): what a
+//! moderator may create, and the SQL to list, create and lift them.
+//!
+//! A ban names exactly one target: a user (who must have commented on the site — a moderator
+//! bans the people they see, and a user id from another site is "not found"), an email address
+//! (stored case-folded, as the pipeline compares it) or an IP address or CIDR range (stored as
+//! its network, so `203.0.113.7/24` bans `203.0.113.0/24`).
+
+use serde::{Deserialize, Serialize};
+use sqlx::{FromRow, PgConnection, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::auth::moderators::SiteScope;
+use crate::domain::{Email, Invalid};
+
+/// Longest `reason`, in characters.
+pub const REASON_MAX_CHARS: usize = 500;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewBanBody {
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// RFC 3339, in the future; absent: until lifted.
+    #[serde(default)]
+    pub until: Option<String>,
+    #[serde(default)]
+    pub shadow: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Who a ban stops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    User(Uuid),
+    /// Case-folded.
+    Email(String),
+    Ip(ipnet::IpNet),
+}
+
+impl Target {
+    /// Exactly one of the three, parsed; the error names the field.
+    pub fn parse(
+        user_id: Option<&str>,
+        email: Option<&str>,
+        ip: Option<&str>,
+    ) -> Result<Self, (&'static str, Invalid)> {
+        let given = [user_id, email, ip].iter().filter(|v| v.is_some()).count();
+        if given != 1 {
+            return Err((
+                "target",
+                Invalid::new("give exactly one of user_id, email or ip"),
+            ));
+        }
+        if let Some(u) = user_id {
+            return Uuid::parse_str(u)
+                .map(Target::User)
+                .map_err(|_| ("user_id", Invalid::new("must be a user id")));
+        }
+        if let Some(e) = email {
+            return Email::parse(e)
+                .map(|e| Target::Email(e.identity_key()))
+                .map_err(|e| ("email", e));
+        }
+        let ip = ip.unwrap_or_default().trim();
+        let net = ip
+            .parse::<ipnet::IpNet>()
+            .or_else(|_| ip.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map_err(|_| {
+                (
+                    "ip",
+                    Invalid::new("must be an IP address or CIDR like 203.0.113.0/24"),
+                )
+            })?;
+        Ok(Target::Ip(net.trunc()))
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Target::User(_) => "user",
+            Target::Email(_) => "email",
+            Target::Ip(_) => "ip",
+        }
+    }
+}
+
+pub fn reason(raw: Option<&str>) -> Result<Option<String>, Invalid> {
+    let Some(r) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    if r.chars().count() > REASON_MAX_CHARS {
+        return Err(Invalid::new(format!(
+            "must be at most {REASON_MAX_CHARS} characters"
+        )));
+    }
+    Ok(Some(r.to_owned()))
+}
+
+/// A ban as moderators see it. No Debug: it may hold an email address or IP.
+#[derive(FromRow, Serialize)]
+pub struct BanRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub user_id: Option<Uuid>,
+    pub email: Option<String>,
+    pub ip: Option<String>,
+    pub shadow: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub until: Option<OffsetDateTime>,
+    pub reason: Option<String>,
+    pub created_by: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// False once `until` has passed.
+    pub active: bool,
+}
+
+macro_rules! ban_columns {
+    () => {
+        "id, kind, user_id, email, ip::text AS ip, shadow, until, reason, created_by, created_at,
+         (until IS NULL OR until > now()) AS active"
+    };
+}
+
+pub struct NewBan {
+    pub target: Target,
+    pub until: Option<OffsetDateTime>,
+    pub shadow: bool,
+    pub reason: Option<String>,
+    pub created_by: Uuid,
+}
+
+/// Whether the user ever commented on the site (only those can be banned by id).
+pub async fn commented_on(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    user_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM comments WHERE site_id = $1 AND user_id = $2)")
+        .bind(scope.site_id())
+        .bind(user_id)
+        .fetch_one(conn)
+        .await
+}
+
+pub async fn create(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    ban: &NewBan,
+) -> Result<BanRow, sqlx::Error> {
+    let (user_id, email, ip) = match &ban.target {
+        Target::User(u) => (Some(*u), None, None),
+        Target::Email(e) => (None, Some(e.as_str()), None),
+        Target::Ip(n) => (None, None, Some(*n)),
+    };
+    sqlx::query_as(concat!(
+        "INSERT INTO bans (id, site_id, kind, user_id, email, ip, shadow, until, reason, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6::cidr, $7, $8, $9, $10)
+         RETURNING ",
+        ban_columns!()
+    ))
+    .bind(Uuid::now_v7())
+    .bind(scope.site_id())
+    .bind(ban.target.kind())
+    .bind(user_id)
+    .bind(email)
+    .bind(ip.map(|n| n.to_string()))
+    .bind(ban.shadow)
+    .bind(ban.until)
+    .bind(ban.reason.as_deref())
+    .bind(ban.created_by)
+    .fetch_one(conn)
+    .await
+}
+
+/// The site's bans (expired ones too), oldest first, after the keyset `after`.
+pub async fn list(
+    pool: &PgPool,
+    scope: &SiteScope,
+    after: Option<(OffsetDateTime, Uuid)>,
+    limit: i64,
+) -> Result<Vec<BanRow>, sqlx::Error> {
+    let (at, id) = after.unzip();
+    sqlx::query_as(concat!(
+        "SELECT ",
+        ban_columns!(),
+        " FROM bans
+         WHERE site_id = $1
+           AND (created_at, id) > (COALESCE($2::timestamptz, '-infinity'),
+                                   COALESCE($3::uuid, '00000000-0000-0000-0000-000000000000'))
+         ORDER BY created_at, id
+         LIMIT $4"
+    ))
+    .bind(scope.site_id())
+    .bind(at)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn get(
+    pool: &PgPool,
+    scope: &SiteScope,
+    id: Uuid,
+) -> Result<Option<BanRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        ban_columns!(),
+        " FROM bans WHERE id = $1 AND site_id = $2"
+    ))
+    .bind(id)
+    .bind(scope.site_id())
+    .fetch_optional(pool)
+    .await
+}
+
+/// Lifts a ban; false when the site has no such ban.
+pub async fn delete(pool: &PgPool, scope: &SiteScope, id: Uuid) -> Result<bool, sqlx::Error> {
+    let res = sqlx::query("DELETE FROM bans WHERE id = $1 AND site_id = $2")
+        .bind(id)
+        .bind(scope.site_id())
+        .execute(pool)
+        .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exactly_one_target() {
+        assert!(Target::parse(None, None, None).is_err());
+        assert!(Target::parse(Some("x"), Some("a@b.example"), None).is_err());
+        assert_eq!(
+            Target::parse(None, Some("Ann@Example.COM"), None).unwrap(),
+            Target::Email("ann@example.com".into())
+        );
+        assert_eq!(
+            Target::parse(Some("nope"), None, None).unwrap_err().0,
+            "user_id"
+        );
+    }
+
+    #[test]
+    fn ips_become_networks() {
+        let t = |s| Target::parse(None, None, Some(s));
+        assert_eq!(
+            t("203.0.113.7/24").unwrap(),
+            Target::Ip("203.0.113.0/24".parse().unwrap())
+        );
+        assert_eq!(
+            t("198.51.100.9").unwrap(),
+            Target::Ip("198.51.100.9/32".parse().unwrap())
+        );
+        assert_eq!(
+            t("2001:db8::1/32").unwrap(),
+            Target::Ip("2001:db8::/32".parse().unwrap())
+        );
+        assert_eq!(t("not-an-ip").unwrap_err().0, "ip");
+        assert_eq!(t("10.0.0.0/33").unwrap_err().0, "ip");
+    }
+}

@@ -1,0 +1,709 @@
+//! The moderator API's comment work (`/api/mod/v1`): the queue, search, single and bulk
+//! actions, moderator edits, a comment's history, bans, rules, commenters' trust and the audit
+//! log. Handlers parse, scope and call one store function; every lookup is scoped by a
+//! `SiteScope` built from the caller's own roles, so anything of another site is a 404.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::audit::Actor;
+use super::review::{self, EventView, Queue, RevisionView, Search};
+use super::state::{self, Changed, ModAction, Move};
+use super::{bans, rules, users};
+use crate::app::AppState;
+use crate::auth::moderators::routes::{
+    bad_cursor, decode_time_cursor, encode_time_cursor, future_time, page_parts, private,
+    split_page,
+};
+use crate::auth::moderators::{Moderator, SiteScope};
+use crate::comments::render;
+use crate::domain::{CommentBody, CommentStatus, ThreadUri};
+use crate::error::{ApiError, ApiResult};
+use crate::http::json::ApiJson;
+
+/// Longest moderator note on an action, in characters.
+const NOTE_MAX_CHARS: usize = 1000;
+/// Most ids in one bulk action.
+const BULK_MAX: usize = 200;
+
+fn comment_not_found() -> ApiError {
+    ApiError::not_found("Comment")
+}
+
+/// The scope of the site a comment belongs to, if the caller holds a role there; else 404, the
+/// same as for a comment that doesn't exist.
+async fn comment_scope(state: &AppState, moderator: &Moderator, id: Uuid) -> ApiResult<SiteScope> {
+    let site_id = review::comment_site(&state.db.pool, id, &moderator.site_ids())
+        .await?
+        .ok_or_else(comment_not_found)?;
+    moderator
+        .scope_by_id(site_id)
+        .map_err(|_| comment_not_found())
+}
+
+/// `If-Match: <version>` (quotes and `W/` tolerated; `*` matches any version).
+fn if_match(req: &HttpRequest) -> ApiResult<Option<i32>> {
+    let Some(v) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let bad = || ApiError::validation("If-Match", "must be the comment's version (a number)");
+    let s = v.to_str().map_err(|_| bad())?.trim();
+    if s == "*" {
+        return Ok(None);
+    }
+    let s = s.strip_prefix("W/").unwrap_or(s).trim_matches('"');
+    s.parse::<i32>().map(Some).map_err(|_| bad())
+}
+
+fn precondition_failed(current: i32) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::PRECONDITION_FAILED,
+        "precondition_failed",
+        "Someone changed this comment since you loaded it; reload and try again.",
+    )
+    .with_details(json!({ "version": current }))
+}
+
+fn note(raw: Option<&str>) -> ApiResult<Option<String>> {
+    let Some(n) = raw.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if n.chars().count() > NOTE_MAX_CHARS {
+        return Err(ApiError::validation(
+            "note",
+            format!("must be at most {NOTE_MAX_CHARS} characters"),
+        ));
+    }
+    Ok(Some(n.to_owned()))
+}
+
+fn list(items: impl Serialize, next: Option<String>) -> HttpResponse {
+    private(HttpResponse::Ok()).json(json!({ "items": items, "next_cursor": next }))
+}
+
+/// One comment as moderators see it (the shape of a queue item).
+async fn item_json(state: &AppState, scope: &SiteScope, id: Uuid) -> ApiResult<Value> {
+    let row = review::one(&state.db.pool, scope, id)
+        .await?
+        .ok_or_else(comment_not_found)?;
+    let rows = [row];
+    let mut views = review::items(&state.db.pool, scope.site_id(), &rows).await?;
+    let view = views.pop().ok_or_else(comment_not_found)?;
+    serde_json::to_value(view).map_err(ApiError::internal)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queue and search
+
+#[derive(Deserialize)]
+pub struct QueueParams {
+    status: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `GET /sites/{site}/queue?status=pending|spam|flagged`: oldest first.
+pub async fn list_queue(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<String>,
+    params: web::Query<QueueParams>,
+) -> ApiResult<HttpResponse> {
+    let scope = moderator.scope(&path)?;
+    let which = match params.status.as_deref() {
+        None => Queue::Pending,
+        Some(s) => Queue::parse(s)
+            .ok_or_else(|| ApiError::validation("status", "must be pending, spam or flagged"))?,
+    };
+    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
+    let after = decode_time_cursor(cursor)?;
+    let pool = &state.db.pool;
+    let rows = review::queue(pool, &scope, which, after, i64::from(limit) + 1).await?;
+    let (rows, next) = split_page(rows, limit, |r| encode_time_cursor(r.created_at, r.id));
+    let items = review::items(pool, scope.site_id(), &rows).await?;
+    Ok(list(items, next))
+}
+
+#[derive(Deserialize)]
+pub struct SearchParams {
+    status: Option<String>,
+    author: Option<String>,
+    thread: Option<String>,
+    q: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// Longest `q`, in characters.
+const Q_MAX_CHARS: usize = 200;
+
+/// `GET /sites/{site}/comments?status=&author=&thread=&q=`: newest first.
+pub async fn search_comments(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<String>,
+    params: web::Query<SearchParams>,
+) -> ApiResult<HttpResponse> {
+    let scope = moderator.scope(&path)?;
+    let mut errors = Vec::new();
+    let mut filter = Search::default();
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    }
+    if let Some(s) = given(&params.status) {
+        match CommentStatus::parse(s) {
+            Ok(s) => filter.status = Some(s.as_str()),
+            Err(e) => errors.push(("status".to_owned(), e.to_string())),
+        }
+    }
+    if let Some(a) = given(&params.author) {
+        match Uuid::parse_str(a) {
+            Ok(id) => filter.author = Some(id),
+            Err(_) => errors.push(("author".to_owned(), "must be a user id".to_owned())),
+        }
+    }
+    if let Some(t) = given(&params.thread) {
+        if let Ok(id) = Uuid::parse_str(t) {
+            filter.thread_id = Some(id);
+        } else {
+            match ThreadUri::parse(t, state.settings.limits.uri_max_chars) {
+                Ok(uri) => filter.thread_uri = Some(uri.as_str().to_owned()),
+                Err(e) => errors.push((
+                    "thread".to_owned(),
+                    format!("must be a thread id or uri: {e}"),
+                )),
+            }
+        }
+    }
+    if let Some(q) = given(&params.q) {
+        if q.chars().count() > Q_MAX_CHARS {
+            errors.push((
+                "q".to_owned(),
+                format!("must be at most {Q_MAX_CHARS} characters"),
+            ));
+        } else {
+            filter.q = Some(q.to_owned());
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation_many(errors));
+    }
+    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
+    let before = decode_time_cursor(cursor)?;
+    let pool = &state.db.pool;
+    let rows = review::search(pool, &scope, &filter, before, i64::from(limit) + 1).await?;
+    let (rows, next) = split_page(rows, limit, |r| encode_time_cursor(r.created_at, r.id));
+    let items = review::items(pool, scope.site_id(), &rows).await?;
+    Ok(list(items, next))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Actions
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    action: ModAction,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// One moderator action in its own transaction (the status change and its audit row commit
+/// together, or neither does).
+async fn apply(
+    state: &AppState,
+    scope: &SiteScope,
+    moderator: &Moderator,
+    comment_id: Uuid,
+    action: ModAction,
+    note: Option<&str>,
+    if_match: Option<i32>,
+) -> ApiResult<Changed> {
+    let mut tx = state.db.pool.begin().await?;
+    let changed = state::transition(
+        &mut tx,
+        &state::Request {
+            site_id: scope.site_id(),
+            comment_id,
+            m: Move::Moderator(action),
+            actor: Actor::Moderator(moderator.id),
+            reasons: &[],
+            note,
+            if_match,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    // The trigger tells every node; this one needn't wait for its own notification.
+    state.threads.invalidate(changed.thread_id);
+    tracing::info!(
+        moderator.id = %moderator.id,
+        comment.id = %comment_id,
+        action = action.as_str(),
+        comment.status = %changed.status,
+        "moderator action"
+    );
+    Ok(changed)
+}
+
+/// `POST /comments/{id}/actions`: answers the comment with its new status and version.
+pub async fn act(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    body: ApiJson<ActionBody>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let scope = comment_scope(&state, &moderator, id).await?;
+    let expected = if_match(&req)?;
+    let note = note(body.0.note.as_deref())?;
+    apply(
+        &state,
+        &scope,
+        &moderator,
+        id,
+        body.0.action,
+        note.as_deref(),
+        expected,
+    )
+    .await?;
+    Ok(private(HttpResponse::Ok()).json(item_json(&state, &scope, id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkBody {
+    ids: Vec<String>,
+    action: ModAction,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// `POST /sites/{site}/actions`: each id on its own (all-or-nothing per id), each answered.
+pub async fn bulk_act(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<String>,
+    body: ApiJson<BulkBody>,
+) -> ApiResult<HttpResponse> {
+    let scope = moderator.scope(&path)?;
+    let BulkBody { ids, action, note } = body.0;
+    if ids.is_empty() || ids.len() > BULK_MAX {
+        return Err(ApiError::validation(
+            "ids",
+            format!("must list 1 to {BULK_MAX} comment ids"),
+        ));
+    }
+    let note = self::note(note.as_deref())?;
+    let mut results = Vec::with_capacity(ids.len());
+    for raw in &ids {
+        let outcome = match Uuid::parse_str(raw) {
+            Ok(id) => {
+                apply(
+                    &state,
+                    &scope,
+                    &moderator,
+                    id,
+                    action,
+                    note.as_deref(),
+                    None,
+                )
+                .await
+            }
+            Err(_) => Err(comment_not_found()),
+        };
+        results.push(match outcome {
+            Ok(c) => json!({ "id": raw, "ok": true, "status": c.status, "version": c.version }),
+            Err(e) => {
+                if e.status_code().is_server_error() {
+                    tracing::error!(error = ?e, comment.id = %raw, "bulk action failed for one id");
+                }
+                json!({ "id": raw, "ok": false, "error": e.body()["error"] })
+            }
+        });
+    }
+    Ok(private(HttpResponse::Ok()).json(json!({ "results": results })))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Edit and history
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditBody {
+    body: String,
+}
+
+/// `PATCH /comments/{id}`: the moderator's text replaces the body; the old one stays in history.
+pub async fn edit_comment(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+    body: ApiJson<EditBody>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let scope = comment_scope(&state, &moderator, id).await?;
+    let expected = if_match(&req)?;
+    let text = CommentBody::parse(&body.0.body, state.settings.limits.body_max_chars)
+        .map_err(|e| ApiError::validation("body", e))?;
+    let html = render::render(text.as_str());
+    let mut tx = state.db.pool.begin().await?;
+    let edit = review::edit_body(
+        &mut tx,
+        &scope,
+        id,
+        moderator.id,
+        text.as_str(),
+        &html,
+        expected,
+    )
+    .await?;
+    let thread_id = match edit {
+        review::Edit::NotFound => return Err(comment_not_found()),
+        review::Edit::Stale(current) => return Err(precondition_failed(current)),
+        review::Edit::Edited { thread_id } => thread_id,
+    };
+    tx.commit().await?;
+    state.threads.invalidate(thread_id);
+    tracing::info!(moderator.id = %moderator.id, comment.id = %id, "moderator edited a comment");
+    Ok(private(HttpResponse::Ok()).json(item_json(&state, &scope, id).await?))
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum HistoryEntry<'a> {
+    Status(EventView<'a>),
+    Edit(RevisionView<'a>),
+}
+
+impl HistoryEntry<'_> {
+    fn at(&self) -> OffsetDateTime {
+        match self {
+            Self::Status(e) => e.created_at,
+            Self::Edit(r) => r.created_at,
+        }
+    }
+}
+
+/// `GET /comments/{id}/history`: status changes and edits, oldest first.
+pub async fn comment_history(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = path.into_inner();
+    let scope = comment_scope(&state, &moderator, id).await?;
+    let (events, revisions) = review::history(&state.db.pool, &scope, id).await?;
+    let mut entries: Vec<HistoryEntry> = events
+        .iter()
+        .map(|e| HistoryEntry::Status(EventView::new(e)))
+        .chain(
+            revisions
+                .iter()
+                .map(|r| HistoryEntry::Edit(RevisionView::new(r))),
+        )
+        .collect();
+    // Stable: at the same instant a status change comes before an edit.
+    entries.sort_by_key(HistoryEntry::at);
+    Ok(list(entries, None))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit log
+
+#[derive(Deserialize)]
+pub struct PageParams {
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+fn encode_event_cursor(at: OffsetDateTime, id: i64) -> String {
+    let micros = at.unix_timestamp_nanos() / 1000;
+    URL_SAFE_NO_PAD.encode(format!("{micros}.{id}"))
+}
+
+fn decode_event_cursor(raw: Option<String>) -> ApiResult<Option<(OffsetDateTime, i64)>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let (micros, id) = raw.split_once('.').ok_or_else(bad_cursor)?;
+    let micros: i128 = micros.parse().map_err(|_| bad_cursor())?;
+    let at = OffsetDateTime::from_unix_timestamp_nanos(micros * 1000).map_err(|_| bad_cursor())?;
+    let id: i64 = id.parse().map_err(|_| bad_cursor())?;
+    Ok(Some((at, id)))
+}
+
+/// `GET /sites/{site}/audit`: the site's status changes, newest first.
+pub async fn audit_log(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<String>,
+    params: web::Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let scope = moderator.scope(&path)?;
+    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
+    let before = decode_event_cursor(cursor)?;
+    let rows = review::audit(&state.db.pool, &scope, before, i64::from(limit) + 1).await?;
+    let (rows, next) = split_page(rows, limit, |e| encode_event_cursor(e.created_at, e.id));
+    let items: Vec<EventView> = rows.iter().map(EventView::new).collect();
+    Ok(list(items, next))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bans
+
+pub async fn list_bans(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<String>,
+    params: web::Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let scope = moderator.scope(&path)?;
+    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
+    let after = decode_time_cursor(cursor)?;
+    let rows = bans::list(&state.db.pool, &scope, after, i64::from(limit) + 1).await?;
+    let (rows, next) = split_page(rows, limit, |b| encode_time_cursor(b.created_at, b.id));
+    Ok(list(rows, next))
+}
+
+pub async fn create_ban(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<String>,
+    body: ApiJson<bans::NewBanBody>,
+) -> ApiResult<HttpResponse> {
+    let scope = moderator.scope(&path)?;
+    let b = body.0;
+    let mut errors: Vec<(String, String)> = Vec::new();
+    let target = bans::Target::parse(b.user_id.as_deref(), b.email.as_deref(), b.ip.as_deref())
+        .map_err(|(field, e)| errors.push((field.to_owned(), e.to_string())));
+    let until = b
+        .until
+        .as_deref()
+        .map(future_time)
+        .transpose()
+        .map_err(|e| errors.push(("until".to_owned(), e.to_string())));
+    let reason = bans::reason(b.reason.as_deref()).map_err(|e| errors.push(("reason".into(), e.0)));
+    let (Ok(target), Ok(until), Ok(reason)) = (target, until, reason) else {
+        return Err(ApiError::validation_many(errors));
+    };
+    let mut tx = state.db.pool.begin().await?;
+    if let bans::Target::User(user_id) = target
+        && !bans::commented_on(&mut tx, &scope, user_id).await?
+    {
+        // A user of another site is as unknown here as one that doesn't exist.
+        return Err(ApiError::not_found("User"));
+    }
+    let row = bans::create(
+        &mut tx,
+        &scope,
+        &bans::NewBan {
+            target,
+            until,
+            shadow: b.shadow,
+            reason,
+            created_by: moderator.id,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(moderator.id = %moderator.id, ban.id = %row.id, ban.kind = %row.kind, site.slug = scope.slug(), "ban created");
+    Ok(private(HttpResponse::Created()).json(row))
+}
+
+pub async fn get_ban(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<(String, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let (site, id) = path.into_inner();
+    let scope = moderator.scope(&site)?;
+    let row = bans::get(&state.db.pool, &scope, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Ban"))?;
+    Ok(private(HttpResponse::Ok()).json(row))
+}
+
+pub async fn delete_ban(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<(String, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let (site, id) = path.into_inner();
+    let scope = moderator.scope(&site)?;
+    if !bans::delete(&state.db.pool, &scope, id).await? {
+        return Err(ApiError::not_found("Ban"));
+    }
+    tracing::info!(moderator.id = %moderator.id, ban.id = %id, site.slug = scope.slug(), "ban lifted");
+    Ok(private(HttpResponse::NoContent()).finish())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules
+
+pub async fn list_rules(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<String>,
+    params: web::Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let scope = moderator.scope(&path)?;
+    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
+    let after = decode_time_cursor(cursor)?;
+    let rows = rules::list(&state.db.pool, &scope, after, i64::from(limit) + 1).await?;
+    let (rows, next) = split_page(rows, limit, |r| encode_time_cursor(r.created_at, r.id));
+    Ok(list(rows, next))
+}
+
+pub async fn create_rule(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<String>,
+    body: ApiJson<rules::NewRuleBody>,
+) -> ApiResult<HttpResponse> {
+    let scope = moderator.scope(&path)?;
+    let b = body.0;
+    let rule = rules::Rule::check(
+        &b.kind,
+        &b.pattern,
+        &b.action,
+        b.enabled.unwrap_or(true),
+        b.note.as_deref(),
+    )
+    .map_err(ApiError::validation_many)?;
+    let row = rules::create(&state.db.pool, &scope, &rule).await?;
+    tracing::info!(moderator.id = %moderator.id, rule.id = %row.id, site.slug = scope.slug(), "rule created");
+    Ok(private(HttpResponse::Created()).json(row))
+}
+
+pub async fn get_rule(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<(String, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let (site, id) = path.into_inner();
+    let scope = moderator.scope(&site)?;
+    let mut conn = state.db.pool.acquire().await?;
+    let row = rules::get(&mut conn, &scope, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Rule"))?;
+    Ok(private(HttpResponse::Ok()).json(row))
+}
+
+pub async fn patch_rule(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<(String, Uuid)>,
+    body: ApiJson<rules::RulePatch>,
+) -> ApiResult<HttpResponse> {
+    let (site, id) = path.into_inner();
+    let scope = moderator.scope(&site)?;
+    let p = body.0;
+    let mut tx = state.db.pool.begin().await?;
+    let current = rules::get_for_update(&mut tx, &scope, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Rule"))?;
+    let note = match p.note {
+        Some(n) => Some(n),
+        None => current.note.clone(),
+    };
+    let rule = rules::Rule::check(
+        p.kind.as_deref().unwrap_or(&current.kind),
+        p.pattern.as_deref().unwrap_or(&current.pattern),
+        p.action.as_deref().unwrap_or(&current.action),
+        p.enabled.unwrap_or(current.enabled),
+        note.as_deref(),
+    )
+    .map_err(ApiError::validation_many)?;
+    let row = rules::update(&mut tx, &scope, id, &rule).await?;
+    tx.commit().await?;
+    tracing::info!(moderator.id = %moderator.id, rule.id = %id, site.slug = scope.slug(), "rule changed");
+    Ok(private(HttpResponse::Ok()).json(row))
+}
+
+pub async fn delete_rule(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<(String, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let (site, id) = path.into_inner();
+    let scope = moderator.scope(&site)?;
+    if !rules::delete(&state.db.pool, &scope, id).await? {
+        return Err(ApiError::not_found("Rule"));
+    }
+    tracing::info!(moderator.id = %moderator.id, rule.id = %id, site.slug = scope.slug(), "rule deleted");
+    Ok(private(HttpResponse::NoContent()).finish())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commenters
+
+async fn user_json(state: &AppState, scope: &SiteScope, user_id: Uuid) -> ApiResult<Value> {
+    let pool = &state.db.pool;
+    let mut conn = pool.acquire().await?;
+    let user = users::find(&mut conn, scope, user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("User"))?;
+    drop(conn);
+    let counts = review::status_counts(pool, scope.site_id(), &[user_id])
+        .await?
+        .remove(&user_id)
+        .unwrap_or_default();
+    let recent = users::recent(pool, scope, user_id).await?;
+    let mut v = serde_json::to_value(user).map_err(ApiError::internal)?;
+    v["counts"] = serde_json::to_value(counts).map_err(ApiError::internal)?;
+    v["recent_comments"] = serde_json::to_value(recent).map_err(ApiError::internal)?;
+    Ok(v)
+}
+
+pub async fn get_user(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<(String, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let (site, id) = path.into_inner();
+    let scope = moderator.scope(&site)?;
+    Ok(private(HttpResponse::Ok()).json(user_json(&state, &scope, id).await?))
+}
+
+pub async fn patch_user(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<(String, Uuid)>,
+    body: ApiJson<users::TrustPatch>,
+) -> ApiResult<HttpResponse> {
+    let (site, id) = path.into_inner();
+    let scope = moderator.scope(&site)?;
+    let users::TrustPatch {
+        trusted,
+        premoderated,
+    } = body.0;
+    let contradiction = || {
+        ApiError::validation(
+            "premoderated",
+            "a user is either trusted or premoderated, not both",
+        )
+    };
+    if trusted == Some(true) && premoderated == Some(true) {
+        return Err(contradiction());
+    }
+    let mut tx = state.db.pool.begin().await?;
+    if users::find(&mut tx, &scope, id).await?.is_none() {
+        return Err(ApiError::not_found("User"));
+    }
+    if trusted.is_some() || premoderated.is_some() {
+        match users::set_trust(&mut tx, &scope, id, trusted, premoderated).await? {
+            users::TrustOutcome::Saved => {}
+            users::TrustOutcome::Contradiction => return Err(contradiction()),
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(moderator.id = %moderator.id, user.id = %id, site.slug = scope.slug(), ?trusted, ?premoderated, "commenter trust changed");
+    Ok(private(HttpResponse::Ok()).json(user_json(&state, &scope, id).await?))
+}

@@ -1,0 +1,248 @@
+//! A site's auto-moderation rules as moderators manage them (the pipeline applies them, see
+//! `pipeline::apply_rules`). A rule is checked with `pipeline::validate_rule` before it is
+//! stored, so the pipeline never meets a pattern it can't use.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{FromRow, PgConnection, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::pipeline::{Action, validate_rule};
+use crate::auth::moderators::SiteScope;
+
+/// Longest `note`, in characters.
+pub const NOTE_MAX_CHARS: usize = 500;
+const KINDS: [&str; 5] = ["word", "regex", "max_links", "email_domain", "ip"];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewRuleBody {
+    pub kind: String,
+    pub pattern: String,
+    pub action: String,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Every field optional; `note: ""` clears the note.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulePatch {
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub pattern: Option<String>,
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct RuleRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub pattern: String,
+    pub action: String,
+    pub enabled: bool,
+    pub note: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A rule that passed validation.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub kind: String,
+    pub pattern: String,
+    pub action: String,
+    pub enabled: bool,
+    pub note: Option<String>,
+}
+
+impl Rule {
+    /// Checks every field; the errors name the fields (field -> reason).
+    pub fn check(
+        kind: &str,
+        pattern: &str,
+        action: &str,
+        enabled: bool,
+        note: Option<&str>,
+    ) -> Result<Self, Vec<(String, String)>> {
+        let mut errors = Vec::new();
+        if !KINDS.contains(&kind) {
+            errors.push((
+                "kind".to_owned(),
+                "must be one of word, regex, max_links, email_domain, ip".to_owned(),
+            ));
+        } else if let Err(e) = validate_rule(kind, pattern) {
+            errors.push(("pattern".to_owned(), format!("must be {e}")));
+        }
+        if Action::parse(action).is_none() {
+            errors.push((
+                "action".to_owned(),
+                "must be one of reject, spam, hold".to_owned(),
+            ));
+        }
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        if note.is_some_and(|n| n.chars().count() > NOTE_MAX_CHARS) {
+            errors.push((
+                "note".to_owned(),
+                format!("must be at most {NOTE_MAX_CHARS} characters"),
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Self {
+            kind: kind.to_owned(),
+            pattern: pattern.trim().to_owned(),
+            action: action.to_owned(),
+            enabled,
+            note: note.map(str::to_owned),
+        })
+    }
+}
+
+macro_rules! rule_columns {
+    () => {
+        "id, kind, pattern, action, enabled, note, created_at, updated_at"
+    };
+}
+
+pub async fn create(pool: &PgPool, scope: &SiteScope, rule: &Rule) -> Result<RuleRow, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "INSERT INTO rules (id, site_id, kind, pattern, action, enabled, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         RETURNING ",
+        rule_columns!()
+    ))
+    .bind(Uuid::now_v7())
+    .bind(scope.site_id())
+    .bind(&rule.kind)
+    .bind(&rule.pattern)
+    .bind(&rule.action)
+    .bind(rule.enabled)
+    .bind(rule.note.as_deref())
+    .fetch_one(pool)
+    .await
+}
+
+/// The site's rules in the order the pipeline applies them, after the keyset `after`.
+pub async fn list(
+    pool: &PgPool,
+    scope: &SiteScope,
+    after: Option<(OffsetDateTime, Uuid)>,
+    limit: i64,
+) -> Result<Vec<RuleRow>, sqlx::Error> {
+    let (at, id) = after.unzip();
+    sqlx::query_as(concat!(
+        "SELECT ",
+        rule_columns!(),
+        " FROM rules
+         WHERE site_id = $1
+           AND (created_at, id) > (COALESCE($2::timestamptz, '-infinity'),
+                                   COALESCE($3::uuid, '00000000-0000-0000-0000-000000000000'))
+         ORDER BY created_at, id
+         LIMIT $4"
+    ))
+    .bind(scope.site_id())
+    .bind(at)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// One rule of the site.
+pub async fn get(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    id: Uuid,
+) -> Result<Option<RuleRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        rule_columns!(),
+        " FROM rules WHERE id = $1 AND site_id = $2"
+    ))
+    .bind(id)
+    .bind(scope.site_id())
+    .fetch_optional(conn)
+    .await
+}
+
+/// One rule of the site, locked for an update in the caller's transaction.
+pub async fn get_for_update(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    id: Uuid,
+) -> Result<Option<RuleRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        rule_columns!(),
+        " FROM rules WHERE id = $1 AND site_id = $2 FOR UPDATE"
+    ))
+    .bind(id)
+    .bind(scope.site_id())
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn update(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    id: Uuid,
+    rule: &Rule,
+) -> Result<RuleRow, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "UPDATE rules SET kind = $3, pattern = $4, action = $5, enabled = $6, note = $7,
+                updated_at = now()
+         WHERE id = $1 AND site_id = $2
+         RETURNING ",
+        rule_columns!()
+    ))
+    .bind(id)
+    .bind(scope.site_id())
+    .bind(&rule.kind)
+    .bind(&rule.pattern)
+    .bind(&rule.action)
+    .bind(rule.enabled)
+    .bind(rule.note.as_deref())
+    .fetch_one(conn)
+    .await
+}
+
+/// False when the site has no such rule.
+pub async fn delete(pool: &PgPool, scope: &SiteScope, id: Uuid) -> Result<bool, sqlx::Error> {
+    let res = sqlx::query("DELETE FROM rules WHERE id = $1 AND site_id = $2")
+        .bind(id)
+        .bind(scope.site_id())
+        .execute(pool)
+        .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let e = Rule::check("colour", "x", "explode", true, None).unwrap_err();
+        let fields: Vec<&str> = e.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(fields, ["kind", "action"]);
+        let e = Rule::check("regex", "(", "hold", true, None).unwrap_err();
+        assert_eq!(e[0].0, "pattern");
+        let e = Rule::check("max_links", "many", "hold", true, None).unwrap_err();
+        assert_eq!(e[0].0, "pattern");
+        let r = Rule::check("word", " viagra ", "spam", true, Some("  ")).unwrap();
+        assert_eq!(r.pattern, "viagra");
+        assert_eq!(r.note, None);
+    }
+}

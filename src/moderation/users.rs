@@ -1,0 +1,134 @@
+//! A commenter as a site's moderators see them: who they are, how the site treats them
+//! (`trusted` skips rules, spam checks and the policy; `premoderated` always waits), and their
+//! comments there. A user who never commented on the site doesn't exist for its moderators.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{FromRow, PgConnection, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::auth::moderators::SiteScope;
+
+/// How many of the user's latest comments the user view lists.
+pub const RECENT: i64 = 20;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustPatch {
+    #[serde(default)]
+    pub trusted: Option<bool>,
+    #[serde(default)]
+    pub premoderated: Option<bool>,
+}
+
+/// No Debug: it holds an email address.
+#[derive(FromRow, Serialize)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub avatar_url: Option<String>,
+    pub profile_url: Option<String>,
+    /// The providers they commented with on this site.
+    pub providers: Vec<String>,
+    pub trusted: bool,
+    pub premoderated: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_comment_at: OffsetDateTime,
+}
+
+/// The user, if they commented on the site.
+pub async fn find(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    user_id: Uuid,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(
+        "WITH theirs AS (
+             SELECT array_agg(DISTINCT author_provider ORDER BY author_provider) AS providers,
+                    min(created_at) AS first_comment_at
+             FROM comments WHERE site_id = $1 AND user_id = $2
+         )
+         SELECT u.id, u.name, u.email, u.avatar_url, u.profile_url, theirs.providers,
+                COALESCE(su.trusted, false) AS trusted,
+                COALESCE(su.premoderated, false) AS premoderated,
+                theirs.first_comment_at
+         FROM users u
+         CROSS JOIN theirs
+         LEFT JOIN site_users su ON su.site_id = $1 AND su.user_id = u.id
+         WHERE u.id = $2 AND theirs.first_comment_at IS NOT NULL",
+    )
+    .bind(scope.site_id())
+    .bind(user_id)
+    .fetch_optional(conn)
+    .await
+}
+
+#[derive(FromRow, Serialize)]
+pub struct RecentRow {
+    pub id: Uuid,
+    pub thread_id: Uuid,
+    pub uri: String,
+    pub status: String,
+    pub html: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// The user's latest comments on the site, newest first.
+pub async fn recent(
+    pool: &PgPool,
+    scope: &SiteScope,
+    user_id: Uuid,
+) -> Result<Vec<RecentRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, c.thread_id, t.uri, c.status, c.body_html AS html, c.created_at
+         FROM comments c JOIN threads t ON t.id = c.thread_id
+         WHERE c.site_id = $1 AND c.user_id = $2
+         ORDER BY c.created_at DESC, c.id DESC
+         LIMIT $3",
+    )
+    .bind(scope.site_id())
+    .bind(user_id)
+    .bind(RECENT)
+    .fetch_all(pool)
+    .await
+}
+
+pub enum TrustOutcome {
+    Saved,
+    /// Both flags would be on: a user is trusted or premoderated, not both.
+    Contradiction,
+}
+
+/// Sets the given flags (absent ones keep their value). Call it only for a user who commented
+/// on the site.
+pub async fn set_trust(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    user_id: Uuid,
+    trusted: Option<bool>,
+    premoderated: Option<bool>,
+) -> Result<TrustOutcome, sqlx::Error> {
+    let res = sqlx::query(
+        "INSERT INTO site_users (site_id, user_id, trusted, premoderated)
+         VALUES ($1, $2, COALESCE($3, false), COALESCE($4, false))
+         ON CONFLICT ON CONSTRAINT site_users_pkey DO UPDATE
+             SET trusted = COALESCE($3, site_users.trusted),
+                 premoderated = COALESCE($4, site_users.premoderated),
+                 updated_at = now()",
+    )
+    .bind(scope.site_id())
+    .bind(user_id)
+    .bind(trusted)
+    .bind(premoderated)
+    .execute(conn)
+    .await;
+    match res {
+        Ok(_) => Ok(TrustOutcome::Saved),
+        Err(e) if crate::db::violated_constraint(&e) == Some("site_users_trust_check") => {
+            Ok(TrustOutcome::Contradiction)
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,261 @@
+//! `PATCH /api/mod/v1/sites/{site}`: an owner changes the site's settings. Every field is
+//! optional; each given one is parsed into its domain type before anything is written, and all
+//! bad fields are reported at once.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use super::store::{self, SiteChanges};
+use crate::app::AppState;
+use crate::auth::moderators::Moderator;
+use crate::auth::moderators::routes::{private, site_view};
+use crate::domain::{Origin, Policy, SiteName};
+use crate::error::{ApiError, ApiResult};
+use crate::http::json::ApiJson;
+
+/// At most this many origins and providers per site.
+const MAX_LIST: usize = 20;
+/// Longest accepted `edit_window_s`: 30 days.
+const MAX_EDIT_WINDOW_S: i64 = 30 * 24 * 3600;
+/// Upper bounds of the per-site flood limits (0 turns a limit off).
+const MAX_INTERVAL_S: i64 = 24 * 3600;
+const MAX_PER_MINUTE: i64 = 10_000;
+const MAX_FLAGS_TO_HOLD: i64 = 1000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SitePatch {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    policy: Option<String>,
+    #[serde(default)]
+    providers: Option<Vec<String>>,
+    #[serde(default)]
+    guests: Option<bool>,
+    #[serde(default)]
+    origins: Option<Vec<String>>,
+    #[serde(default)]
+    limits: Option<LimitsPatch>,
+    #[serde(default)]
+    flags_to_hold: Option<i64>,
+    #[serde(default)]
+    max_depth: Option<i64>,
+    #[serde(default)]
+    edit_window_s: Option<i64>,
+    #[serde(default)]
+    closed: Option<bool>,
+}
+
+/// Absent: unchanged; null: back to the server's `[limits]`; a number: this site's own limit.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsPatch {
+    #[serde(default, deserialize_with = "present")]
+    comment_interval_s: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    comments_per_minute_user: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "present")]
+    comments_per_minute_ip: Option<Option<i64>>,
+}
+
+/// Tells a field given as null (`Some(None)`) from an absent one (`None`, via `default`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+fn known_provider(p: &str) -> bool {
+    matches!(p, "wordpress" | "twitter" | "facebook" | "google" | "dev")
+        || p.strip_prefix("oidc-").is_some_and(|n| {
+            !n.is_empty()
+                && n.len() <= 50
+                && n.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
+
+fn in_range(
+    errors: &mut Vec<(String, String)>,
+    field: &str,
+    v: Option<i64>,
+    min: i64,
+    max: i64,
+) -> Option<i32> {
+    let v = v?;
+    if (min..=max).contains(&v) {
+        i32::try_from(v).ok()
+    } else {
+        errors.push((
+            field.to_owned(),
+            format!("must be a whole number from {min} to {max}"),
+        ));
+        None
+    }
+}
+
+impl SitePatch {
+    /// The checked changes, or every bad field at once.
+    pub fn parse(self) -> ApiResult<SiteChanges> {
+        let mut errors: Vec<(String, String)> = Vec::new();
+        let mut c = SiteChanges::default();
+        if let Some(name) = self.name {
+            match SiteName::parse(&name) {
+                Ok(n) => c.name = Some(n),
+                Err(e) => errors.push(("name".into(), e.to_string())),
+            }
+        }
+        if let Some(policy) = self.policy {
+            match Policy::parse(&policy) {
+                Ok(p) => c.policy = Some(p),
+                Err(e) => errors.push(("policy".into(), e.to_string())),
+            }
+        }
+        if let Some(origins) = self.origins {
+            if origins.len() > MAX_LIST {
+                errors.push(("origins".into(), format!("at most {MAX_LIST} origins")));
+            } else {
+                let mut parsed: Vec<Origin> = Vec::new();
+                for (i, o) in origins.iter().enumerate() {
+                    match Origin::parse(o) {
+                        Ok(o) if !parsed.contains(&o) => parsed.push(o),
+                        Ok(_) => {}
+                        Err(e) => errors.push((format!("origins[{i}]"), e.to_string())),
+                    }
+                }
+                c.origins = Some(parsed);
+            }
+        }
+        if let Some(providers) = self.providers {
+            if providers.len() > MAX_LIST {
+                errors.push(("providers".into(), format!("at most {MAX_LIST} providers")));
+            } else {
+                let mut parsed: Vec<String> = Vec::new();
+                for (i, p) in providers.iter().enumerate() {
+                    if !known_provider(p) {
+                        errors.push((
+                            format!("providers[{i}]"),
+                            "must be wordpress, twitter, facebook, google, dev or oidc-NAME".into(),
+                        ));
+                    } else if !parsed.contains(p) {
+                        parsed.push(p.clone());
+                    }
+                }
+                c.providers = Some(parsed);
+            }
+        }
+        c.guests = self.guests;
+        c.closed = self.closed;
+        c.max_depth = in_range(&mut errors, "max_depth", self.max_depth, 1, 50);
+        c.edit_window_s = in_range(
+            &mut errors,
+            "edit_window_s",
+            self.edit_window_s,
+            0,
+            MAX_EDIT_WINDOW_S,
+        );
+        c.flags_to_hold = in_range(
+            &mut errors,
+            "flags_to_hold",
+            self.flags_to_hold,
+            1,
+            MAX_FLAGS_TO_HOLD,
+        );
+        if let Some(l) = self.limits {
+            let mut merged = Map::new();
+            for (key, value, max) in [
+                ("comment_interval_s", l.comment_interval_s, MAX_INTERVAL_S),
+                (
+                    "comments_per_minute_user",
+                    l.comments_per_minute_user,
+                    MAX_PER_MINUTE,
+                ),
+                (
+                    "comments_per_minute_ip",
+                    l.comments_per_minute_ip,
+                    MAX_PER_MINUTE,
+                ),
+            ] {
+                match value {
+                    None => {}
+                    Some(None) => {
+                        merged.insert(key.into(), Value::Null);
+                    }
+                    Some(Some(v)) => {
+                        let field = format!("limits.{key}");
+                        if let Some(v) = in_range(&mut errors, &field, Some(v), 0, max) {
+                            merged.insert(key.into(), v.into());
+                        }
+                    }
+                }
+            }
+            c.limits = Some(Value::Object(merged));
+        }
+        if errors.is_empty() {
+            Ok(c)
+        } else {
+            Err(ApiError::validation_many(errors))
+        }
+    }
+}
+
+/// Owners only: a moderator gets 403, anyone without a role 404.
+pub async fn patch_site(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<String>,
+    body: ApiJson<SitePatch>,
+) -> ApiResult<HttpResponse> {
+    let scope = moderator.owner_scope(&path)?;
+    let changes = body.0.parse()?;
+    let mut conn = state.db.pool.acquire().await?;
+    let site = store::update(&mut conn, scope.site_id(), &changes)
+        .await?
+        .ok_or_else(super::routes::unknown_site)?;
+    drop(conn);
+    state.sites.invalidate(scope.slug());
+    tracing::info!(moderator.id = %moderator.id, site.slug = scope.slug(), "site settings changed");
+    Ok(private(HttpResponse::Ok()).json(site_view(&site, scope.role())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patch(json: &str) -> ApiResult<SiteChanges> {
+        serde_json::from_str::<SitePatch>(json).unwrap().parse()
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let e = patch(
+            r#"{"origins": ["https://ok.example", "https://x.example/path"], "max_depth": 0,
+                "policy": "maybe", "providers": ["myspace"], "limits": {"comment_interval_s": -1}}"#,
+        )
+        .err()
+        .unwrap();
+        let details = &e.body()["error"]["details"];
+        for f in [
+            "origins[1]",
+            "max_depth",
+            "policy",
+            "providers[0]",
+            "limits.comment_interval_s",
+        ] {
+            assert!(details[f].is_string(), "{f}: {details}");
+        }
+    }
+
+    #[test]
+    fn limits_tell_null_from_absent() {
+        let c = patch(r#"{"limits": {"comment_interval_s": null, "comments_per_minute_ip": 5}}"#)
+            .unwrap();
+        assert_eq!(
+            c.limits.unwrap(),
+            serde_json::json!({"comment_interval_s": null, "comments_per_minute_ip": 5})
+        );
+        assert!(patch("{}").unwrap().limits.is_none());
+    }
+}

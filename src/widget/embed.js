@@ -1,0 +1,2 @@
+// Placeholder until the widget lands.
+(function () { "use strict"; var CSS = "__COLLOQUY_CSS__"; void CSS; })();

@@ -1,0 +1,85 @@
+//! The embedded widget (`/embed.js`, built into the binary) and the demo blog page.
+//!
+//! The script carries its stylesheet (injected into its Shadow DOM), so a blog adds exactly one
+//! tag. `/embed.js?v=<hash>` is immutable and cached for a year; plain `/embed.js` is cached for
+//! five minutes and revalidated with its ETag, so a deploy reaches readers quickly either way.
+
+pub mod demo;
+
+use std::sync::LazyLock;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+const SCRIPT: &str = include_str!("embed.js");
+const STYLE: &str = include_str!("embed.css");
+const DEMO_PAGE: &str = include_str!("demo.html");
+
+struct Asset {
+    body: String,
+    etag: String,
+    version: String,
+}
+
+static EMBED: LazyLock<Asset> = LazyLock::new(|| {
+    // The stylesheet goes in as a JSON string literal, so no character of it can end the script.
+    let css = serde_json::to_string(STYLE).unwrap_or_else(|_| "\"\"".to_owned());
+    let body = SCRIPT.replace("\"__COLLOQUY_CSS__\"", &css);
+    let digest = Sha256::digest(body.as_bytes());
+    let version = URL_SAFE_NO_PAD.encode(&digest[..12]);
+    Asset {
+        etag: format!("\"{version}\""),
+        version,
+        body,
+    }
+});
+
+/// The current script version, for `<script src="/embed.js?v=...">`.
+pub fn embed_version() -> &'static str {
+    &EMBED.version
+}
+
+pub async fn embed_js(req: HttpRequest) -> HttpResponse {
+    let asset = &*EMBED;
+    let versioned = req
+        .query_string()
+        .split('&')
+        .any(|p| p == format!("v={}", asset.version));
+    let cache = if versioned {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == asset.etag));
+    let mut res = if matches {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    res.insert_header((header::CACHE_CONTROL, cache))
+        .insert_header((header::ETAG, asset.etag.as_str()))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        // Any blog may load the script.
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"));
+    if matches {
+        return res.finish();
+    }
+    res.content_type("text/javascript; charset=utf-8")
+        .body(asset.body.clone())
+}
+
+/// The demo blog: the seed article with the widget under it.
+pub async fn demo_page() -> HttpResponse {
+    let page = DEMO_PAGE.replace("/embed.js\"", &format!("/embed.js?v={}\"", embed_version()));
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .content_type("text/html; charset=utf-8")
+        .body(page)
+}
