@@ -28,6 +28,7 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub sites: SiteCache,
     pub threads: ThreadCache,
+    pub hub: crate::notify::Hub,
     pub providers: Providers,
 }
 
@@ -71,7 +72,8 @@ impl Application {
         let workers = settings.server.workers;
         let providers = Providers::new(&settings.auth, &settings.server.public_url)?;
         let threads = ThreadCache::default();
-        tokio::spawn(threads.clone().listen(db.clone()));
+        let hub = crate::notify::Hub::default();
+        tokio::spawn(hub.clone().listen(db.clone(), threads.clone()));
         if settings.server.demo {
             tokio::spawn(crate::widget::demo::ensure_site(
                 db.clone(),
@@ -83,6 +85,7 @@ impl Application {
             settings: Arc::new(settings),
             sites: SiteCache::default(),
             threads,
+            hub,
             providers,
         });
         let mut server = HttpServer::new(move || {
@@ -187,6 +190,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
                 .service(
                     resource("/sites/{site}/counts", "GET, HEAD")
                         .route(get().to(comments::routes::get_counts)),
+                )
+                .service(
+                    resource("/sites/{site}/events", "GET")
+                        .route(web::get().to(crate::notify::events::thread_events)),
                 )
                 .service(
                     resource("/sites/{site}/comments", "POST")

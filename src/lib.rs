@@ -11,5 +11,6 @@ pub mod error;
 pub mod health;
 pub mod http;
 pub mod moderation;
+pub mod notify;
 pub mod sites;
 pub mod widget;

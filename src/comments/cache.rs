@@ -15,13 +15,10 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use actix_web::web::Bytes;
-use sqlx::postgres::PgListener;
 use uuid::Uuid;
 
-use crate::db::Db;
 use crate::domain::SortOrder;
 
-pub const CHANNEL: &str = "colloquy_threads";
 /// Backstop for changes no trigger sees (an author's avatar changing): pages are rebuilt at
 /// least this often.
 const TTL: Duration = Duration::from_secs(60);
@@ -141,7 +138,9 @@ impl ThreadCache {
         gens.get(&thread_id).copied().unwrap_or(0)
     }
 
-    fn set_enabled(&self, on: bool) {
+    /// Turns the cache on (the change listener is connected) or off; either way, what was
+    /// cached before is dropped, since a notification may have been missed.
+    pub(crate) fn set_enabled(&self, on: bool) {
         if !on {
             self.inner.enabled.store(false, Ordering::Release);
         }
@@ -155,37 +154,5 @@ impl ThreadCache {
         if on {
             self.inner.enabled.store(true, Ordering::Release);
         }
-    }
-
-    /// Listens for thread changes for the life of the process, reconnecting after a drop.
-    pub async fn listen(self, db: Db) {
-        loop {
-            if !db.is_migrated() {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                continue;
-            }
-            match self.listen_once(&db).await {
-                Ok(()) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "thread change listener lost; cache off until it reconnects")
-                }
-            }
-            self.set_enabled(false);
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        }
-    }
-
-    async fn listen_once(&self, db: &Db) -> Result<(), sqlx::Error> {
-        let mut listener = PgListener::connect_with(&db.pool).await?;
-        listener.listen(CHANNEL).await?;
-        self.set_enabled(true);
-        // `None` means the connection dropped: return, so the caller turns the cache off.
-        while let Some(n) = listener.try_recv().await? {
-            match Uuid::parse_str(n.payload()) {
-                Ok(id) => self.invalidate(id),
-                Err(_) => self.set_enabled(true),
-            }
-        }
-        Ok(())
     }
 }

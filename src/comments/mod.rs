@@ -10,7 +10,7 @@ pub mod routes;
 mod service;
 pub mod store;
 mod target;
-mod view;
+pub mod view;
 
 pub use cache::ThreadCache;
 pub use cursor::Cursor;

@@ -697,3 +697,26 @@ pub async fn set_vote(
     .fetch_one(conn)
     .await
 }
+
+/// One comment as readers see it, with its count of visible direct replies (live updates).
+pub async fn public_comment(
+    pool: &PgPool,
+    id: Uuid,
+) -> Result<Option<(CommentRow, i64)>, sqlx::Error> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        comment: CommentRow,
+        replies: i64,
+    }
+    let row: Option<Row> = sqlx::query_as(concat!(
+        "SELECT ",
+        comment_row_columns!(),
+        ", (SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'approved') AS replies
+         FROM comments c JOIN users u ON u.id = c.user_id WHERE c.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| (r.comment, r.replies)))
+}

@@ -37,6 +37,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: PgPool,
+    /// The settings the app runs with (a second node can be started from them).
+    pub settings: Settings,
     _drop_db: DropDb,
 }
 
@@ -63,6 +65,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         address,
         client,
         db,
+        settings,
         _drop_db: DropDb(db_name),
     }
 }

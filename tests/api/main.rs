@@ -7,6 +7,7 @@ mod cors;
 mod doubles;
 mod edits;
 mod errors;
+mod events;
 mod health;
 mod helpers;
 mod idempotency;

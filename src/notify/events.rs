@@ -1,0 +1,93 @@
+//! `GET /api/v1/sites/{site}/events?uri=`: Server-Sent Events for one thread. Works across
+//! nodes because the hub is fed by Postgres NOTIFY, whichever node the comment came through.
+
+use std::time::Duration;
+
+use actix_web::http::header;
+use actix_web::web::Bytes;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::hub::LiveEvent;
+use crate::app::AppState;
+use crate::comments::store;
+use crate::domain::ThreadUri;
+use crate::error::{ApiError, ApiResult};
+
+/// Comment lines keep proxies from closing an idle stream.
+const KEEPALIVE: Duration = Duration::from_secs(20);
+
+#[derive(Deserialize)]
+pub struct EventsParams {
+    uri: Option<String>,
+}
+
+pub async fn thread_events(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    params: web::Query<EventsParams>,
+) -> ApiResult<HttpResponse> {
+    let site = state.site(&path).await?;
+    let uri = ThreadUri::parse(
+        params.uri.as_deref().unwrap_or(""),
+        state.settings.limits.uri_max_chars,
+    )
+    .map_err(|e| ApiError::validation("uri", e))?;
+    let rx = state.hub.subscribe();
+    let thread_id = store::find_thread(&state.db.pool, site.id, uri.as_str())
+        .await?
+        .map(|t| t.id);
+    let pool = state.db.pool.clone();
+    let site_id = site.id;
+    let uri = uri.as_str().to_owned();
+
+    // The thread may not exist yet: its first comment creates it, so it is looked up again
+    // when a change for an unknown thread arrives.
+    let stream = futures_util::stream::unfold(
+        (rx, thread_id, true),
+        move |(mut rx, mut thread_id, first)| {
+            let pool = pool.clone();
+            let uri = uri.clone();
+            async move {
+                if first {
+                    // Tells the client how soon to reconnect after a drop.
+                    return Some((
+                        Ok::<_, actix_web::Error>(Bytes::from_static(b"retry: 3000\n\n")),
+                        (rx, thread_id, false),
+                    ));
+                }
+                loop {
+                    let next = tokio::time::timeout(KEEPALIVE, rx.recv()).await;
+                    let event: LiveEvent = match next {
+                        Err(_) => {
+                            return Some((
+                                Ok(Bytes::from_static(b": keepalive\n\n")),
+                                (rx, thread_id, false),
+                            ));
+                        }
+                        Ok(Err(RecvError::Lagged(_))) => continue,
+                        Ok(Err(RecvError::Closed)) => return None,
+                        Ok(Ok(e)) => e,
+                    };
+                    if thread_id.is_none() {
+                        thread_id = store::find_thread(&pool, site_id, &uri)
+                            .await
+                            .ok()
+                            .flatten()
+                            .map(|t| t.id);
+                    }
+                    if thread_id == Some(event.thread_id) {
+                        let frame = format!("event: {}\ndata: {}\n\n", event.name, event.data);
+                        return Some((Ok(Bytes::from(frame)), (rx, thread_id, false)));
+                    }
+                }
+            }
+        },
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(stream))
+}

@@ -1,0 +1,108 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use crate::comments::ThreadCache;
+use crate::comments::store;
+use crate::comments::view::CommentView;
+use crate::db::Db;
+
+pub const CHANNEL: &str = "colloquy_threads";
+
+/// A live event for readers of one thread, already serialized once for every stream.
+#[derive(Clone, Debug)]
+pub struct LiveEvent {
+    pub thread_id: Uuid,
+    /// `comment` (newly approved or edited) or `deleted` (gone from public view).
+    pub name: &'static str,
+    pub data: Arc<str>,
+}
+
+#[derive(Clone)]
+pub struct Hub {
+    events: broadcast::Sender<LiveEvent>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        // A slow stream that falls this far behind skips events (and the widget catches up on
+        // its next load) rather than holding memory for it.
+        let (events, _) = broadcast::channel(1024);
+        Self { events }
+    }
+}
+
+impl Hub {
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.events.subscribe()
+    }
+
+    /// Listens for the life of the process, reconnecting after a drop; keeps the thread cache
+    /// on only while connected.
+    pub async fn listen(self, db: Db, cache: ThreadCache) {
+        loop {
+            if !db.is_migrated() {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+            if let Err(e) = self.listen_once(&db, &cache).await {
+                tracing::warn!(error = %e, "change listener lost; thread cache off until it reconnects");
+            }
+            cache.set_enabled(false);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+
+    async fn listen_once(&self, db: &Db, cache: &ThreadCache) -> Result<(), sqlx::Error> {
+        let mut listener = PgListener::connect_with(&db.pool).await?;
+        listener.listen(CHANNEL).await?;
+        cache.set_enabled(true);
+        // `None` means the connection dropped: return, so the caller turns the cache off.
+        while let Some(n) = listener.try_recv().await? {
+            let payload = n.payload();
+            let (thread, comment) = payload.split_once(':').unwrap_or((payload, ""));
+            let Ok(thread_id) = Uuid::parse_str(thread) else {
+                cache.set_enabled(true);
+                continue;
+            };
+            cache.invalidate(thread_id);
+            if let Ok(comment_id) = Uuid::parse_str(comment)
+                && self.events.receiver_count() > 0
+            {
+                self.publish(db, thread_id, comment_id).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the changed comment once and hands the event to every stream.
+    async fn publish(&self, db: &Db, thread_id: Uuid, comment_id: Uuid) {
+        let event = match store::public_comment(&db.pool, comment_id).await {
+            Ok(Some((row, replies))) if row.status == "approved" => {
+                serde_json::to_string(&CommentView::new(&row, None, replies as usize))
+                    .ok()
+                    .map(|data| LiveEvent {
+                        thread_id,
+                        name: "comment",
+                        data: data.into(),
+                    })
+            }
+            // Deleted, held, rejected or gone: readers drop it if they show it.
+            Ok(_) => Some(LiveEvent {
+                thread_id,
+                name: "deleted",
+                data: serde_json::json!({ "id": comment_id }).to_string().into(),
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a changed comment for live updates");
+                None
+            }
+        };
+        if let Some(event) = event {
+            let _ = self.events.send(event);
+        }
+    }
+}

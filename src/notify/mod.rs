@@ -1,0 +1,8 @@
+//! Change notifications across nodes: one LISTEN connection per node on `colloquy_threads`
+//! (fed by triggers, so every change is announced whatever made it). The hub drops cached
+//! thread pages and fans live events out to Server-Sent Events streams.
+
+pub mod events;
+pub mod hub;
+
+pub use hub::Hub;
