@@ -11,6 +11,7 @@ mod events;
 mod health;
 mod helpers;
 mod idempotency;
+mod moderation_api;
 mod moderators;
 mod oauth;
 mod pipeline;
