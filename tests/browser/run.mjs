@@ -1,0 +1,466 @@
+// Browser tests of the embedded widget: headless Debian Chromium driven by playwright-core,
+// against the real server (target/debug/colloquy, built beforehand) on a throwaway database.
+//
+//   node --test --test-reporter=tap tests/browser/run.mjs
+//
+// Screenshots land in tests/artifacts/ (not committed). No network but 127.0.0.1/localhost.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdirSync, createWriteStream, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(ROOT, 'target/debug/colloquy');
+const ARTIFACTS = path.join(ROOT, 'tests/artifacts');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const DB = `colloquy_browser_${randomBytes(5).toString('hex')}`;
+const PG = process.env.COLLOQUY_TEST_PG || 'postgres://postgres@127.0.0.1:5432';
+const THREAD = '/2013/02/26/kerry-lavrov/';
+const MOD = { email: 'mod@example.com', password: 'correct horse battery staple' };
+const T = { timeout: 60_000 };
+
+let server, port, base, browser, modToken;
+const pageErrors = [];
+const ctx = {}; // state shared by the scenarios, in order
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what, fn, ms = 30_000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try { if (await fn()) return; } catch (e) { last = e; }
+    await sleep(150);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+async function http(method, p, body, token) {
+  const res = await fetch(base + p, {
+    method,
+    headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text };
+}
+
+async function approve(id) {
+  const r = await http('POST', `/api/mod/v1/comments/${id}/actions`, { action: 'approve' }, modToken);
+  assert.equal(r.status, 200, `approve answered ${r.status}: ${r.text}`);
+}
+
+async function setLimits(limits) {
+  const r = await http('PATCH', '/api/mod/v1/sites/demo', { limits }, modToken);
+  assert.equal(r.status, 200, `site limits: ${r.status} ${r.text}`);
+}
+
+/** A fresh browser context that allows only local requests, and records every request. */
+async function newPage(opts = {}) {
+  const context = await browser.newContext({ viewport: { width: 900, height: 1000 }, colorScheme: opts.colorScheme || 'light' });
+  const requests = [];
+  const dialogs = [];
+  await context.route('**/*', (route) => {
+    const u = new URL(route.request().url());
+    const local = u.hostname === '127.0.0.1' || u.hostname === 'localhost';
+    return local || u.protocol === 'data:' ? route.continue() : route.abort();
+  });
+  const page = await context.newPage();
+  const watch = (p) => {
+    p.on('request', (r) => requests.push(r.url()));
+    p.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+    p.on('pageerror', (e) => { pageErrors.push(e.message); console.error(`page error: ${e.message}`); });
+  };
+  watch(page);
+  context.on('page', watch);
+  if (opts.before) await opts.before(page);
+  await page.goto(`${base}/demo/`);
+  await page.locator('#colloquy-thread .count').filter({ hasText: /comment/ }).waitFor();
+  return { context, page, requests, dialogs };
+}
+
+const widget = (page) => page.locator('#colloquy-thread');
+const comment = (page, text) => widget(page).locator('article.c').filter({ has: page.locator(':scope > .row .body', { hasText: text }) });
+const shot = (page, name) => widget(page).screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+
+async function devLogin(page, name) {
+  const [popup] = await Promise.all([
+    page.waitForEvent('popup'),
+    widget(page).locator('.form:not(.reply) button[data-provider="dev"]').first().click(),
+  ]);
+  await popup.getByLabel('Name').fill(name);
+  await popup.getByRole('button', { name: 'Log in' }).click();
+  await widget(page).getByText('You are commenting using your demo account.').first().waitFor();
+}
+
+async function post(page, text, scope) {
+  const form = scope || widget(page).locator('form.form').first();
+  await form.locator('textarea').fill(text);
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/comments') && r.request().method() === 'POST'),
+    form.getByRole('button', { name: /Post Comment/ }).click(),
+  ]);
+  return { status: res.status(), json: await res.json() };
+}
+
+before(async () => {
+  assert.ok(existsSync(BIN), `${BIN} is missing: run cargo build first`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  port = await freePort();
+  base = `http://localhost:${port}`;
+  execFileSync('createdb', ['-h', '127.0.0.1', '-U', 'postgres', DB]);
+  const log = createWriteStream(path.join(ARTIFACTS, 'server.log'));
+  server = spawn(BIN, ['serve'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      COLLOQUY_ENV: 'development',
+      COLLOQUY__DATABASE__URL: `${PG}/${DB}`,
+      COLLOQUY__SERVER__PORT: String(port),
+      COLLOQUY__SERVER__PUBLIC_URL: base,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  server.stdout.pipe(log);
+  server.stderr.pipe(log);
+  await waitFor('the server to be ready', async () => (await fetch(`${base}/health/ready`)).ok);
+  await waitFor('the demo site', async () => (await fetch(`${base}/api/v1/sites/demo`)).ok);
+  execFileSync(BIN, ['moderator', 'create', '--email', MOD.email, '--site', 'demo', '--role', 'owner'], {
+    cwd: ROOT,
+    input: `${MOD.password}\n`,
+    env: { ...process.env, COLLOQUY_ENV: 'development', COLLOQUY__DATABASE__URL: `${PG}/${DB}` },
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
+  const login = await http('POST', '/api/mod/v1/login', MOD);
+  assert.equal(login.status, 200, login.text);
+  modToken = login.json.token;
+  // One browser posts many comments quickly from one IP: lift the flood limits (one test puts
+  // the interval back to see the widget explain a 429).
+  await setLimits({ comment_interval_s: 0, comments_per_minute_user: 1000, comments_per_minute_ip: 1000 });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close().catch(() => {});
+  if (server) {
+    server.kill('SIGTERM');
+    await Promise.race([new Promise((r) => server.once('exit', r)), sleep(5000)]);
+    if (server.exitCode === null) server.kill('SIGKILL');
+  }
+  try { execFileSync('dropdb', ['-h', '127.0.0.1', '-U', 'postgres', '--if-exists', '--force', DB]); } catch { /* best effort */ }
+});
+
+test('the demo page shows the widget logged out, with the seed form and the count filled', T, async () => {
+  const a = await newPage();
+  ctx.a = a;
+  const w = widget(a.page);
+  await w.getByText('Please log in using one of these methods to post your comment:').waitFor();
+  await w.getByRole('button', { name: 'Demo login' }).waitFor();
+  await w.getByLabel('Leave a comment').waitFor();
+  await w.getByLabel(/^Name/).waitFor();
+  await w.getByLabel(/^Email/).waitFor();
+  await w.getByLabel(/^Website/).waitFor();
+  await w.getByText('No comments yet').waitFor();
+  // the page's own element outside the widget, filled by one counts request
+  await a.page.locator('[data-colloquy-count]').filter({ hasText: '0 comments' }).waitFor();
+  assert.ok(a.requests.some((u) => u.includes('/api/v1/sites/demo/counts?uri=')), 'a counts request was made');
+  // the counter under the textarea counts characters
+  await w.locator('textarea').first().fill('héllo');
+  await w.getByText('5 / 10000').waitFor();
+  await w.locator('textarea').first().fill('');
+  await shot(a.page, 'logged-out');
+});
+
+test('logging in through the dev provider popup', T, async () => {
+  const { page } = ctx.a;
+  await devLogin(page, 'Alice Example');
+  const w = widget(page);
+  await w.getByText('Alice Example').first().waitFor();
+  await w.getByRole('button', { name: 'Log Out' }).waitFor();
+  await w.getByRole('button', { name: 'Change' }).waitFor();
+  assert.equal(await w.getByLabel(/^Email/).count(), 0, 'no guest fields once logged in');
+  const stored = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('colloquy:token:')));
+  assert.deepEqual(stored, [`colloquy:token:${base}`]);
+  await shot(page, 'logged-in');
+});
+
+test('posting shows the pending notice (first comment is held)', T, async () => {
+  const { page } = ctx.a;
+  const r = await post(page, 'Interesting preview. **Declarations** instead of a treaty?');
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  assert.equal(r.json.status, 'pending');
+  ctx.first = r.json.comment.id;
+  const w = widget(page);
+  await w.locator('article.c.pending .note').getByText('Your comment is awaiting moderation.').waitFor();
+  assert.equal(await w.locator('textarea').first().inputValue(), '', 'the form is cleared after posting');
+  const focused = await page.evaluate(() => document.querySelector('#colloquy-thread').shadowRoot.activeElement?.getAttribute('data-id'));
+  assert.equal(focused, ctx.first, 'focus moves to the new comment');
+  await shot(page, 'pending');
+});
+
+test('approved by a moderator, the comment appears live in a second page', T, async () => {
+  const b = await newPage();
+  ctx.b = b;
+  await widget(b.page).getByText('No comments yet').waitFor();
+  await sleep(500); // let the event stream connect
+  await approve(ctx.first);
+  await comment(b.page, 'Declarations').waitFor({ timeout: 15_000 });
+  await widget(b.page).locator('.count').filter({ hasText: '1 comment' }).waitFor();
+  // and in the author's page the pending badge goes away
+  await widget(ctx.a.page).locator(`article.c[data-id="${ctx.first}"]:not(.pending)`).waitFor({ timeout: 15_000 });
+});
+
+test('replying nests the reply under its parent', T, async () => {
+  const { page } = ctx.a;
+  const parent = widget(page).locator(`article.c[data-id="${ctx.first}"]`);
+  await parent.getByRole('button', { name: 'Reply' }).first().click();
+  const form = parent.locator('form.reply');
+  await form.getByLabel('Reply to Alice Example').waitFor();
+  await form.locator('textarea').fill('Replying to myself: Moscow may see it as an interim step.');
+  await shot(page, 'reply-form');
+  const r = await post(page, 'Replying to myself: Moscow may see it as an interim step.', form);
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  ctx.reply = r.json.comment.id;
+  if (r.json.status !== 'approved') await approve(ctx.reply);
+  await parent.locator(`.kids article.c[data-id="${ctx.reply}"]`).waitFor();
+  assert.equal(await parent.locator('form.reply').count(), 0, 'the reply form closes');
+  await widget(ctx.b.page).locator(`article.c[data-id="${ctx.first}"] .kids article.c[data-id="${ctx.reply}"]`).waitFor({ timeout: 15_000 });
+});
+
+test('editing an own comment', T, async () => {
+  const { page } = ctx.a;
+  const c = widget(page).locator(`article.c[data-id="${ctx.reply}"]`);
+  await c.getByRole('button', { name: 'Edit' }).click();
+  const ta = c.getByLabel('Edit your comment');
+  assert.match(await ta.inputValue(), /interim step/, 'the edit starts from the text');
+  await ta.fill('Replying to myself: Moscow may see it as an *interim* step (edited).');
+  await c.getByRole('button', { name: 'Save' }).click();
+  await c.locator(':scope > .row .body em', { hasText: 'interim' }).waitFor();
+  await c.locator(':scope > .row .edited').waitFor();
+  await widget(ctx.b.page).locator(`article.c[data-id="${ctx.reply}"] .body`, { hasText: '(edited)' }).waitFor({ timeout: 15_000 });
+});
+
+test('voting and reporting on someone else\'s comment', T, async () => {
+  const { page } = ctx.b;
+  await devLogin(page, 'Bob Reader');
+  const c = widget(page).locator(`article.c[data-id="${ctx.first}"]`);
+  await c.locator(':scope > .row').getByRole('button', { name: 'Upvote' }).click();
+  await c.locator(':scope > .row .score', { hasText: '1' }).waitFor();
+  assert.equal(await c.locator(':scope > .row').getByRole('button', { name: 'Upvote' }).getAttribute('aria-pressed'), 'true');
+  await c.locator(':scope > .row').getByRole('button', { name: 'Report' }).click();
+  await c.getByLabel('Reason').selectOption('off_topic');
+  await shot(page, 'report-form');
+  await c.getByRole('button', { name: 'Send report' }).click();
+  await c.getByText('Thank you. The moderators will take a look.').waitFor();
+});
+
+test('deleting an own comment removes it here and live elsewhere', T, async () => {
+  const { page } = ctx.a;
+  const c = widget(page).locator(`article.c[data-id="${ctx.reply}"]`);
+  await c.getByRole('button', { name: 'Delete' }).click();
+  await c.getByRole('button', { name: 'Yes, delete' }).click();
+  await widget(page).locator(`article.c[data-id="${ctx.reply}"]`).waitFor({ state: 'detached' });
+  await widget(ctx.b.page).locator(`article.c[data-id="${ctx.reply}"]`).waitFor({ state: 'detached', timeout: 15_000 });
+});
+
+test('a guest posts with name and email', T, async () => {
+  const g = await newPage();
+  ctx.g = g;
+  const w = widget(g.page);
+  // missing name and email: said in words, text kept
+  await w.locator('textarea').first().fill('A guest opinion about the G-8 summit.');
+  await w.getByRole('button', { name: 'Post Comment' }).click();
+  await w.getByText('Please fill in your name and email, or log in.').waitFor();
+  assert.equal(await w.locator('textarea').first().inputValue(), 'A guest opinion about the G-8 summit.');
+  // a bad email: the server's validation, shown next to the form, text kept
+  await w.getByLabel(/^Name/).fill('Gina Guest');
+  await w.getByLabel(/^Email/).fill('not-an-email');
+  const bad = await post(g.page, 'A guest opinion about the G-8 summit.');
+  assert.equal(bad.status, 400);
+  await w.getByText(/^Email: /).waitFor();
+  assert.equal(await w.locator('textarea').first().inputValue(), 'A guest opinion about the G-8 summit.');
+  await w.getByLabel(/^Email/).fill('gina@example.com');
+  await w.getByLabel(/^Website/).fill('https://gina.example.org/');
+  const r = await post(g.page, 'A guest opinion about the G-8 summit.');
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  ctx.guest = r.json.comment.id;
+  await w.locator(`article.c[data-id="${ctx.guest}"]`).waitFor();
+  if (r.json.status === 'pending') {
+    await w.locator(`article.c[data-id="${ctx.guest}"] .note`).getByText('awaiting moderation').waitFor();
+    await approve(ctx.guest);
+  }
+  await comment(ctx.a.page, 'G-8 summit').waitFor({ timeout: 15_000 });
+  const name = comment(ctx.a.page, 'G-8 summit').locator('a.name');
+  assert.equal(await name.getAttribute('href'), 'https://gina.example.org/');
+});
+
+const XSS = [
+  '<script>window.__xss=1;alert(1)</script>',
+  '<img src=x onerror="window.__xss=2;alert(2)">',
+  '<svg onload="window.__xss=3;alert(3)"></svg>',
+  '[click me](javascript:window.__xss=4;alert(4))',
+  '[data](data:text/html;base64,PHNjcmlwdD5hbGVydCg1KTwvc2NyaXB0Pg==)',
+  '<a href="javascript:alert(6)">a6</a>',
+  '<iframe src="javascript:alert(7)"></iframe>',
+  '<details open ontoggle="window.__xss=8;alert(8)">x</details>',
+  '<img src="https://evil.example.com/track.png">',
+  '![pixel](https://evil.example.com/pixel.gif)',
+  '<style>@import "https://evil.example.com/x.css"; *{display:none}</style>',
+  '<link rel=stylesheet href="https://evil.example.com/y.css">',
+  '<form action="https://evil.example.com/"><button>go</button></form>',
+  '<math><mtext><table><mglyph><style><img src=x onerror=alert(9)>',
+  '"><img src=x onerror=alert(10)>',
+  '<object data="https://evil.example.com/o"></object><embed src="https://evil.example.com/e">',
+  '<video><source onerror="alert(11)"></video><body onload=alert(12)>',
+  '<a href="https://evil.example.com/" style="position:fixed;inset:0">overlay</a>',
+].join('\n\n');
+
+test('a rate-limited post says how long to wait and keeps the text', T, async () => {
+  const { page } = ctx.b; // Bob, logged in
+  await setLimits({ comment_interval_s: 120 });
+  try {
+    const first = await post(page, 'Bob wonders about Mali.');
+    assert.equal(first.status, 201, JSON.stringify(first.json));
+    const r = await post(page, 'Bob again, too soon.');
+    assert.equal(r.status, 429);
+    const w = widget(page);
+    await w.locator('form.form .msg.bad').getByText(/You are commenting too quickly\. Please try again in \d+ (seconds|minutes)\./).waitFor();
+    assert.equal(await w.locator('textarea').first().inputValue(), 'Bob again, too soon.');
+    await w.locator('textarea').first().fill('');
+  } finally {
+    await setLimits({ comment_interval_s: 0 });
+  }
+});
+
+test('a battery of XSS payloads renders inert', T, async () => {
+  const { page } = ctx.b; // Bob, logged in
+  const r = await post(page, `XSS battery follows\n\n${XSS}`);
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  ctx.xss = r.json.comment.id;
+  if (r.json.status !== 'approved') await approve(ctx.xss);
+  // a fresh reader loads the thread with the payloads in it
+  const x = await newPage({
+    before: (p) => p.addInitScript(() => { window.__xss = 0; }),
+  });
+  await comment(x.page, 'XSS battery follows').waitFor();
+  await sleep(1500); // give any onerror/onload a chance to fire
+  assert.deepEqual(x.dialogs, [], 'no dialog opened');
+  assert.equal(await x.page.evaluate(() => window.__xss), 0, 'no payload ran');
+  const foreign = [...x.requests, ...ctx.b.requests].filter((u) => {
+    const h = new URL(u).hostname;
+    return h !== '127.0.0.1' && h !== 'localhost' && !u.startsWith('data:');
+  });
+  assert.deepEqual(foreign, [], 'no request to a foreign host');
+  const bad = await x.page.evaluate(() => {
+    const root = document.querySelector('#colloquy-thread').shadowRoot;
+    const all = [...root.querySelectorAll('*')];
+    return {
+      scripts: [...root.querySelectorAll('.body :is(script, iframe, object, embed, style, link, form, svg, math)')].map((el) => el.outerHTML.slice(0, 120)),
+      handlers: all.filter((el) => [...el.attributes].some((a) => a.name.startsWith('on'))).map((el) => el.outerHTML.slice(0, 80)),
+      js: all.filter((el) => /^\s*(javascript|data|vbscript):/i.test(el.getAttribute('href') || el.getAttribute('src') || '')).length,
+    };
+  });
+  assert.deepEqual(bad, { scripts: [], handlers: [], js: 0 }, JSON.stringify(bad));
+  await x.context.close();
+});
+
+test('the widget keeps working under hostile page CSS', T, async () => {
+  const h = await newPage({
+    before: (p) => p.route(`${base}/demo/`, async (route) => {
+      const res = await route.fetch();
+      const body = (await res.text()).replace('</head>', `<style>
+        * { display: none !important; }
+        html, body { display: block !important; }
+        div { color: red !important; font-size: 1px !important; line-height: 0 !important; visibility: hidden !important; opacity: 0 !important; }
+        #colloquy-thread { height: 0 !important; overflow: hidden !important; transform: scale(0) !important; }
+        button, textarea, input, select { display: none !important; }
+        :root { --fg: red; --bg: red; --accent: red; }
+      </style></head>`);
+      await route.fulfill({ response: res, body });
+    }),
+  });
+  const w = widget(h.page);
+  const ta = w.locator('textarea').first();
+  await ta.waitFor({ state: 'visible' });
+  const box = await ta.boundingBox();
+  assert.ok(box && box.width > 200 && box.height > 50, `textarea is usable: ${JSON.stringify(box)}`);
+  const fs = await ta.evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+  assert.ok(fs >= 14, `readable font size, got ${fs}px`);
+  const color = await ta.evaluate((el) => getComputedStyle(el).color);
+  assert.notEqual(color, 'rgb(255, 0, 0)');
+  await w.getByLabel(/^Name/).fill('Hostile Harry');
+  await w.getByLabel(/^Email/).fill('harry@example.com');
+  const r = await post(h.page, 'Posted through a hostile stylesheet.');
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  await w.locator(`article.c[data-id="${r.json.comment.id}"]`).waitFor({ state: 'visible' });
+  await shot(h.page, 'hostile-css');
+  await h.context.close();
+});
+
+test('dark theme follows prefers-color-scheme', T, async () => {
+  const d = await newPage({ colorScheme: 'dark' });
+  const bg = await widget(d.page).locator('.root').evaluate((el) => getComputedStyle(el).backgroundColor);
+  assert.equal(bg, 'rgb(21, 24, 29)');
+  await comment(d.page, 'Declarations').waitFor();
+  await shot(d.page, 'dark-theme');
+  await d.context.close();
+});
+
+test('data-lang=fr shows French strings', T, async () => {
+  const f = await newPage({
+    before: (p) => p.route(`${base}/demo/`, async (route) => {
+      const res = await route.fetch();
+      const body = (await res.text()).replace('data-site="demo"', 'data-site="demo" data-lang="fr" data-theme="dark"');
+      await route.fulfill({ response: res, body });
+    }),
+  });
+  const w = widget(f.page);
+  await w.getByText('Veuillez vous connecter avec l’une de ces méthodes pour publier votre commentaire :').waitFor();
+  await w.locator('.count', { hasText: 'commentaires' }).waitFor();
+  await f.context.close();
+});
+
+test('a token the server no longer knows is dropped: logged-out state', T, async () => {
+  const s = await newPage({
+    before: (p) => p.addInitScript((key) => {
+      if (!sessionStorage.getItem('seeded')) {
+        sessionStorage.setItem('seeded', '1');
+        localStorage.setItem(key, JSON.stringify({ token: 'stale-token-that-does-not-exist', user: { id: 'x', name: 'Ghost', provider: 'dev' } }));
+      }
+    }, `colloquy:token:${base}`),
+  });
+  const w = widget(s.page);
+  await w.getByText('Please log in using one of these methods to post your comment:').waitFor();
+  await comment(s.page, 'Declarations').waitFor();
+  assert.equal(await s.page.evaluate((key) => localStorage.getItem(key), `colloquy:token:${base}`), null);
+  await s.context.close();
+});
+
+test('log out from the form', T, async () => {
+  const { page } = ctx.a;
+  await widget(page).locator('form.form:not(.reply)').getByRole('button', { name: 'Log Out' }).click();
+  await widget(page).getByText('Please log in using one of these methods to post your comment:').waitFor();
+  assert.equal(await page.evaluate((key) => localStorage.getItem(key), `colloquy:token:${base}`), null);
+});
+
+test('no script errors in any page', () => {
+  assert.deepEqual(pageErrors, []);
+});
