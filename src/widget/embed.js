@@ -165,6 +165,7 @@
         if (v == null || v === false) return;
         if (k === "text") el.textContent = v;
         else if (k === "class") el.className = v;
+        else if (k === "hue") el.style.setProperty("--h", v); // CSSOM, not a style attribute: strict CSPs allow it
         else if (typeof v === "function") el.addEventListener(k.slice(2), v);
         else el.setAttribute(k, v === true ? "" : String(v));
       });
@@ -488,7 +489,7 @@
     n.av.textContent = "";
     var avatar = !deleted && safeUrl(a.avatar_url);
     if (avatar) n.av.append(h("img", { src: avatar, alt: "", width: 40, height: 40, loading: "lazy", referrerpolicy: "no-referrer" }));
-    else n.av.append(h("span", { class: "ini", style: deleted ? null : "--h:" + hue(a.name || ""), text: deleted ? "–" : initials(a.name), "aria-hidden": "true" }));
+    else n.av.append(h("span", { class: "ini", hue: deleted ? null : hue(a.name || ""), text: deleted ? "–" : initials(a.name), "aria-hidden": "true" }));
 
     var profile = !deleted && safeUrl(a.profile_url);
     var name = profile
@@ -728,7 +729,7 @@
       if (f.o.parent) return; // the main form already says who is writing
       var av = safeUrl(u.avatar_url);
       f.auth.append(h("div", { class: "who" }, [
-        av ? h("img", { src: av, alt: "", width: 32, height: 32, referrerpolicy: "no-referrer" }) : h("span", { class: "ini small", style: "--h:" + hue(u.name || ""), "aria-hidden": "true", text: initials(u.name) }),
+        av ? h("img", { src: av, alt: "", width: 32, height: 32, referrerpolicy: "no-referrer" }) : h("span", { class: "ini small", hue: hue(u.name || ""), "aria-hidden": "true", text: initials(u.name) }),
         h("p", null, [
           h("strong", { text: u.name }), h("br"),
           s.t("using", { p: providerName(u.provider, true) }), " (",

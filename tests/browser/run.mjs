@@ -415,6 +415,35 @@ test('the widget keeps working under hostile page CSS', T, async () => {
   await h.context.close();
 });
 
+test('the widget works under a strict Content-Security-Policy on the blog', T, async () => {
+  const refused = [];
+  const c = await newPage({
+    before: async (p) => {
+      p.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) refused.push(m.text()); });
+      await p.route(`${base}/demo/`, async (route) => {
+        const res = await route.fetch();
+        const body = (await res.text()).replace(/<style>[\s\S]*?<\/style>/, '').replace('<body>', '<body><p id="csp-probe" style="color: rgb(255, 0, 0)">probe</p>');
+        await route.fulfill({
+          response: res,
+          body,
+          headers: { ...res.headers(), 'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'" },
+        });
+      });
+    },
+  });
+  const w = widget(c.page);
+  await comment(c.page, 'Declarations').waitFor();
+  const bg = await w.getByRole('button', { name: 'Post Comment' }).evaluate((el) => getComputedStyle(el).backgroundColor);
+  assert.equal(bg, 'rgb(10, 91, 196)', 'the widget is styled');
+  const ini = await w.locator('.ini').first().evaluate((el) => getComputedStyle(el).getPropertyValue('--h').trim());
+  assert.notEqual(ini, '', 'avatar colours are set without style attributes');
+  // at most the probe's own refusal below; the widget adds none
+  assert.ok(refused.length <= 1 && refused.every((m) => /inline style/i.test(m)), refused.join('\n'));
+  // the probe's own style attribute was refused: the policy is in force
+  assert.notEqual(await c.page.locator('#csp-probe').evaluate((el) => getComputedStyle(el).color), 'rgb(255, 0, 0)');
+  await c.context.close();
+});
+
 test('dark theme follows prefers-color-scheme', T, async () => {
   const d = await newPage({ colorScheme: 'dark' });
   const bg = await widget(d.page).locator('.root').evaluate((el) => getComputedStyle(el).backgroundColor);
