@@ -8,8 +8,7 @@ scripts/ensure-postgres.sh
 cargo test --all-targets "$@"
 
 # Browser tests: playwright-core (pinned in tests/browser/package-lock.json) drives the
-# system Chromium; nothing downloads a browser.
-cargo build --bin colloquy
+# system Chromium; nothing downloads a browser. `cargo test` above built target/debug/colloquy.
 if [ ! -x /usr/bin/chromium ]; then
   echo "== installing chromium (Debian package) for the browser tests" >&2
   if [ "$(id -u)" -eq 0 ]; then

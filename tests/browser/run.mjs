@@ -41,7 +41,7 @@ async function waitFor(what, fn, ms = 30_000) {
   const end = Date.now() + ms;
   let last;
   while (Date.now() < end) {
-    try { if (await fn()) return; } catch (e) { last = e; }
+    try { if (await fn()) return; } catch (e) { last = e; if (/exited/.test(e.message)) break; }
     await sleep(150);
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
@@ -135,9 +135,14 @@ before(async () => {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  server.stdout.pipe(log);
-  server.stderr.pipe(log);
-  await waitFor('the server to be ready', async () => (await fetch(`${base}/health/ready`)).ok);
+  let output = '';
+  for (const s of [server.stdout, server.stderr]) {
+    s.on('data', (d) => { log.write(d); if (output.length < 20_000) output += d; });
+  }
+  await waitFor('the server to be ready', async () => {
+    if (server.exitCode !== null) throw new Error(`the server exited (${server.exitCode}): ${output.slice(-2000)}`);
+    return (await fetch(`${base}/health/ready`)).ok;
+  });
   await waitFor('the demo site', async () => (await fetch(`${base}/api/v1/sites/demo`)).ok);
   execFileSync(BIN, ['moderator', 'create', '--email', MOD.email, '--site', 'demo', '--role', 'owner'], {
     cwd: ROOT,
@@ -488,6 +493,51 @@ test('log out from the form', T, async () => {
   await widget(page).locator('form.form:not(.reply)').getByRole('button', { name: 'Log Out' }).click();
   await widget(page).getByText('Please log in using one of these methods to post your comment:').waitFor();
   assert.equal(await page.evaluate((key) => localStorage.getItem(key), `colloquy:token:${base}`), null);
+});
+
+test('keyboard: Reply opens a focused form, Escape closes it and gives focus back', T, async () => {
+  const k = await newPage();
+  const reply = comment(k.page, 'Declarations').locator(':scope > .row').getByRole('button', { name: 'Reply' });
+  await reply.focus();
+  await k.page.keyboard.press('Enter');
+  const active = () => k.page.evaluate(() => {
+    const a = document.querySelector('#colloquy-thread').shadowRoot.activeElement;
+    return a ? `${a.tagName.toLowerCase()}:${a.textContent || a.getAttribute('aria-label') || ''}` : null;
+  });
+  assert.equal(await active(), 'textarea:');
+  await k.page.keyboard.type('draft');
+  await k.page.keyboard.press('Escape');
+  assert.equal(await comment(k.page, 'Declarations').locator('form.reply').count(), 0);
+  assert.equal(await active(), 'button:Reply');
+  await k.context.close();
+});
+
+test('sort and "Load more" page through a long thread', { timeout: 90_000 }, async () => {
+  const guest = { name: 'Pat Paginate', email: 'pat@example.com' };
+  const send = (body) => http('POST', '/api/v1/sites/demo/comments', { uri: THREAD, body, guest });
+  const first = await send('Pat: comment number 0');
+  assert.equal(first.status, 201, first.text);
+  if (first.json.status !== 'approved') await approve(first.json.comment.id);
+  for (let i = 1; i <= 50; i++) {
+    const r = await send(`Pat: comment number ${i}`);
+    assert.equal(r.status, 201, r.text);
+    if (r.json.status !== 'approved') await approve(r.json.comment.id);
+  }
+  const l = await newPage();
+  const w = widget(l.page);
+  const roots = w.locator('.list > article.c');
+  await w.getByRole('button', { name: 'Load more comments' }).waitFor();
+  assert.equal(await roots.count(), 50);
+  const total = Number((await w.locator('.count').textContent()).match(/\d+/)[0]);
+  await w.getByRole('button', { name: 'Load more comments' }).click();
+  await comment(l.page, 'Pat: comment number 50').waitFor();
+  await w.getByRole('button', { name: 'Load more comments' }).waitFor({ state: 'hidden' });
+  assert.ok(await roots.count() > 50, 'the second page was added');
+  assert.ok(total >= 51, `the count says ${total}`);
+  // newest first: Pat's last comment on top
+  await w.getByLabel('Sort by').selectOption('newest');
+  await w.locator('.list > article.c').first().locator('.body', { hasText: 'Pat: comment number 50' }).waitFor();
+  await l.context.close();
 });
 
 test('no script errors in any page', () => {
