@@ -698,25 +698,28 @@ pub async fn set_vote(
     .await
 }
 
-/// One comment as readers see it, with its count of visible direct replies (live updates).
+/// One comment as readers see it, with its count of visible direct replies and whether it was
+/// ever published (live updates).
 pub async fn public_comment(
     pool: &PgPool,
     id: Uuid,
-) -> Result<Option<(CommentRow, i64)>, sqlx::Error> {
+) -> Result<Option<(CommentRow, i64, bool)>, sqlx::Error> {
     #[derive(FromRow)]
     struct Row {
         #[sqlx(flatten)]
         comment: CommentRow,
         replies: i64,
+        ever_public: bool,
     }
     let row: Option<Row> = sqlx::query_as(concat!(
         "SELECT ",
         comment_row_columns!(),
-        ", (SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'approved') AS replies
+        ", (SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'approved') AS replies,
+           EXISTS (SELECT 1 FROM moderation_events e WHERE e.comment_id = c.id AND e.to_status = 'approved') AS ever_public
          FROM comments c JOIN users u ON u.id = c.user_id WHERE c.id = $1"
     ))
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|r| (r.comment, r.replies)))
+    Ok(row.map(|r| (r.comment, r.replies, r.ever_public)))
 }

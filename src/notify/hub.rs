@@ -81,7 +81,7 @@ impl Hub {
     /// Reads the changed comment once and hands the event to every stream.
     async fn publish(&self, db: &Db, thread_id: Uuid, comment_id: Uuid) {
         let event = match store::public_comment(&db.pool, comment_id).await {
-            Ok(Some((row, replies))) if row.status == "approved" => {
+            Ok(Some((row, replies, _))) if row.status == "approved" => {
                 serde_json::to_string(&CommentView::new(&row, None, replies as usize))
                     .ok()
                     .map(|data| LiveEvent {
@@ -90,6 +90,8 @@ impl Hub {
                         data: data.into(),
                     })
             }
+            // Never published (a new pending comment): nothing to tell readers, not even its id.
+            Ok(Some((_, _, false))) => None,
             // Deleted, held, rejected or gone: readers drop it if they show it.
             Ok(_) => Some(LiveEvent {
                 thread_id,

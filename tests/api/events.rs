@@ -86,6 +86,13 @@ async fn readers_on_another_node_get_new_and_removed_comments_live() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     app.comment("blog", "/elsewhere/", "not for this stream")
         .await;
+    // A comment held at submit was never public: readers hear nothing of it, not even its id.
+    sqlx::query("INSERT INTO rules (id, site_id, kind, pattern, action) SELECT gen_random_uuid(), id, 'word', 'holdme', 'hold' FROM sites")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let (status, held) = app.post_guest("blog", "/live/", "holdme please", "zed@example.com").await;
+    assert_eq!((status, held["status"].as_str()), (201, Some("pending")));
     let id = app.comment("blog", "/live/", "hello **live**").await;
     let (name, data) = events.next().await;
     assert_eq!(name, "comment");
