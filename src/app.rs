@@ -200,6 +200,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
                         .route(web::post().to(comments::routes::post_comment)),
                 )
                 .service(resource("/me", "GET, HEAD").route(get().to(auth::routes::me)))
+                .service(
+                    resource("/me/appeals", "GET, HEAD")
+                        .route(get().to(crate::moderation::appeal_routes::my_appeals)),
+                )
+                .service(
+                    resource("/sites/{site}/appeal", "POST")
+                        .route(web::post().to(crate::moderation::appeal_routes::appeal_ban)),
+                )
+                .service(
+                    resource("/comments/{id}/appeal", "POST")
+                        .route(web::post().to(crate::moderation::appeal_routes::appeal_comment)),
+                )
                 .service(resource("/logout", "POST").route(web::post().to(auth::routes::logout)))
                 .service(
                     resource("/comments/{id}", "PATCH, DELETE")
@@ -359,6 +371,12 @@ static MODERATOR_API: &[ModResource] = &[
                 .route(web::post().to(moderation::create_rule))
         },
     },
+    // Before `/rules/{id}`, which would otherwise take `dry-run` for an id.
+    ModResource {
+        path: "/sites/{site}/rules/dry-run",
+        allow: "POST",
+        add: |r| r.route(web::post().to(crate::moderation::dry_run::dry_run)),
+    },
     ModResource {
         path: "/sites/{site}/rules/{id}",
         allow: "GET, HEAD, PATCH, DELETE",
@@ -367,6 +385,16 @@ static MODERATOR_API: &[ModResource] = &[
                 .route(web::patch().to(moderation::patch_rule))
                 .route(web::delete().to(moderation::delete_rule))
         },
+    },
+    ModResource {
+        path: "/sites/{site}/appeals",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(crate::moderation::appeal_routes::list_appeals)),
+    },
+    ModResource {
+        path: "/appeals/{id}/actions",
+        allow: "POST",
+        add: |r| r.route(web::post().to(crate::moderation::appeal_routes::decide_appeal)),
     },
     ModResource {
         path: "/sites/{site}/users/{id}",

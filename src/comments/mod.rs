@@ -9,7 +9,7 @@ pub mod render;
 pub mod routes;
 mod service;
 pub mod store;
-mod target;
+pub(crate) mod target;
 pub mod view;
 
 pub use cache::ThreadCache;

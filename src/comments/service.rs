@@ -384,12 +384,32 @@ pub async fn read_thread(
             *children.entry(p).or_default() += 1;
         }
     }
+    let mut comments: Vec<CommentView> = ordered
+        .iter()
+        .map(|c| CommentView::new(c, q.viewer, children.get(&c.id).copied().unwrap_or(0)))
+        .collect();
+    if let Some(viewer) = q.viewer {
+        // The author sees how their appeals ended (never cached: a viewer's page isn't).
+        let own: Vec<Uuid> = ordered
+            .iter()
+            .filter(|c| c.user_id == viewer)
+            .map(|c| c.id)
+            .collect();
+        if !own.is_empty() {
+            let mut outcomes: HashMap<Uuid, _> =
+                crate::moderation::appeals::outcomes(pool, viewer, &own)
+                    .await?
+                    .into_iter()
+                    .map(|o| (o.comment_id, o))
+                    .collect();
+            for c in &mut comments {
+                c.appeal = outcomes.remove(&c.id);
+            }
+        }
+    }
     let page = to_page(&ThreadPage {
         thread: ThreadView::new(q.uri.as_str(), Some(&thread), count),
-        comments: ordered
-            .iter()
-            .map(|c| CommentView::new(c, q.viewer, children.get(&c.id).copied().unwrap_or(0)))
-            .collect(),
+        comments,
         next_cursor,
     })?;
     if let (Some(key), Some(ticket)) = (key, ticket) {

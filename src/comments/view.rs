@@ -36,6 +36,10 @@ pub struct CommentView<'a> {
     /// A deleted comment kept as a placeholder so its replies keep their parent: no text, no
     /// author.
     pub deleted: bool,
+    /// The author's latest appeal about this comment and its outcome: only in the author's own
+    /// view of the thread.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub appeal: Option<crate::moderation::appeals::Outcome>,
 }
 
 /// What a deleted comment's placeholder shows instead of its author.
@@ -79,6 +83,7 @@ impl<'a> CommentView<'a> {
             }),
             replies_count,
             deleted,
+            appeal: None,
         }
     }
 }

@@ -64,3 +64,31 @@ pub async fn record(conn: &mut PgConnection, c: &Change<'_>) -> Result<(), sqlx:
     .await?;
     Ok(())
 }
+
+/// A decision about a ban (bans have no status machine; see the `ban_events` table).
+pub struct BanChange<'a> {
+    pub site_id: Uuid,
+    pub ban_id: Uuid,
+    pub appeal_id: Option<Uuid>,
+    /// `appeal_upheld` or `appeal_overturned`.
+    pub action: &'static str,
+    pub actor: Actor,
+    pub note: Option<&'a str>,
+}
+
+pub async fn record_ban(conn: &mut PgConnection, c: &BanChange<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO ban_events (site_id, ban_id, appeal_id, action, actor_kind, actor_id, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(c.site_id)
+    .bind(c.ban_id)
+    .bind(c.appeal_id)
+    .bind(c.action)
+    .bind(c.actor.kind())
+    .bind(c.actor.id())
+    .bind(c.note)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -231,6 +231,24 @@ pub async fn delete(pool: &PgPool, scope: &SiteScope, id: Uuid) -> Result<bool, 
     Ok(res.rows_affected() == 1)
 }
 
+/// Lifts a ban by ending it now (the row stays, so its history and any appeal keep pointing at
+/// it); false when it had already ended or the site has no such ban.
+pub async fn expire(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let res = sqlx::query(
+        "UPDATE bans SET until = now()
+         WHERE id = $1 AND site_id = $2 AND (until IS NULL OR until > now())",
+    )
+    .bind(id)
+    .bind(scope.site_id())
+    .execute(conn)
+    .await?;
+    Ok(res.rows_affected() == 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,11 +1,15 @@
 //! Moderation: what status a new or edited comment gets and why (`pipeline`, with its `spam`
 //! heuristic and `akismet` check), the one state machine of a comment's status (`state`), the
 //! audit trail every status change writes (`audit`), and the moderator API's side of it
-//! (`routes`): the queue and search (`review`), `bans`, `rules` and commenters' trust (`users`).
+//! (`routes`): the queue and search (`review`), `bans`, `rules` and commenters' trust (`users`);
+//! the rule `dry_run`; commenters' `appeals` against rejections and bans (`appeal_routes`).
 
 pub mod akismet;
+pub mod appeal_routes;
+pub mod appeals;
 pub mod audit;
 pub mod bans;
+pub mod dry_run;
 pub mod pipeline;
 pub mod review;
 pub mod routes;

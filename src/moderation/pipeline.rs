@@ -166,21 +166,18 @@ pub async fn evaluate(env: &Env<'_>, s: &Submission<'_>) -> Result<Verdict, ApiE
     if !trust.trusted {
         // 5. The site's rules.
         let rules = store::enabled_rules(env.pool, site.id).await?;
-        for hit in apply_rules(&rules, s, env.settings.moderation.max_links) {
-            match hit.action {
-                Action::Reject => {
-                    return Err(ApiError::new(
-                        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                        "rejected",
-                        hit.reason.message.clone(),
-                    )
-                    .with_details(json!({ "rule": hit.reason.rule, "kind": hit.reason.kind, "matched": hit.reason.matched })));
-                }
-                Action::Spam => spam = true,
-                Action::Hold => hold = true,
-            }
-            reasons.push(hit.reason);
+        let outcome = rules_outcome(apply_rules(&rules, s, env.settings.moderation.max_links));
+        if let Some(r) = outcome.reject {
+            return Err(ApiError::new(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "rejected",
+                r.message.clone(),
+            )
+            .with_details(json!({ "rule": r.rule, "kind": r.kind, "matched": r.matched })));
         }
+        spam |= outcome.spam;
+        hold |= outcome.hold;
+        reasons.extend(outcome.reasons);
 
         // 6. Spam score.
         let m = &env.settings.moderation;
@@ -373,89 +370,159 @@ fn compile(pattern: &str) -> Result<regex::Regex, regex::Error> {
 /// Every rule the submission matches, in rule order, plus the built-in link limit when the site
 /// has no link rule of its own.
 pub fn apply_rules(rules: &[RuleRow], s: &Submission<'_>, default_max_links: u32) -> Vec<Hit> {
-    let text = format!(
-        "{}\n{}\n{}",
-        s.author_name,
-        s.author_url.unwrap_or(""),
-        s.markdown
-    );
-    let links = link_count(s.markdown, s.html);
-    let mut hits = Vec::new();
-    let mut own_link_rule = false;
-    for r in rules {
-        let Some(action) = Action::parse(&r.action) else {
-            continue;
-        };
-        let matched: Option<(String, String)> = match r.kind.as_str() {
-            "word" => compile(&format!(r"\b{}\b", regex::escape(r.pattern.trim())))
-                .ok()
-                .and_then(|re| re.find(&text).map(|m| m.as_str().to_owned()))
-                .map(|m| (m.clone(), format!("it contains \"{m}\""))),
-            "regex" => compile(&r.pattern)
-                .ok()
-                .and_then(|re| {
-                    re.find(&text)
-                        .map(|m| m.as_str().chars().take(100).collect::<String>())
-                })
-                .map(|m| (m.clone(), format!("it matches a pattern (\"{m}\")"))),
-            "max_links" => {
-                own_link_rule = true;
-                r.pattern
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|max| links > *max)
-                    .map(|_| (format!("{links} links"), format!("{links} links")))
+    RuleSet::new(rules).apply(s, default_max_links)
+}
+
+/// What the rules stage decides from its hits: the first `reject` refuses the comment (422 at
+/// submit); otherwise any `spam` files it as spam and any `hold` holds it. The live pipeline and
+/// the dry-run both decide through here.
+#[derive(Debug, Default)]
+pub struct RulesOutcome {
+    pub reject: Option<Reason>,
+    pub spam: bool,
+    pub hold: bool,
+    /// Every hit's reason (without the rejecting one).
+    pub reasons: Vec<Reason>,
+}
+
+pub fn rules_outcome(hits: Vec<Hit>) -> RulesOutcome {
+    let mut out = RulesOutcome::default();
+    for hit in hits {
+        match hit.action {
+            Action::Reject => {
+                out.reject = Some(hit.reason);
+                return out;
             }
-            "email_domain" => s
-                .email
-                .and_then(|e| e.rsplit_once('@'))
-                .and_then(|(_, domain)| {
-                    let d = domain.to_lowercase();
-                    let p = r.pattern.trim().trim_start_matches('.').to_lowercase();
-                    (d == p || d.ends_with(&format!(".{p}")))
-                        .then(|| (d.clone(), format!("email domain {d}")))
+            Action::Spam => out.spam = true,
+            Action::Hold => out.hold = true,
+        }
+        out.reasons.push(hit.reason);
+    }
+    out
+}
+
+/// How one rule matches, its pattern parsed once.
+enum Matcher {
+    /// `word` (as a whole word) and `regex`; None when the pattern doesn't compile.
+    Regex(Option<regex::Regex>),
+    MaxLinks(Option<usize>),
+    EmailDomain(String),
+    Ip(Option<ipnet::IpNet>),
+    Unknown,
+}
+
+/// A rule set ready to match: every pattern compiled once, so replaying rules over thousands of
+/// stored comments (the dry-run) costs one compile per rule, not one per comment. This is the
+/// only rule matcher there is.
+pub struct RuleSet<'r> {
+    rules: Vec<(&'r RuleRow, Action, Matcher)>,
+}
+
+impl<'r> RuleSet<'r> {
+    pub fn new(rules: &'r [RuleRow]) -> Self {
+        let rules = rules
+            .iter()
+            .filter_map(|r| {
+                let action = Action::parse(&r.action)?;
+                let matcher = match r.kind.as_str() {
+                    "word" => Matcher::Regex(
+                        compile(&format!(r"\b{}\b", regex::escape(r.pattern.trim()))).ok(),
+                    ),
+                    "regex" => Matcher::Regex(compile(&r.pattern).ok()),
+                    "max_links" => Matcher::MaxLinks(r.pattern.parse::<usize>().ok()),
+                    "email_domain" => Matcher::EmailDomain(
+                        r.pattern.trim().trim_start_matches('.').to_lowercase(),
+                    ),
+                    "ip" => Matcher::Ip(
+                        r.pattern
+                            .parse::<ipnet::IpNet>()
+                            .ok()
+                            .or_else(|| r.pattern.parse::<IpAddr>().ok().map(ipnet::IpNet::from)),
+                    ),
+                    _ => Matcher::Unknown,
+                };
+                Some((r, action, matcher))
+            })
+            .collect();
+        Self { rules }
+    }
+
+    /// Every rule the submission matches, in rule order, plus the built-in link limit when the
+    /// set has no link rule of its own.
+    pub fn apply(&self, s: &Submission<'_>, default_max_links: u32) -> Vec<Hit> {
+        let text = format!(
+            "{}\n{}\n{}",
+            s.author_name,
+            s.author_url.unwrap_or(""),
+            s.markdown
+        );
+        let links = link_count(s.markdown, s.html);
+        let mut hits = Vec::new();
+        let mut own_link_rule = false;
+        for (r, action, matcher) in &self.rules {
+            let matched: Option<(String, String)> = match matcher {
+                Matcher::Regex(re) if r.kind == "word" => re
+                    .as_ref()
+                    .and_then(|re| re.find(&text).map(|m| m.as_str().to_owned()))
+                    .map(|m| (m.clone(), format!("it contains \"{m}\""))),
+                Matcher::Regex(re) => re
+                    .as_ref()
+                    .and_then(|re| {
+                        re.find(&text)
+                            .map(|m| m.as_str().chars().take(100).collect::<String>())
+                    })
+                    .map(|m| (m.clone(), format!("it matches a pattern (\"{m}\")"))),
+                Matcher::MaxLinks(max) => {
+                    own_link_rule = true;
+                    max.filter(|max| links > *max)
+                        .map(|_| (format!("{links} links"), format!("{links} links")))
+                }
+                Matcher::EmailDomain(p) => {
+                    s.email
+                        .and_then(|e| e.rsplit_once('@'))
+                        .and_then(|(_, domain)| {
+                            let d = domain.to_lowercase();
+                            (d == *p || d.ends_with(&format!(".{p}")))
+                                .then(|| (d.clone(), format!("email domain {d}")))
+                        })
+                }
+                Matcher::Ip(net) => s.ip.and_then(|ip| {
+                    net.filter(|n| n.contains(&ip)).map(|n| {
+                        (
+                            n.to_string(),
+                            "your network is on this site's list".to_owned(),
+                        )
+                    })
                 }),
-            "ip" => s.ip.and_then(|ip| {
-                let net = r
-                    .pattern
-                    .parse::<ipnet::IpNet>()
-                    .ok()
-                    .or_else(|| r.pattern.parse::<IpAddr>().ok().map(ipnet::IpNet::from));
-                net.filter(|n| n.contains(&ip)).map(|n| {
-                    (
-                        n.to_string(),
-                        "your network is on this site's list".to_owned(),
-                    )
-                })
-            }),
-            _ => None,
-        };
-        if let Some((what, why)) = matched {
-            let verb = match action {
-                Action::Reject => "Not accepted",
-                Action::Spam | Action::Hold => "Held for review",
+                Matcher::Unknown => None,
             };
+            if let Some((what, why)) = matched {
+                let verb = match action {
+                    Action::Reject => "Not accepted",
+                    Action::Spam | Action::Hold => "Held for review",
+                };
+                hits.push(Hit {
+                    action: *action,
+                    reason: Reason::new(
+                        r.id.to_string(),
+                        &r.kind,
+                        Some(what),
+                        format!("{verb}: {why}."),
+                    ),
+                });
+            }
+        }
+        if !own_link_rule && links > default_max_links as usize {
             hits.push(Hit {
-                action,
+                action: Action::Hold,
                 reason: Reason::new(
-                    r.id.to_string(),
-                    &r.kind,
-                    Some(what),
-                    format!("{verb}: {why}."),
+                    "max_links",
+                    "max_links",
+                    Some(format!("{links} links")),
+                    format!("Held for review: {links} links."),
                 ),
             });
         }
+        hits
     }
-    if !own_link_rule && links > default_max_links as usize {
-        hits.push(Hit {
-            action: Action::Hold,
-            reason: Reason::new(
-                "max_links",
-                "max_links",
-                Some(format!("{links} links")),
-                format!("Held for review: {links} links."),
-            ),
-        });
-    }
-    hits
 }

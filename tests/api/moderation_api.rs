@@ -1452,6 +1452,10 @@ fn body_for(method: &str, path: &str, ids: &Ids) -> Option<Value> {
         ("POST", "/sites/{site}/rules") => {
             json!({ "kind": "word", "pattern": "x", "action": "hold" })
         }
+        ("POST", "/sites/{site}/rules/dry-run") => {
+            json!({ "rules": [{ "kind": "word", "pattern": "x", "action": "hold" }] })
+        }
+        ("POST", "/appeals/{id}/actions") => json!({ "action": "uphold" }),
         ("PATCH", "/sites/{site}/rules/{id}") => json!({ "enabled": false }),
         ("PATCH", "/sites/{site}/users/{id}") => json!({ "trusted": true }),
         ("PATCH", "/comments/{id}") => json!({ "body": "Edited by an intruder" }),
@@ -1469,6 +1473,7 @@ struct Ids {
     rule: String,
     moderator: String,
     token: String,
+    appeal: String,
 }
 
 /// The value of `{id}` in a route: which of B's things the route is about.
@@ -1477,6 +1482,8 @@ fn id_for(path: &str, ids: &Ids) -> Option<String> {
         &ids.comment
     } else if path.starts_with("/tokens/") {
         &ids.token
+    } else if path.starts_with("/appeals/") {
+        &ids.appeal
     } else if path.contains("/bans/") {
         &ids.ban
     } else if path.contains("/rules/") {
@@ -1572,6 +1579,18 @@ async fn every_moderator_route_answers_404_for_another_sites_things() {
         rule: rule["id"].as_str().unwrap().to_owned(),
         moderator: bob_id.to_string(),
         token: token["id"].as_str().unwrap().to_owned(),
+        // The author's appeal against B's comment (as `POST /api/v1/comments/{id}/appeal`
+        // would file it once the comment is rejected; its status doesn't matter here).
+        appeal: sqlx::query_scalar(
+            "INSERT INTO appeals (id, site_id, kind, comment_id, user_id, message)
+             SELECT gen_random_uuid(), site_id, 'comment', id, user_id, 'Please reconsider'
+             FROM comments WHERE id = $1::uuid
+             RETURNING id::text",
+        )
+        .bind(&comment)
+        .fetch_one(&app.db)
+        .await
+        .unwrap(),
     };
 
     let routes = colloquy::app::moderator_routes();

@@ -1,0 +1,310 @@
+//! Rule dry-run (`POST /api/mod/v1/sites/{site}/rules/dry-run`): replays a proposed rule set, in
+//! place of the site's current one, over the site's last N comments and tells which would get
+//! another verdict, and why. It reads and never writes.
+//!
+//! What is re-evaluated: only the rules stage (pipeline step 5), with the pipeline's own matcher
+//! (`pipeline::RuleSet`) and its own rule-outcome logic (`pipeline::rules_outcome`). Each
+//! comment is replayed twice, once with the site's current enabled rules and once with the
+//! proposed ones; a comment is `changed` when the two verdicts differ. Comparing with the
+//! current rules, rather than with the stored status, keeps a moderator's own decisions (an
+//! approved comment that the policy once held) out of the answer: only what the new rules change
+//! is listed. `current_status` (the status now) is given alongside for context.
+//!
+//! What is not re-evaluated, but taken as the comment's stored reasons record it: bans (a
+//! shadow-banned author's comment stays spam, rules never ran for it), flood limits and
+//! duplicates (the comment was accepted), the locked/closed checks, the spam score and Akismet
+//! (not called again; when the rules filed a comment as spam at submit time Akismet wasn't asked,
+//! and the replay assumes it would have passed), the site's policy, reader flags and
+//! premoderation. Trust is read as it is now: a trusted author's comments skip the rules, so
+//! they never change.
+//!
+//! A `rejected` verdict means the comment would have been refused (422) at submit time.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::{FromRow, PgPool};
+use uuid::Uuid;
+
+use super::pipeline::{self, Reason, RuleSet, Submission};
+use super::rules::Rule;
+use super::store::{self as pipeline_store, RuleRow};
+use crate::app::AppState;
+use crate::auth::moderators::Moderator;
+use crate::auth::moderators::routes::private;
+use crate::domain::CommentStatus;
+use crate::error::{ApiError, ApiResult};
+use crate::http::json::ApiJson;
+use crate::sites::Site;
+
+/// Comments replayed when the request doesn't say.
+const SAMPLE_DEFAULT: i64 = 1000;
+/// Most comments one dry-run replays: bounds the work (and memory) of one request.
+const SAMPLE_MAX: i64 = 5000;
+/// Most proposed rules in one dry-run.
+const RULES_MAX: usize = 200;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DryRunBody {
+    rules: Vec<ProposedRule>,
+    #[serde(default)]
+    sample: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProposedRule {
+    kind: String,
+    pattern: String,
+    action: String,
+}
+
+/// One stored comment as the replay needs it.
+#[derive(FromRow)]
+pub struct Sampled {
+    pub id: Uuid,
+    pub status: String,
+    pub user_id: Uuid,
+    pub author_name: String,
+    pub author_url: Option<String>,
+    pub author_email: Option<String>,
+    pub author_ip: Option<ipnet::IpNet>,
+    pub body_markdown: String,
+    pub body_html: String,
+    pub reasons: sqlx::types::Json<Vec<serde_json::Value>>,
+    pub trusted: bool,
+}
+
+/// The site's last `n` comments that have a verdict (deleted ones have none), newest first,
+/// with whether their author is trusted on the site now.
+pub async fn sample(pool: &PgPool, site_id: Uuid, n: i64) -> Result<Vec<Sampled>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, c.status, c.user_id, c.author_name, c.author_url, c.author_email,
+                c.author_ip, c.body_markdown, c.body_html, c.reasons,
+                COALESCE(su.trusted, false) AS trusted
+         FROM comments c
+         LEFT JOIN site_users su ON su.site_id = c.site_id AND su.user_id = c.user_id
+         WHERE c.site_id = $1 AND c.status <> 'deleted'
+         ORDER BY c.created_at DESC, c.id DESC
+         LIMIT $2",
+    )
+    .bind(site_id)
+    .bind(n)
+    .fetch_all(pool)
+    .await
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Changed {
+    pub comment_id: Uuid,
+    pub current_status: String,
+    /// The verdict under the site's current rules, replayed the same way.
+    pub current_verdict: CommentStatus,
+    pub would_be: CommentStatus,
+    /// Why, under the proposed rules (the rules' own reasons first, as the pipeline orders them).
+    pub reasons: Vec<Reason>,
+}
+
+/// What the other stages decided, as a comment's stored reasons record it.
+#[derive(Default)]
+struct Recorded {
+    shadow: bool,
+    spam: bool,
+    hold: bool,
+    reasons: Vec<Reason>,
+}
+
+/// A reason the rules stage wrote: a rule's id, or the built-in link limit.
+fn from_rules(r: &Reason) -> bool {
+    r.rule == "max_links" || Uuid::parse_str(&r.rule).is_ok()
+}
+
+fn recorded(stored: &[serde_json::Value], spam_score: f64) -> Recorded {
+    let mut rec = Recorded::default();
+    for r in stored
+        .iter()
+        .filter_map(|v| serde_json::from_value::<Reason>(v.clone()).ok())
+        .filter(|r| !from_rules(r))
+    {
+        match r.kind.as_str() {
+            "shadow_ban" => rec.shadow = true,
+            "akismet" => rec.spam = true,
+            // "0.93: signals...": filed as spam at or above the site-wide spam score, else held.
+            "spam_score" => {
+                let score = r
+                    .matched
+                    .as_deref()
+                    .and_then(|m| m.split(':').next())
+                    .and_then(|s| s.trim().parse::<f64>().ok());
+                match score {
+                    Some(v) if v >= spam_score => rec.spam = true,
+                    _ => rec.hold = true,
+                }
+            }
+            // Policy, premoderation, reader flags, and anything newer: each held the comment.
+            _ => rec.hold = true,
+        }
+        rec.reasons.push(r);
+    }
+    rec
+}
+
+/// The verdict of the whole pipeline with `rules` as the rules stage, the rest as recorded.
+fn verdict(
+    set: &RuleSet<'_>,
+    s: &Submission<'_>,
+    trusted: bool,
+    rec: &Recorded,
+    default_max_links: u32,
+) -> (CommentStatus, Vec<Reason>) {
+    if rec.shadow {
+        // Bans come first: the rules never ran for a shadow-banned author.
+        return (CommentStatus::Spam, rec.reasons.clone());
+    }
+    let outcome = if trusted {
+        pipeline::RulesOutcome::default()
+    } else {
+        pipeline::rules_outcome(set.apply(s, default_max_links))
+    };
+    if let Some(r) = outcome.reject {
+        return (CommentStatus::Rejected, vec![r]);
+    }
+    let mut reasons = outcome.reasons;
+    reasons.extend(rec.reasons.iter().cloned());
+    let status = if outcome.spam || rec.spam {
+        CommentStatus::Spam
+    } else if outcome.hold || rec.hold {
+        CommentStatus::Pending
+    } else {
+        CommentStatus::Approved
+    };
+    (status, reasons)
+}
+
+/// Replays both rule sets over the sample; pure CPU, no I/O.
+pub fn replay(
+    site: &Site,
+    current: &[RuleRow],
+    proposed: &[RuleRow],
+    labels: &HashMap<Uuid, String>,
+    sampled: &[Sampled],
+    default_max_links: u32,
+    spam_score: f64,
+) -> Vec<Changed> {
+    let now = RuleSet::new(current);
+    let next = RuleSet::new(proposed);
+    let mut changed = Vec::new();
+    for c in sampled {
+        let rec = recorded(&c.reasons.0, spam_score);
+        let ip: Option<IpAddr> = c.author_ip.map(|n| n.addr());
+        let s = Submission {
+            site,
+            user_id: Some(c.user_id),
+            email: c.author_email.as_deref(),
+            ip,
+            user_agent: None,
+            author_name: &c.author_name,
+            author_url: c.author_url.as_deref(),
+            thread_id: None,
+            thread_locked: false,
+            permalink: None,
+            markdown: &c.body_markdown,
+            html: &c.body_html,
+            editing: Some(c.id),
+        };
+        let (before, _) = verdict(&now, &s, c.trusted, &rec, default_max_links);
+        let (after, mut reasons) = verdict(&next, &s, c.trusted, &rec, default_max_links);
+        if before != after {
+            // Proposed rules have no ids yet: name them by their place in the request.
+            for r in &mut reasons {
+                if let Some(label) = Uuid::parse_str(&r.rule).ok().and_then(|id| labels.get(&id)) {
+                    r.rule = label.clone();
+                }
+            }
+            changed.push(Changed {
+                comment_id: c.id,
+                current_status: c.status.clone(),
+                current_verdict: before,
+                would_be: after,
+                reasons,
+            });
+        }
+    }
+    changed
+}
+
+/// `POST /sites/{site}/rules/dry-run`.
+pub async fn dry_run(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<String>,
+    body: ApiJson<DryRunBody>,
+) -> ApiResult<HttpResponse> {
+    let scope = moderator.scope(&path)?;
+    let DryRunBody { rules, sample: n } = body.0;
+    let mut errors: Vec<(String, String)> = Vec::new();
+    let n = n.unwrap_or(SAMPLE_DEFAULT);
+    if !(1..=SAMPLE_MAX).contains(&n) {
+        errors.push((
+            "sample".to_owned(),
+            format!("must be a whole number from 1 to {SAMPLE_MAX}"),
+        ));
+    }
+    if rules.len() > RULES_MAX {
+        errors.push((
+            "rules".to_owned(),
+            format!("must list at most {RULES_MAX} rules"),
+        ));
+    }
+    let mut proposed = Vec::with_capacity(rules.len());
+    let mut labels = HashMap::new();
+    for (i, r) in rules.iter().enumerate() {
+        match Rule::check(&r.kind, &r.pattern, &r.action, true, None) {
+            Ok(rule) => {
+                let id = Uuid::now_v7();
+                labels.insert(id, format!("rules[{i}]"));
+                proposed.push(RuleRow {
+                    id,
+                    kind: rule.kind,
+                    pattern: rule.pattern,
+                    action: rule.action,
+                });
+            }
+            Err(es) => errors.extend(
+                es.into_iter()
+                    .map(|(field, why)| (format!("rules[{i}].{field}"), why)),
+            ),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation_many(errors));
+    }
+
+    let site = state.site(scope.slug()).await?;
+    let pool = &state.db.pool;
+    let current = pipeline_store::enabled_rules(pool, scope.site_id()).await?;
+    let sampled = sample(pool, scope.site_id(), n).await?;
+    let m = &state.settings.moderation;
+    let (max_links, spam_score) = (m.max_links, m.spam_score);
+    let total = sampled.len();
+    // Thousands of regex scans: off the async workers.
+    let site2: Arc<Site> = site.clone();
+    let changed = web::block(move || {
+        replay(
+            &site2, &current, &proposed, &labels, &sampled, max_links, spam_score,
+        )
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    tracing::info!(moderator.id = %moderator.id, site.slug = scope.slug(), sampled = total, changed = changed.len(), "rules dry-run");
+    Ok(private(HttpResponse::Ok()).json(json!({
+        "sampled": total,
+        "unchanged": total - changed.len(),
+        "changed": changed,
+    })))
+}
