@@ -70,6 +70,10 @@ impl Application {
             })?;
         let port = listener.local_addr()?.port();
         let workers = settings.server.workers;
+        if settings.metrics.enabled {
+            // Installs the process's recorder before the first request can record anything.
+            crate::metrics::handle();
+        }
         let providers = Providers::new(&settings.auth, &settings.server.public_url)?;
         let threads = ThreadCache::default();
         let hub = crate::notify::Hub::default();
@@ -94,6 +98,7 @@ impl Application {
                 .configure(|cfg| configure(cfg, &state))
                 .default_service(web::to(not_found))
                 .wrap(from_fn(json_error_bodies))
+                .wrap(from_fn(crate::metrics::track))
                 .wrap(TracingLogger::<RequestSpan>::new())
         })
         .listen(listener)?;
@@ -171,6 +176,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             web::PathConfig::default().error_handler(|_, _| ApiError::not_found("Resource").into()),
         )
         .service(resource("/embed.js", "GET, HEAD").route(get().to(crate::widget::embed_js)))
+        .configure(|cfg| {
+            if state.settings.metrics.enabled {
+                // Operators only, no auth: see [metrics] in config/default.toml.
+                cfg.service(
+                    resource("/metrics", "GET, HEAD").route(get().to(crate::metrics::scrape)),
+                );
+            }
+        })
         .service(
             web::scope("/health")
                 .service(resource("/live", "GET, HEAD").route(get().to(health::live)))
@@ -199,7 +212,19 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
                     resource("/sites/{site}/comments", "POST")
                         .route(web::post().to(comments::routes::post_comment)),
                 )
-                .service(resource("/me", "GET, HEAD").route(get().to(auth::routes::me)))
+                .service(
+                    resource("/me", "GET, HEAD, DELETE")
+                        .route(get().to(auth::routes::me))
+                        .route(web::delete().to(auth::account::routes::erase)),
+                )
+                .service(
+                    resource("/me/export", "GET, HEAD")
+                        .route(get().to(auth::account::routes::export)),
+                )
+                .service(
+                    resource("/me/identities/{provider}", "POST")
+                        .route(web::post().to(auth::account::routes::link_identity)),
+                )
                 .service(
                     resource("/me/appeals", "GET, HEAD")
                         .route(get().to(crate::moderation::appeal_routes::my_appeals)),

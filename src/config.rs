@@ -19,6 +19,7 @@ pub struct Settings {
     pub limits: Limits,
     pub moderation: ModerationSettings,
     pub log: LogSettings,
+    pub metrics: MetricsSettings,
     /// Not a file key: the environment name the settings were loaded for.
     #[serde(skip)]
     pub env: String,
@@ -132,6 +133,13 @@ pub enum LogFormat {
 pub struct LogSettings {
     pub format: LogFormat,
     pub level: String,
+}
+
+/// `GET /metrics` (Prometheus text). It has no authentication: keep it off the public internet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    pub enabled: bool,
 }
 
 /// A configuration problem, phrased as the one line an operator needs to fix it.

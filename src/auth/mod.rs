@@ -1,6 +1,7 @@
 //! Sign-in for commenters: login flows, sessions, and the request extractors that identify the
 //! caller; moderator accounts (password login, API tokens, roles per site) in `moderators`.
 
+pub mod account;
 pub mod dev;
 pub mod extract;
 pub mod moderators;

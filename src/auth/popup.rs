@@ -16,6 +16,16 @@ pub fn success(origin: &str, session_token: &str, user: Value) -> HttpResponse {
     )
 }
 
+/// The page ending a linking popup: `{type: "colloquy:linked", provider, user}`. No token: the
+/// widget keeps the session it started the link with.
+pub fn linked(origin: &str, provider: &str, user: Value) -> HttpResponse {
+    page(
+        origin,
+        &json!({ "type": "colloquy:linked", "provider": provider, "user": user }),
+        "The account is linked. You can close this window.",
+    )
+}
+
 /// The failure page: `{type: "colloquy:login-error", code, message}`. Without a known origin
 /// (forged or expired state) nothing is posted: the page only says what happened.
 pub fn failure(origin: Option<&str>, code: &str, message: &str) -> HttpResponse {

@@ -36,46 +36,91 @@ pub async fn login(
             "This origin is not registered for this site.",
         ));
     }
-    if !state.providers.is_available(&provider) || !site.providers.iter().any(|p| p == &provider) {
-        return Ok(popup::failure(
+    if !offers(&state, &site, &provider) {
+        return Ok(failed(
+            &state,
+            &provider,
             Some(origin.as_str()),
             "provider_unavailable",
             "This login method is not available on this site.",
         ));
     }
-    let started = states::start(
-        &state.db.pool,
-        &states::NewState {
-            provider: &provider,
-            site_id: site.id,
-            origin: origin.as_str(),
-        },
-    )
-    .await?;
-    let target = if provider == dev::PROVIDER {
-        format!("/auth/dev/authorize?state={}", started.state)
-    } else {
-        let attempt = Attempt {
-            state: &started.state,
-            pkce_verifier: &started.pkce_verifier,
-            nonce: &started.nonce,
-        };
-        match state.providers.authorize_url(&provider, &attempt).await {
-            Ok(url) => url,
-            Err(e) => {
-                tracing::warn!(provider = %provider, error = %e, "login could not start");
-                return Ok(popup::failure(
-                    Some(origin.as_str()),
-                    e.code(),
-                    "This login method is not available right now.",
-                ));
-            }
+    let target = match begin(&state, &provider, site.id, origin.as_str(), None).await? {
+        Ok(url) => url,
+        Err(code) => {
+            return Ok(failed(
+                &state,
+                &provider,
+                Some(origin.as_str()),
+                code,
+                "This login method is not available right now.",
+            ));
         }
     };
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, target))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
+}
+
+/// Whether a site offers a provider that this server has configured.
+pub(crate) fn offers(state: &AppState, site: &crate::sites::Site, provider: &str) -> bool {
+    state.providers.is_available(provider) && site.providers.iter().any(|p| p == provider)
+}
+
+/// Starts a login attempt (stored, single use) and answers where the popup goes next: the
+/// provider's authorize page, or an error code when the provider can't be reached right now.
+/// `link_user_id` makes it a linking attempt: the callback attaches the identity to that user.
+pub(crate) async fn begin(
+    state: &AppState,
+    provider: &str,
+    site_id: uuid::Uuid,
+    origin: &str,
+    link_user_id: Option<uuid::Uuid>,
+) -> ApiResult<Result<String, &'static str>> {
+    let started = states::start(
+        &state.db.pool,
+        &states::NewState {
+            provider,
+            site_id,
+            origin,
+            link_user_id,
+        },
+    )
+    .await?;
+    if provider == dev::PROVIDER {
+        return Ok(Ok(format!("/auth/dev/authorize?state={}", started.state)));
+    }
+    let attempt = Attempt {
+        state: &started.state,
+        pkce_verifier: &started.pkce_verifier,
+        nonce: &started.nonce,
+    };
+    match state.providers.authorize_url(provider, &attempt).await {
+        Ok(url) => Ok(Ok(url)),
+        Err(e) => {
+            tracing::warn!(provider = %provider, error = %e, "login could not start");
+            Ok(Err(e.code()))
+        }
+    }
+}
+
+/// A failed login: counted by provider and code (an unconfigured provider named in a URL is
+/// counted as `unknown`, so a URL can't mint label values), answered with the failure page.
+fn failed(
+    state: &AppState,
+    provider: &str,
+    origin: Option<&str>,
+    code: &str,
+    message: &str,
+) -> HttpResponse {
+    let label = if state.providers.is_available(provider) {
+        provider
+    } else {
+        "unknown"
+    };
+    crate::metrics::login_outcome(label, code);
+    popup::failure(origin, code, message)
 }
 
 #[derive(Deserialize)]
@@ -119,7 +164,9 @@ pub async fn dev_callback(
         return Err(ApiError::not_found("Provider"));
     }
     let Some(login) = states::consume(&state.db.pool, &form.state).await? else {
-        return Ok(popup::failure(
+        return Ok(failed(
+            &state,
+            dev::PROVIDER,
             None,
             "invalid_state",
             "This login link is invalid or was already used; start again.",
@@ -127,14 +174,18 @@ pub async fn dev_callback(
     };
     let origin = login.origin.as_str();
     if login.expired {
-        return Ok(popup::failure(
+        return Ok(failed(
+            &state,
+            dev::PROVIDER,
             Some(origin),
             "expired_state",
             "The login took too long; please start again.",
         ));
     }
     if login.provider != dev::PROVIDER {
-        return Ok(popup::failure(
+        return Ok(failed(
+            &state,
+            dev::PROVIDER,
             Some(origin),
             "invalid_state",
             "This login link belongs to another provider.",
@@ -142,7 +193,9 @@ pub async fn dev_callback(
     }
     let limits = &state.settings.limits;
     let Ok(name) = DisplayName::parse(&form.name, limits.name_max_chars) else {
-        return Ok(popup::failure(
+        return Ok(failed(
+            &state,
+            dev::PROVIDER,
             Some(origin),
             "invalid_profile",
             "A name is required.",
@@ -155,7 +208,9 @@ pub async fn dev_callback(
         .map(Email::parse)
         .transpose();
     let Ok(email) = email else {
-        return Ok(popup::failure(
+        return Ok(failed(
+            &state,
+            dev::PROVIDER,
             Some(origin),
             "invalid_profile",
             "That email address is not valid.",
@@ -171,7 +226,7 @@ pub async fn dev_callback(
         profile_url: None,
         raw: json!({ "name": name.as_str() }),
     };
-    complete_login(&state, origin, &profile).await
+    complete_login(&state, origin, &profile, login.link_user_id).await
 }
 
 /// Upserts the user behind a provider profile, opens a session, answers the success popup.
@@ -179,7 +234,11 @@ async fn complete_login(
     state: &AppState,
     origin: &str,
     profile: &Profile,
+    link_user_id: Option<uuid::Uuid>,
 ) -> ApiResult<HttpResponse> {
+    if let Some(user_id) = link_user_id {
+        return super::account::complete_link(state, origin, profile, user_id).await;
+    }
     let mut tx = state.db.pool.begin().await?;
     let user_id = users::upsert(&mut tx, profile).await?;
     let token = sessions::create(
@@ -191,6 +250,7 @@ async fn complete_login(
     .await?;
     tx.commit().await?;
     tracing::info!(user.id = %user_id, provider = %profile.provider, "commenter logged in");
+    crate::metrics::login_outcome(&profile.provider, "success");
     let user = json!({
         "id": user_id,
         "name": profile.name,
@@ -221,7 +281,9 @@ pub async fn callback(
         _ => None,
     };
     let Some(login) = login else {
-        return Ok(popup::failure(
+        return Ok(failed(
+            &state,
+            &provider,
             None,
             "invalid_state",
             "This login link is invalid or was already used; start again.",
@@ -229,14 +291,18 @@ pub async fn callback(
     };
     let origin = login.origin.as_str();
     if login.expired {
-        return Ok(popup::failure(
+        return Ok(failed(
+            &state,
+            &provider,
             Some(origin),
             "expired_state",
             "The login took too long; please start again.",
         ));
     }
     if login.provider != provider {
-        return Ok(popup::failure(
+        return Ok(failed(
+            &state,
+            &provider,
             Some(origin),
             "invalid_state",
             "This login link belongs to another provider.",
@@ -248,21 +314,25 @@ pub async fn callback(
         } else {
             ("provider_error", "The login provider reported an error.")
         };
-        return Ok(popup::failure(Some(origin), code, message));
+        return Ok(failed(&state, &provider, Some(origin), code, message));
     }
     let Some(code) = params
         .code
         .as_deref()
         .filter(|c| !c.is_empty() && c.len() <= 2048)
     else {
-        return Ok(popup::failure(
+        return Ok(failed(
+            &state,
+            &provider,
             Some(origin),
             "provider_error",
             "The login provider sent no authorization code.",
         ));
     };
     if !state.providers.is_available(&provider) || provider == dev::PROVIDER {
-        return Ok(popup::failure(
+        return Ok(failed(
+            &state,
+            &provider,
             Some(origin),
             "provider_unavailable",
             "This login method is not available.",
@@ -274,10 +344,12 @@ pub async fn callback(
         nonce: &login.nonce,
     };
     match state.providers.finish(&provider, code, &attempt).await {
-        Ok(profile) => complete_login(&state, origin, &profile).await,
+        Ok(profile) => complete_login(&state, origin, &profile, login.link_user_id).await,
         Err(e) => {
             tracing::warn!(provider = %provider, error = %e, "login failed");
-            Ok(popup::failure(
+            Ok(failed(
+                &state,
+                &provider,
                 Some(origin),
                 e.code(),
                 "The login could not be completed; please try again.",

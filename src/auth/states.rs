@@ -13,6 +13,8 @@ pub struct NewState<'a> {
     pub provider: &'a str,
     pub site_id: Uuid,
     pub origin: &'a str,
+    /// Set when a signed-in commenter links this provider to their user (see `auth::account`).
+    pub link_user_id: Option<Uuid>,
 }
 
 /// The secrets of a login attempt: `state` and `nonce` go to the provider, the verifier stays.
@@ -29,8 +31,8 @@ pub async fn start(pool: &PgPool, s: &NewState<'_>) -> Result<Started, sqlx::Err
         nonce: token::generate(),
     };
     sqlx::query(
-        "INSERT INTO login_states (state_hash, provider, site_id, origin, pkce_verifier, nonce, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO login_states (state_hash, provider, site_id, origin, pkce_verifier, nonce, expires_at, link_user_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(token::hash(&started.state))
     .bind(s.provider)
@@ -39,6 +41,7 @@ pub async fn start(pool: &PgPool, s: &NewState<'_>) -> Result<Started, sqlx::Err
     .bind(&started.pkce_verifier)
     .bind(&started.nonce)
     .bind(OffsetDateTime::now_utc() + LIFETIME)
+    .bind(s.link_user_id)
     .execute(pool)
     .await?;
     Ok(started)
@@ -52,6 +55,8 @@ pub struct LoginState {
     pub pkce_verifier: String,
     pub nonce: String,
     pub expired: bool,
+    /// The user this login links a new identity to, when it was started by a linking request.
+    pub link_user_id: Option<Uuid>,
 }
 
 /// Takes a state out of the table: a second use finds nothing. Expired states are consumed too
@@ -59,7 +64,8 @@ pub struct LoginState {
 pub async fn consume(pool: &PgPool, state: &str) -> Result<Option<LoginState>, sqlx::Error> {
     sqlx::query_as(
         "DELETE FROM login_states WHERE state_hash = $1
-         RETURNING provider, site_id, origin, pkce_verifier, nonce, expires_at <= now() AS expired",
+         RETURNING provider, site_id, origin, pkce_verifier, nonce, expires_at <= now() AS expired,
+                   link_user_id",
     )
     .bind(token::hash(state))
     .fetch_optional(pool)

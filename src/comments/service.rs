@@ -141,7 +141,9 @@ pub async fn submit(
             editing: None,
         },
     )
-    .await?;
+    .await;
+    crate::metrics::pipeline_outcome(&site.slug, &verdict);
+    let verdict = verdict?;
 
     let mut tx = pool.begin().await?;
     let thread = store::upsert_thread(

@@ -164,6 +164,7 @@ pub async fn transition(conn: &mut PgConnection, r: &Request<'_>) -> Result<Chan
         },
     )
     .await?;
+    crate::metrics::moved(conn, r.site_id, r.comment_id, r.m, r.actor).await;
     Ok(changed)
 }
 

@@ -12,6 +12,8 @@ mod events;
 mod health;
 mod helpers;
 mod idempotency;
+mod identities;
+mod metrics;
 mod moderation_api;
 mod moderators;
 mod oauth;
