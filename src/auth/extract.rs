@@ -57,12 +57,22 @@ async fn resolve(req: HttpRequest) -> Result<Option<SessionUser>, ApiError> {
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))?;
-    match sessions::find(&state.db.pool, &token).await? {
-        Some(user) => Ok(Some(user)),
-        None => Err(ApiError::unauthenticated(
+    let Some(user) = sessions::find(&state.db.pool, &token).await? else {
+        return Err(ApiError::unauthenticated(
             "Your session has expired or was ended; please log in again.",
-        )),
+        ));
+    };
+    // A session acts only on the site it was opened on: the blog that holds the token can't
+    // use it on another blog of the same server.
+    if let Some(own) = user.site_id
+        && let Some(target) = sessions::request_site(&state.db.pool, req.path()).await?
+        && target.0 != own
+    {
+        return Err(ApiError::unauthenticated(
+            "This login belongs to another site; please log in on this one.",
+        ));
     }
+    Ok(Some(user))
 }
 
 impl FromRequest for MaybeCommenter {

@@ -226,13 +226,14 @@ pub async fn dev_callback(
         profile_url: None,
         raw: json!({ "name": name.as_str() }),
     };
-    complete_login(&state, origin, &profile, login.link_user_id).await
+    complete_login(&state, origin, login.site_id, &profile, login.link_user_id).await
 }
 
 /// Upserts the user behind a provider profile, opens a session, answers the success popup.
 async fn complete_login(
     state: &AppState,
     origin: &str,
+    site_id: uuid::Uuid,
     profile: &Profile,
     link_user_id: Option<uuid::Uuid>,
 ) -> ApiResult<HttpResponse> {
@@ -241,11 +242,12 @@ async fn complete_login(
     }
     let mut tx = state.db.pool.begin().await?;
     let user_id = users::upsert(&mut tx, profile).await?;
-    let token = sessions::create(
+    let token = sessions::create_for_site(
         &mut tx,
         user_id,
         &profile.provider,
         state.settings.auth.session_ttl_days,
+        site_id,
     )
     .await?;
     tx.commit().await?;
@@ -344,7 +346,9 @@ pub async fn callback(
         nonce: &login.nonce,
     };
     match state.providers.finish(&provider, code, &attempt).await {
-        Ok(profile) => complete_login(&state, origin, &profile, login.link_user_id).await,
+        Ok(profile) => {
+            complete_login(&state, origin, login.site_id, &profile, login.link_user_id).await
+        }
         Err(e) => {
             tracing::warn!(provider = %provider, error = %e, "login failed");
             Ok(failed(

@@ -16,32 +16,82 @@ pub struct SessionUser {
     pub email: Option<String>,
     pub avatar_url: Option<String>,
     pub profile_url: Option<String>,
+    /// The site the session was opened on; None only for sessions older than that rule.
+    pub site_id: Option<Uuid>,
 }
 
-/// Creates a session and returns its secret (shown to the client once, never stored).
-pub async fn create(
+/// Creates a session bound to the site it was opened on (see `extract::resolve`) and returns
+/// its secret (shown to the client once, never stored).
+pub async fn create_for_site(
     conn: &mut PgConnection,
     user_id: Uuid,
     provider: &str,
     ttl_days: u32,
+    site_id: Uuid,
+) -> Result<String, sqlx::Error> {
+    insert(conn, user_id, provider, ttl_days, Some(site_id)).await
+}
+
+async fn insert(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    provider: &str,
+    ttl_days: u32,
+    site_id: Option<Uuid>,
 ) -> Result<String, sqlx::Error> {
     let secret = token::generate();
     let expires = OffsetDateTime::now_utc() + Duration::days(i64::from(ttl_days));
-    sqlx::query("INSERT INTO sessions (id, token_hash, user_id, provider, expires_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(Uuid::now_v7())
-        .bind(token::hash(&secret))
-        .bind(user_id)
-        .bind(provider)
-        .bind(expires)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO sessions (id, token_hash, user_id, provider, expires_at, site_id) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(token::hash(&secret))
+    .bind(user_id)
+    .bind(provider)
+    .bind(expires)
+    .bind(site_id)
+    .execute(conn)
+    .await?;
     Ok(secret)
 }
+
+/// The site a public API request acts on: the `{site}` of `/api/v1/sites/{site}/...`, or the
+/// site of the comment in `/api/v1/comments/{id}/...`. None for requests not about one site.
+pub async fn request_site(pool: &PgPool, path: &str) -> Result<Option<SiteRef>, sqlx::Error> {
+    if let Some(rest) = path.strip_prefix("/api/v1/sites/") {
+        let slug = rest.split('/').next().unwrap_or("");
+        return Ok(
+            sqlx::query_scalar::<_, Uuid>("SELECT id FROM sites WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(pool)
+                .await?
+                .map(SiteRef),
+        );
+    }
+    if let Some(rest) = path.strip_prefix("/api/v1/comments/") {
+        let Ok(id) = Uuid::parse_str(rest.split('/').next().unwrap_or("")) else {
+            return Ok(None);
+        };
+        return Ok(
+            sqlx::query_scalar::<_, Uuid>("SELECT site_id FROM comments WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+                .map(SiteRef),
+        );
+    }
+    Ok(None)
+}
+
+/// A site id, as found for a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiteRef(pub Uuid);
 
 /// The session's user, when the token is known, unexpired and not revoked.
 pub async fn find(pool: &PgPool, secret: &str) -> Result<Option<SessionUser>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.id AS session_id, u.id AS user_id, s.provider, u.name, u.email, u.avatar_url, u.profile_url
+        "SELECT s.id AS session_id, u.id AS user_id, s.provider, u.name, u.email, u.avatar_url, u.profile_url,
+                s.site_id
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()",
     )

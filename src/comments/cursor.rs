@@ -50,9 +50,13 @@ impl Cursor {
         if tag != sort_tag(expected) {
             return Err(Invalid::new("was issued for another sort order"));
         }
-        let micros: i128 = micros.parse().map_err(|_| bad())?;
-        let created_at =
-            OffsetDateTime::from_unix_timestamp_nanos(micros * 1000).map_err(|_| bad())?;
+        let micros: i64 = micros.parse().map_err(|_| bad())?;
+        // Postgres keeps timestamps from 4713 BC; stay well inside so a forged cursor is a 400.
+        if !(0..=253_402_300_799_000_000).contains(&micros) {
+            return Err(bad());
+        }
+        let created_at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+            .map_err(|_| bad())?;
         Ok(Self {
             sort: expected,
             created_at,
@@ -89,6 +93,16 @@ mod tests {
 
     #[test]
     fn garbage_is_refused() {
+        let id = Uuid::nil().simple();
+        for out_of_range in [
+            format!("o.-220000000000000000.{id}.0"),
+            format!("o.170141183460469231731687303715884105727.{id}.0"),
+            format!("o.999999999999999999.{id}.0"),
+        ] {
+            assert!(
+                Cursor::decode(&URL_SAFE_NO_PAD.encode(out_of_range), SortOrder::Oldest).is_err()
+            );
+        }
         for bad in [
             "",
             "xyz",

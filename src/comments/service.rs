@@ -328,7 +328,9 @@ pub async fn read_thread(
     site: &Site,
     q: &ThreadQuery,
 ) -> ApiResult<Page> {
-    let key = q.viewer.is_none().then(|| PageKey {
+    // Only first pages are cached: a cursor is client-chosen, so caching by cursor would let
+    // anyone fill memory with copies of a big page under made-up cursors.
+    let key = (q.viewer.is_none() && q.cursor.is_none()).then(|| PageKey {
         site_id: site.id,
         uri: q.uri.as_str().to_owned(),
         sort: q.sort,

@@ -23,7 +23,10 @@ impl std::fmt::Debug for ClientInfo {
 impl ClientInfo {
     pub fn from_request(req: &HttpRequest, trusted: &[IpNet]) -> Self {
         let peer = req.peer_addr().map(|a| a.ip());
-        let ip = peer.map(|p| resolve(p, forwarded_for(req), trusted));
+        // An IPv4 client on an IPv6 listener arrives as ::ffff:a.b.c.d; bans and rules are
+        // written for a.b.c.d.
+        let ip =
+            peer.map(|p| resolve(p.to_canonical(), forwarded_for(req), trusted).to_canonical());
         let user_agent = req
             .headers()
             .get(header::USER_AGENT)

@@ -45,6 +45,8 @@ pub async fn cors(
         .expect("AppState is registered on the App"); // set in app::configure, always present
 
     let allowed = match site_slug(req.path()) {
+        // A malformed slug is an unknown site: no query, no cache entry.
+        Some(slug) if crate::domain::SiteSlug::parse(slug).is_err() => None,
         Some(slug) => match state.sites.get(&state.db.pool, slug).await {
             Ok(Some(site)) => Some(site.allows_origin(&origin)),
             // Unknown site: let the route answer 404 (preflight too).

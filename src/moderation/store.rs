@@ -60,7 +60,13 @@ pub struct Trust {
 
 pub async fn trust(pool: &PgPool, site_id: Uuid, user_id: Uuid) -> Result<Trust, sqlx::Error> {
     Ok(sqlx::query_as(
-        "SELECT trusted, premoderated FROM site_users WHERE site_id = $1 AND user_id = $2",
+        "SELECT su.trusted
+                 -- A guest is whoever types the email: trust can't be given to an address
+                 -- anyone can claim.
+                 AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.user_id = su.user_id AND i.provider = 'guest')
+                 AS trusted,
+             su.premoderated
+         FROM site_users su WHERE su.site_id = $1 AND su.user_id = $2",
     )
     .bind(site_id)
     .bind(user_id)

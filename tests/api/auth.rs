@@ -348,3 +348,44 @@ async fn the_same_login_twice_is_the_same_user() {
     assert_eq!(count(&app, "users").await, 1);
     assert_eq!(count(&app, "sessions").await, 2);
 }
+
+#[tokio::test]
+async fn a_session_acts_only_on_the_site_it_was_opened_on() {
+    let app = dev_app(Policy::Post).await;
+    app.create_site(SiteOpts {
+        slug: "other",
+        ..Default::default()
+    })
+    .await;
+    sqlx::query("UPDATE sites SET providers = '{dev}'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    // Opened on `blog` (start_login uses site=blog).
+    let token = login(&app, "Ann").await;
+    let post = |site: &'static str| {
+        app.client
+            .post(app.url(&format!("/api/v1/sites/{site}/comments")))
+            .bearer_auth(&token)
+            .json(&json!({ "uri": "/p/", "body": format!("on {site}") }))
+            .send()
+    };
+    assert_eq!(post("blog").await.unwrap().status(), 201);
+    assert_error(post("other").await.unwrap(), 401, "unauthenticated").await;
+
+    // Nor on another site's comments: a guest's comment on `other`.
+    let (_, theirs) = app
+        .post_guest("other", "/p/", "a guest on other", "g@example.com")
+        .await;
+    let id = theirs["comment"]["id"].as_str().unwrap();
+    let vote = app
+        .client
+        .put(app.url(&format!("/api/v1/comments/{id}/vote")))
+        .bearer_auth(&token)
+        .json(&json!({ "value": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(vote, 401, "unauthenticated").await;
+    assert_eq!(app.comment_count().await, 2);
+}

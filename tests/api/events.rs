@@ -91,7 +91,9 @@ async fn readers_on_another_node_get_new_and_removed_comments_live() {
         .execute(&app.db)
         .await
         .unwrap();
-    let (status, held) = app.post_guest("blog", "/live/", "holdme please", "zed@example.com").await;
+    let (status, held) = app
+        .post_guest("blog", "/live/", "holdme please", "zed@example.com")
+        .await;
     assert_eq!((status, held["status"].as_str()), (201, Some("pending")));
     let id = app.comment("blog", "/live/", "hello **live**").await;
     let (name, data) = events.next().await;

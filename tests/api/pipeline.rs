@@ -461,29 +461,64 @@ async fn the_spam_score_files_obvious_spam() {
 
 #[tokio::test]
 async fn trusted_users_skip_rules_and_policy_and_premoderated_users_always_wait() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.auth.dev_provider = true).await;
     app.create_site(SiteOpts {
         policy: Policy::Pre,
         ..Default::default()
     })
     .await;
-    rule(&app, "word", "darn", "hold").await;
-    let (_, first) = app
-        .post_guest("blog", "/p/", "first", "t@example.com")
-        .await;
-    assert_eq!(first["status"], "pending");
-    let site = site_id(&app).await;
-    sqlx::query("INSERT INTO site_users (site_id, user_id, trusted) VALUES ($1, $2::uuid, true)")
-        .bind(site)
-        .bind(first["comment"]["author"]["id"].as_str().unwrap())
+    sqlx::query("UPDATE sites SET providers = '{dev}'")
         .execute(&app.db)
         .await
         .unwrap();
-    let (_, b) = app
-        .post_guest("blog", "/p/", "darn, trusted", "t@example.com")
-        .await;
+    rule(&app, "word", "darn", "hold").await;
+    let token = crate::auth::login(&app, "Trusty").await;
+    let post = |text: &'static str| {
+        app.client
+            .post(app.url("/api/v1/sites/blog/comments"))
+            .bearer_auth(&token)
+            .json(&json!({ "uri": "/p/", "body": text }))
+            .send()
+    };
+    let first: Value = post("first").await.unwrap().json().await.unwrap();
+    assert_eq!(first["status"], "pending");
+    let site = site_id(&app).await;
+    let trust = |user: String| {
+        sqlx::query(
+            "INSERT INTO site_users (site_id, user_id, trusted) VALUES ($1, $2::uuid, true)",
+        )
+        .bind(site)
+        .bind(user)
+        .execute(&app.db)
+    };
+    trust(
+        first["comment"]["author"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    )
+    .await
+    .unwrap();
+    let b: Value = post("darn, trusted").await.unwrap().json().await.unwrap();
     assert_eq!(b["status"], "approved", "{b}");
     assert_eq!(b["reasons"], json!([]));
+
+    // A guest is whoever types the address: marking one trusted gives a forger nothing.
+    let (_, guest) = app
+        .post_guest("blog", "/p/", "guest first", "g@example.com")
+        .await;
+    trust(
+        guest["comment"]["author"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    )
+    .await
+    .unwrap();
+    let (_, forged) = app
+        .post_guest("blog", "/p/", "darn, forged", "g@example.com")
+        .await;
+    assert_eq!(forged["status"], "pending", "{forged}");
 
     let app = spawn_app().await;
     app.create_site(SiteOpts::default()).await;
