@@ -1169,3 +1169,32 @@ async fn serve_logs_no_password_email_token_or_hash() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_api_token_cannot_change_the_team() {
+    let app = spawn_app().await;
+    let blog = site(&app, "blog").await;
+    add_moderator(&app, "ann@example.com", &blog, Role::Owner).await;
+    let session = login(&app, "ann@example.com").await;
+    let created = json_of(
+        post(&app, "/tokens", &session, json!({ "name": "ci" })).await,
+        201,
+    )
+    .await;
+    let token = created["token"].as_str().unwrap().to_owned();
+    // A leaked token must not mint an owner account that outlives the token.
+    let r = post(
+        &app,
+        "/sites/blog/moderators",
+        &token,
+        json!({ "email": "mallory@example.com", "role": "owner", "password": "long enough password" }),
+    )
+    .await;
+    let body = json_of(r, 403).await;
+    assert_eq!(body["error"]["code"], "login_required");
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM moderators")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+}

@@ -487,6 +487,14 @@ pub async fn put_member(
     body: ApiJson<PutMemberBody>,
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.owner_scope(&path)?;
+    // Like minting tokens: a leaked API token must not be able to create accounts or owners
+    // that outlive its revocation. Team changes need a password login.
+    if moderator.is_api_token() {
+        return Err(ApiError::forbidden(
+            "login_required",
+            "Changing the team needs a password login, not an API token.",
+        ));
+    }
     let PutMemberBody {
         email,
         role,
@@ -577,6 +585,12 @@ pub async fn remove_member(
 ) -> ApiResult<HttpResponse> {
     let (site, member_id) = path.into_inner();
     let scope = moderator.owner_scope(&site)?;
+    if moderator.is_api_token() {
+        return Err(ApiError::forbidden(
+            "login_required",
+            "Changing the team needs a password login, not an API token.",
+        ));
+    }
     let mut tx = state.db.pool.begin().await?;
     match store::remove_member(&mut tx, &scope, member_id).await? {
         RemoveOutcome::Removed => {}
