@@ -25,6 +25,11 @@ pub async fn json_error_bodies(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    // Postgres text can't hold NUL; no query parameter of ours may carry one.
+    if req.query_string().to_ascii_lowercase().contains("%00") {
+        let err = ApiError::validation("query", "must not contain NUL characters");
+        return Ok(req.into_response(err.error_response()));
+    }
     let res = match next.call(req).await {
         Ok(res) => res,
         Err(e) => return Err(e),

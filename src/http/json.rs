@@ -91,6 +91,14 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Syntax first, so `[1,2` or `{} x` is called malformed rather than a field error.
     serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
         .map_err(|e| ApiError::invalid_json(format!("Malformed JSON: {e}")))?;
+    // Postgres text can't hold NUL: refuse it here, for every field of every endpoint, rather
+    // than fail at the database. (A raw NUL byte in a string is already malformed JSON.)
+    if bytes.windows(6).any(|w| w == b"\\u0000") {
+        return Err(ApiError::validation(
+            "body",
+            "text must not contain NUL characters",
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     match value {

@@ -946,3 +946,22 @@ async fn method_errors_name_the_allowed_methods_and_head_works() {
         .unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn nul_characters_are_refused_in_json_and_query_strings() {
+    let app = blog_app().await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/sites/blog/comments"))
+        .header("content-type", "application/json")
+        .body(r#"{"uri":"/p/","body":"a\u0000b","guest":{"name":"A","email":"a@b.co"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_clean_error(r, 400, "validation_failed").await;
+    let r = app.get("/api/v1/sites/blog/thread?uri=/p/%00").await;
+    assert_clean_error(r, 400, "validation_failed").await;
+    let r = app.get("/api/mod/v1/sites/blog/comments?q=%00").await;
+    assert_clean_error(r, 400, "validation_failed").await;
+    assert_eq!(app.comment_count().await, 0);
+}
