@@ -30,6 +30,11 @@ pub async fn start(pool: &PgPool, s: &NewState<'_>) -> Result<Started, sqlx::Err
         pkce_verifier: token::generate(),
         nonce: token::generate(),
     };
+    // Abandoned attempts are swept as new ones start (a day late, so a late callback still
+    // hears "expired" rather than "unknown"); the expires_at index keeps this a range delete.
+    sqlx::query("DELETE FROM login_states WHERE expires_at < now() - interval '1 day'")
+        .execute(pool)
+        .await?;
     sqlx::query(
         "INSERT INTO login_states (state_hash, provider, site_id, origin, pkce_verifier, nonce, expires_at, link_user_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

@@ -389,3 +389,21 @@ async fn a_session_acts_only_on_the_site_it_was_opened_on() {
     assert_error(vote, 401, "unauthenticated").await;
     assert_eq!(app.comment_count().await, 2);
 }
+
+#[tokio::test]
+async fn abandoned_login_attempts_are_swept() {
+    let app = dev_app(Policy::Post).await;
+    start_login(&app).await;
+    sqlx::query("UPDATE login_states SET expires_at = now() - interval '2 days'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let fresh = start_login(&app).await;
+    assert_eq!(
+        count(&app, "login_states").await,
+        1,
+        "only the fresh attempt is left"
+    );
+    let (_, page) = finish_login(&app, &fresh, "Ann").await;
+    assert_eq!(posted(&page)["message"]["type"], "colloquy:login");
+}
