@@ -26,6 +26,8 @@
 #   SUBMIT_RUNS="64:1 64:64 16:1" (connections:pages; pages=1 sends every comment to one
 #   page, N spreads them over N pages) WORKERS=0 (0 = one per core, for both servers)
 #   SKIP_BUILD=1 KEEP_DB=1 (leave the database for inspection)
+#   SKIP_QUEUE=1 (skip the moderation queue benchmark, benches/queue.sh, run at the end with
+#   its own server and database: 1,000,000 pending comments, queue pages, claims, bulk approve)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -392,3 +394,9 @@ pass() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo FAIL; fi; }
     echo "raw wrk output and thread.json: $OUT"
     echo "================================================================="
 } | tee "$OUT/summary.txt"
+
+if [[ ${SKIP_QUEUE:-0} != 1 ]]; then
+    log "moderation queue benchmark (benches/queue.sh; SKIP_QUEUE=1 skips it)"
+    kill "$APP_PID" 2>/dev/null || true
+    SKIP_BUILD=1 bash "$ROOT/benches/queue.sh" || echo "load.sh: the queue benchmark failed" >&2
+fi

@@ -358,6 +358,16 @@ static MODERATOR_API: &[ModResource] = &[
         add: |r| r.route(get().to(moderation::list_queue)),
     },
     ModResource {
+        path: "/sites/{site}/queue/claim",
+        allow: "POST",
+        add: |r| r.route(web::post().to(moderation::claim_queue)),
+    },
+    ModResource {
+        path: "/sites/{site}/events",
+        allow: "GET",
+        add: |r| r.route(web::get().to(crate::notify::events::queue_events)),
+    },
+    ModResource {
         path: "/sites/{site}/comments",
         allow: "GET, HEAD",
         add: |r| r.route(get().to(moderation::search_comments)),
@@ -438,6 +448,11 @@ static MODERATOR_API: &[ModResource] = &[
         path: "/comments/{id}/actions",
         allow: "POST",
         add: |r| r.route(web::post().to(moderation::act)),
+    },
+    ModResource {
+        path: "/comments/{id}/release",
+        allow: "POST",
+        add: |r| r.route(web::post().to(moderation::release_claim)),
     },
     ModResource {
         path: "/comments/{id}/history",

@@ -9,6 +9,7 @@ pub mod appeal_routes;
 pub mod appeals;
 pub mod audit;
 pub mod bans;
+pub mod claims;
 pub mod dry_run;
 pub mod pipeline;
 pub mod review;

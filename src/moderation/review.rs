@@ -16,6 +16,7 @@ use sqlx::{FromRow, PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::claims::{self, Holder};
 use crate::auth::moderators::SiteScope;
 
 /// Which queue.
@@ -202,6 +203,25 @@ pub async fn one(
     .await
 }
 
+/// Comments of the site by id, oldest first (ids of other sites are left out).
+pub async fn many(
+    pool: &PgPool,
+    scope: &SiteScope,
+    ids: &[Uuid],
+) -> Result<Vec<ItemRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        item_columns!(),
+        " FROM comments c JOIN threads t ON t.id = c.thread_id
+          WHERE c.id = ANY ($1) AND c.site_id = $2
+          ORDER BY c.created_at, c.id"
+    ))
+    .bind(ids)
+    .bind(scope.site_id())
+    .fetch_all(pool)
+    .await
+}
+
 /// The site of a comment, if it is one of `site_ids` (the caller's sites): a comment of any
 /// other site is indistinguishable from none.
 pub async fn comment_site(
@@ -325,10 +345,15 @@ pub struct ItemView<'a> {
     pub flags_count: usize,
     /// The author's comments on this site, by status.
     pub author_history: StatusCounts,
+    /// The moderator holding a live queue claim on it (`null` when nobody does).
+    pub claimed_by: Option<Holder>,
+    /// When that claim runs out (`null` when nobody holds it).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub claimed_until: Option<OffsetDateTime>,
 }
 
-/// Items with their flags and their authors' history, read in two batched queries (never one
-/// per item).
+/// Items with their flags, their authors' history and their live claims, read in three batched
+/// queries (never one per item).
 pub async fn items<'a>(
     pool: &PgPool,
     site_id: Uuid,
@@ -359,6 +384,7 @@ pub async fn items<'a>(
         });
     }
     let counts = status_counts(pool, site_id, &users).await?;
+    let mut leases = claims::live(pool, site_id, &ids).await?;
     Ok(rows
         .iter()
         .map(|r| {
@@ -393,6 +419,8 @@ pub async fn items<'a>(
                 flags_count: flags.len(),
                 flags,
                 author_history: counts.get(&r.user_id).copied().unwrap_or_default(),
+                claimed_until: leases.get(&r.id).map(|c| c.claimed_until),
+                claimed_by: leases.remove(&r.id).map(|c| c.claimed_by),
             }
         })
         .collect())

@@ -140,8 +140,13 @@ pub async fn transition(conn: &mut PgConnection, r: &Request<'_>) -> Result<Chan
         )
         .with_details(serde_json::json!({ "status": from.as_str() })));
     };
+    // A comment that leaves the pending queue is no one's to review any more: its queue claim
+    // ends in the same statement (and so the same transaction) as the decision.
     let changed: Changed = sqlx::query_as(
-        "UPDATE comments SET status = $3, version = version + 1, updated_at = now(),
+        "WITH released AS (
+             DELETE FROM comment_claims WHERE comment_id = $1 AND $3 <> 'pending'
+         )
+         UPDATE comments SET status = $3, version = version + 1, updated_at = now(),
                 shadow = CASE WHEN $3 = 'spam' THEN shadow ELSE false END
          WHERE id = $1 AND site_id = $2
          RETURNING id, site_id, thread_id, status, version",

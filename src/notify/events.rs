@@ -1,5 +1,6 @@
-//! `GET /api/v1/sites/{site}/events?uri=`: Server-Sent Events for one thread. Works across
-//! nodes because the hub is fed by Postgres NOTIFY, whichever node the comment came through.
+//! Server-Sent Events: `GET /api/v1/sites/{site}/events?uri=` for one thread's readers and
+//! `GET /api/mod/v1/sites/{site}/events` for a site's moderation queue. Both work across nodes
+//! because the hub is fed by Postgres NOTIFY, whichever node the change came through.
 
 use std::time::Duration;
 
@@ -9,8 +10,9 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::hub::LiveEvent;
+use super::hub::{LiveEvent, QueueEvent};
 use crate::app::AppState;
+use crate::auth::moderators::Moderator;
 use crate::comments::store;
 use crate::domain::ThreadUri;
 use crate::error::{ApiError, ApiResult};
@@ -88,6 +90,46 @@ pub async fn thread_events(
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("X-Accel-Buffering", "no"))
+        .streaming(stream))
+}
+
+/// `GET /api/mod/v1/sites/{site}/events`: Server-Sent Events for the site's moderation queue —
+/// `queued`, `resolved`, `claimed`, `released` — as the triggers announced them, on any node.
+/// The caller's role on the site is checked when the stream opens.
+pub async fn queue_events(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let scope = moderator.scope(&path)?;
+    let site_id = scope.site_id();
+    let rx = state.hub.subscribe_queue();
+    let stream = futures_util::stream::unfold((rx, true), move |(mut rx, first)| async move {
+        if first {
+            return Some((
+                Ok::<_, actix_web::Error>(Bytes::from_static(b"retry: 3000\n\n")),
+                (rx, false),
+            ));
+        }
+        loop {
+            let event: QueueEvent = match tokio::time::timeout(KEEPALIVE, rx.recv()).await {
+                Err(_) => {
+                    return Some((Ok(Bytes::from_static(b": keepalive\n\n")), (rx, false)));
+                }
+                Ok(Err(RecvError::Lagged(_))) => continue,
+                Ok(Err(RecvError::Closed)) => return None,
+                Ok(Ok(e)) => e,
+            };
+            if event.site_id == site_id {
+                let frame = format!("event: {}\ndata: {}\n\n", event.name, event.data);
+                return Some((Ok(Bytes::from(frame)), (rx, false)));
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(stream))
 }

@@ -11,6 +11,8 @@ use crate::comments::view::CommentView;
 use crate::db::Db;
 
 pub const CHANNEL: &str = "colloquy_threads";
+/// Moderation queue events (`<site id> <event> <json>`), from triggers on comments and claims.
+pub const QUEUE_CHANNEL: &str = "colloquy_queue";
 
 /// A live event for readers of one thread, already serialized once for every stream.
 #[derive(Clone, Debug)]
@@ -21,9 +23,19 @@ pub struct LiveEvent {
     pub data: Arc<str>,
 }
 
+/// A moderation queue event for one site's moderators, already serialized by the trigger.
+#[derive(Clone, Debug)]
+pub struct QueueEvent {
+    pub site_id: Uuid,
+    /// `queued`, `resolved`, `claimed` or `released`.
+    pub name: Arc<str>,
+    pub data: Arc<str>,
+}
+
 #[derive(Clone)]
 pub struct Hub {
     events: broadcast::Sender<LiveEvent>,
+    queue: broadcast::Sender<QueueEvent>,
 }
 
 impl Default for Hub {
@@ -31,13 +43,19 @@ impl Default for Hub {
         // A slow stream that falls this far behind skips events (and the widget catches up on
         // its next load) rather than holding memory for it.
         let (events, _) = broadcast::channel(1024);
-        Self { events }
+        let (queue, _) = broadcast::channel(1024);
+        Self { events, queue }
     }
 }
 
 impl Hub {
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
         self.events.subscribe()
+    }
+
+    /// Moderation queue events of every site (streams keep their own site's).
+    pub fn subscribe_queue(&self) -> broadcast::Receiver<QueueEvent> {
+        self.queue.subscribe()
     }
 
     /// Listens for the life of the process, reconnecting after a drop; keeps the thread cache
@@ -58,11 +76,16 @@ impl Hub {
 
     async fn listen_once(&self, db: &Db, cache: &ThreadCache) -> Result<(), sqlx::Error> {
         let mut listener = PgListener::connect_with(&db.pool).await?;
-        listener.listen(CHANNEL).await?;
+        // One connection per node for both channels.
+        listener.listen_all([CHANNEL, QUEUE_CHANNEL]).await?;
         cache.set_enabled(true);
         // `None` means the connection dropped: return, so the caller turns the cache off.
         while let Some(n) = listener.try_recv().await? {
             let payload = n.payload();
+            if n.channel() == QUEUE_CHANNEL {
+                self.publish_queue(payload);
+                continue;
+            }
             let (thread, comment) = payload.split_once(':').unwrap_or((payload, ""));
             let Ok(thread_id) = Uuid::parse_str(thread) else {
                 cache.set_enabled(true);
@@ -76,6 +99,28 @@ impl Hub {
             }
         }
         Ok(())
+    }
+
+    /// Hands a queue event to every moderator stream; nothing is read, the trigger wrote it all.
+    fn publish_queue(&self, payload: &str) {
+        if self.queue.receiver_count() == 0 {
+            return;
+        }
+        let mut parts = payload.splitn(3, ' ');
+        let (Some(site), Some(name), Some(data)) = (parts.next(), parts.next(), parts.next())
+        else {
+            tracing::warn!("malformed queue notification");
+            return;
+        };
+        let Ok(site_id) = Uuid::parse_str(site) else {
+            tracing::warn!("malformed queue notification");
+            return;
+        };
+        let _ = self.queue.send(QueueEvent {
+            site_id,
+            name: name.into(),
+            data: data.into(),
+        });
     }
 
     /// Reads the changed comment once and hands the event to every stream.

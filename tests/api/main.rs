@@ -2,6 +2,7 @@
 
 mod appeals;
 mod auth;
+mod claims;
 mod cli;
 mod comments;
 mod cors;

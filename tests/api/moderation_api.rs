@@ -1448,6 +1448,7 @@ fn body_for(method: &str, path: &str, ids: &Ids) -> Option<Value> {
             json!({ "email": "intruder@example.com", "role": "moderator", "password": PASSWORD })
         }
         ("POST", "/sites/{site}/actions") => json!({ "ids": [ids.comment], "action": "approve" }),
+        ("POST", "/sites/{site}/queue/claim") => json!({ "limit": 5 }),
         ("POST", "/sites/{site}/bans") => json!({ "ip": "192.0.2.0/24" }),
         ("POST", "/sites/{site}/rules") => {
             json!({ "kind": "word", "pattern": "x", "action": "hold" })
