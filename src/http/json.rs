@@ -93,10 +93,13 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         .map_err(|e| ApiError::invalid_json(format!("Malformed JSON: {e}")))?;
     // Postgres text can't hold NUL: refuse it here, for every field of every endpoint, rather
     // than fail at the database. (A raw NUL byte in a string is already malformed JSON.)
-    if bytes.windows(6).any(|w| w == b"\\u0000") {
+    if bytes.windows(6).any(|w| w == b"\\u0000")
+        && let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(field) = nul_field(&doc, "")
+    {
         return Err(ApiError::validation(
-            "body",
-            "text must not contain NUL characters",
+            &field,
+            "must not contain NUL characters",
         ));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -122,6 +125,36 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 _ => Err(ApiError::invalid_json(format!("Malformed JSON: {inner}"))),
             }
         }
+    }
+}
+
+/// The dotted path of the first string (key or value) holding a NUL character.
+fn nul_field(v: &serde_json::Value, path: &str) -> Option<String> {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => Some(if path.is_empty() {
+            "$".to_owned()
+        } else {
+            path.to_owned()
+        }),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| nul_field(x, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, x)| {
+            if k.contains('\0') {
+                Some(join("$key"))
+            } else {
+                nul_field(x, &join(k))
+            }
+        }),
+        _ => None,
     }
 }
 
