@@ -65,14 +65,36 @@ async fn resolve(req: HttpRequest) -> Result<Option<SessionUser>, ApiError> {
     // A session acts only on the site it was opened on: the blog that holds the token can't
     // use it on another blog of the same server.
     if let Some(own) = user.site_id
-        && let Some(target) = sessions::request_site(&state.db.pool, req.path()).await?
-        && target.0 != own
+        && let Some(target) = request_site(&state, req.path()).await?
+        && target != own
     {
         return Err(ApiError::unauthenticated(
             "This login belongs to another site; please log in on this one.",
         ));
     }
     Ok(Some(user))
+}
+
+/// The site a public API request acts on: the `{site}` of `/api/v1/sites/{site}/...` (through
+/// the site cache), or the site of the comment in `/api/v1/comments/{id}/...`. None for
+/// requests about no one site, and for unknown sites and comments (the handler answers 404).
+async fn request_site(state: &AppState, path: &str) -> Result<Option<uuid::Uuid>, ApiError> {
+    if let Some(rest) = path.strip_prefix("/api/v1/sites/") {
+        let slug = rest.split('/').next().unwrap_or("");
+        if crate::domain::SiteSlug::parse(slug).is_err() {
+            return Ok(None);
+        }
+        return Ok(state.sites.get(&state.db.pool, slug).await?.map(|s| s.id));
+    }
+    if let Some(rest) = path.strip_prefix("/api/v1/comments/") {
+        let Ok(id) = uuid::Uuid::parse_str(rest.split('/').next().unwrap_or("")) else {
+            return Ok(None);
+        };
+        return Ok(crate::comments::store::find_target(&state.db.pool, id)
+            .await?
+            .map(|t| t.site_id));
+    }
+    Ok(None)
 }
 
 impl FromRequest for MaybeCommenter {

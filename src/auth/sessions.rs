@@ -55,38 +55,6 @@ async fn insert(
     Ok(secret)
 }
 
-/// The site a public API request acts on: the `{site}` of `/api/v1/sites/{site}/...`, or the
-/// site of the comment in `/api/v1/comments/{id}/...`. None for requests not about one site.
-pub async fn request_site(pool: &PgPool, path: &str) -> Result<Option<SiteRef>, sqlx::Error> {
-    if let Some(rest) = path.strip_prefix("/api/v1/sites/") {
-        let slug = rest.split('/').next().unwrap_or("");
-        return Ok(
-            sqlx::query_scalar::<_, Uuid>("SELECT id FROM sites WHERE slug = $1")
-                .bind(slug)
-                .fetch_optional(pool)
-                .await?
-                .map(SiteRef),
-        );
-    }
-    if let Some(rest) = path.strip_prefix("/api/v1/comments/") {
-        let Ok(id) = Uuid::parse_str(rest.split('/').next().unwrap_or("")) else {
-            return Ok(None);
-        };
-        return Ok(
-            sqlx::query_scalar::<_, Uuid>("SELECT site_id FROM comments WHERE id = $1")
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
-                .map(SiteRef),
-        );
-    }
-    Ok(None)
-}
-
-/// A site id, as found for a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SiteRef(pub Uuid);
-
 /// The session's user, when the token is known, unexpired and not revoked.
 pub async fn find(pool: &PgPool, secret: &str) -> Result<Option<SessionUser>, sqlx::Error> {
     sqlx::query_as(
