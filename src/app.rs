@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
+use actix_web::{App, HttpServer, ResponseError, web};
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::moderators::routes as moderators;
@@ -30,6 +30,8 @@ pub struct AppState {
     pub threads: ThreadCache,
     pub hub: crate::notify::Hub,
     pub providers: Providers,
+    /// `/api/openapi.json`, serialized once at start.
+    pub openapi: web::Bytes,
 }
 
 impl AppState {
@@ -84,7 +86,9 @@ impl Application {
                 Arc::new(settings.clone()),
             ));
         }
+        let openapi = crate::openapi::document(&settings).to_json()?;
         let state = web::Data::new(AppState {
+            openapi: web::Bytes::from(openapi),
             db: db.clone(),
             settings: Arc::new(settings),
             sites: SiteCache::default(),
@@ -157,163 +161,329 @@ async fn shutdown_signal() {
     }
 }
 
-/// Every route of the app. Each resource answers 405 for methods it doesn't have.
+/// Every route of the app. Each resource answers 405 for methods it doesn't have. The routes
+/// come only from the tables below, so [`registered_routes`] is the complete list (the OpenAPI
+/// test and the moderator authorization test walk it).
 pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
-    let limits = &state.settings.limits;
-    if state.settings.server.demo {
-        cfg.service(resource("/demo/", "GET, HEAD").route(get().to(crate::widget::demo_page)))
-            .service(resource("/demo", "GET, HEAD").route(get().to(|| async {
-                HttpResponse::PermanentRedirect()
-                    .insert_header(("Location", "/demo/"))
-                    .finish()
-            })));
-    }
+    let settings = &state.settings;
+    let limits = &settings.limits;
     cfg.app_data(JsonLimit(limits.json_max_bytes))
         .app_data(web::QueryConfig::default().error_handler(|err, _| {
             ApiError::validation("query", format!("malformed query string: {err}")).into()
         }))
         .app_data(
             web::PathConfig::default().error_handler(|_, _| ApiError::not_found("Resource").into()),
-        )
-        .service(resource("/embed.js", "GET, HEAD").route(get().to(crate::widget::embed_js)))
-        .configure(|cfg| {
-            if state.settings.metrics.enabled {
-                // Operators only, no auth: see [metrics] in config/default.toml.
+        );
+    for group in groups(settings) {
+        match group.prefix {
+            "" => {
+                for r in group.resources {
+                    cfg.service((r.add)(resource(r.path, r.allow)));
+                }
+            }
+            "/api/v1" => {
                 cfg.service(
-                    resource("/metrics", "GET, HEAD").route(get().to(crate::metrics::scrape)),
+                    group
+                        .scope()
+                        .wrap(from_fn(crate::http::cors::cors))
+                        .wrap(from_fn(require_database))
+                        .default_service(web::to(not_found)),
                 );
             }
-        })
-        .service(
-            web::scope("/health")
-                .service(resource("/live", "GET, HEAD").route(get().to(health::live)))
-                .service(resource("/ready", "GET, HEAD").route(get().to(health::ready))),
-        )
-        .service(
-            web::scope("/api/v1")
-                .wrap(from_fn(crate::http::cors::cors))
-                .wrap(from_fn(require_database))
-                .service(
-                    resource("/sites/{site}", "GET, HEAD").route(get().to(sites::routes::get_site)),
-                )
-                .service(
-                    resource("/sites/{site}/thread", "GET, HEAD")
-                        .route(get().to(comments::routes::get_thread)),
-                )
-                .service(
-                    resource("/sites/{site}/counts", "GET, HEAD")
-                        .route(get().to(comments::routes::get_counts)),
-                )
-                .service(
-                    resource("/sites/{site}/events", "GET")
-                        .route(web::get().to(crate::notify::events::thread_events)),
-                )
-                .service(
-                    resource("/sites/{site}/comments", "POST")
-                        .route(web::post().to(comments::routes::post_comment)),
-                )
-                .service(
-                    resource("/me", "GET, HEAD, DELETE")
-                        .route(get().to(auth::routes::me))
-                        .route(web::delete().to(auth::account::routes::erase)),
-                )
-                .service(
-                    resource("/me/export", "GET, HEAD")
-                        .route(get().to(auth::account::routes::export)),
-                )
-                .service(
-                    resource("/me/identities/{provider}", "POST")
-                        .route(web::post().to(auth::account::routes::link_identity)),
-                )
-                .service(
-                    resource("/me/appeals", "GET, HEAD")
-                        .route(get().to(crate::moderation::appeal_routes::my_appeals)),
-                )
-                .service(
-                    resource("/sites/{site}/appeal", "POST")
-                        .route(web::post().to(crate::moderation::appeal_routes::appeal_ban)),
-                )
-                .service(
-                    resource("/comments/{id}/appeal", "POST")
-                        .route(web::post().to(crate::moderation::appeal_routes::appeal_comment)),
-                )
-                .service(resource("/logout", "POST").route(web::post().to(auth::routes::logout)))
-                .service(
-                    resource("/comments/{id}", "PATCH, DELETE")
-                        .route(web::patch().to(comments::routes::edit_comment))
-                        .route(web::delete().to(comments::routes::delete_comment)),
-                )
-                .service(
-                    resource("/comments/{id}/flags", "POST")
-                        .route(web::post().to(comments::routes::flag_comment)),
-                )
-                .service(
-                    resource("/comments/{id}/vote", "PUT")
-                        .route(web::put().to(comments::routes::vote_comment)),
-                )
-                .default_service(web::to(not_found)),
-        )
-        .service(
-            // Moderator tools are scripts and apps, not pages on a blog's origin: no CORS.
-            MODERATOR_API
-                .iter()
-                .fold(
-                    web::scope("/api/mod/v1").wrap(from_fn(require_database)),
-                    |scope, r| scope.service((r.add)(resource(r.path, r.allow))),
-                )
-                .default_service(web::to(not_found)),
-        )
-        .service(
-            // Browser navigations in the login popup: no CORS, HTML answers.
-            web::scope("/auth")
-                .wrap(from_fn(require_database))
-                .app_data(
-                    web::FormConfig::default()
-                        .limit(4096)
-                        .error_handler(|err, _| {
-                            ApiError::validation("form", format!("malformed form: {err}")).into()
-                        }),
-                )
-                .service(
-                    resource("/dev/authorize", "GET, HEAD")
-                        .route(get().to(auth::routes::dev_authorize)),
-                )
-                .service(
-                    resource("/dev/callback", "POST")
-                        .route(web::post().to(auth::routes::dev_callback)),
-                )
-                .service(
-                    resource("/{provider}/login", "GET, HEAD").route(get().to(auth::routes::login)),
-                )
-                .service(
-                    resource("/{provider}/callback", "GET, HEAD")
-                        .route(get().to(auth::routes::callback)),
-                ),
-        );
+            "/api/mod/v1" => {
+                // Moderator tools are scripts and apps, not pages on a blog's origin: no CORS.
+                cfg.service(
+                    group
+                        .scope()
+                        .wrap(from_fn(require_database))
+                        .default_service(web::to(not_found)),
+                );
+            }
+            "/auth" => {
+                // Browser navigations in the login popup: no CORS, HTML answers.
+                cfg.service(
+                    group
+                        .scope()
+                        .wrap(from_fn(require_database))
+                        .app_data(web::FormConfig::default().limit(4096).error_handler(
+                            |err, _| {
+                                ApiError::validation("form", format!("malformed form: {err}"))
+                                    .into()
+                            },
+                        )),
+                );
+            }
+            _ => {
+                cfg.service(group.scope());
+            }
+        }
+    }
 }
 
-/// One resource of the moderator API: its path under `/api/mod/v1`, the methods it answers
-/// (also its 405's `Allow`), and how its handlers are added.
-pub struct ModResource {
+/// Resources registered under one path prefix.
+struct Group {
+    prefix: &'static str,
+    resources: Vec<&'static ApiResource>,
+}
+
+impl Group {
+    fn scope(&self) -> actix_web::Scope {
+        self.resources
+            .iter()
+            .fold(web::scope(self.prefix), |scope, r| {
+                scope.service((r.add)(resource(r.path, r.allow)))
+            })
+    }
+}
+
+/// The groups this server registers, in order; optional tables only where switched on.
+fn groups(settings: &Settings) -> Vec<Group> {
+    let mut root: Vec<&'static ApiResource> = ROOT.iter().collect();
+    if settings.metrics.enabled {
+        // Operators only, no auth: see [metrics] in config/default.toml.
+        root.extend(METRICS);
+    }
+    if settings.server.demo {
+        root.extend(DEMO);
+    }
+    let mut login: Vec<&'static ApiResource> = Vec::new();
+    if settings.auth.dev_provider {
+        // Before `/{provider}/callback`, which would otherwise take `dev` for a provider.
+        login.extend(DEV_LOGIN);
+    }
+    login.extend(LOGIN);
+    vec![
+        Group {
+            prefix: "",
+            resources: root,
+        },
+        Group {
+            prefix: "/health",
+            resources: HEALTH.iter().collect(),
+        },
+        Group {
+            prefix: "/api/v1",
+            resources: PUBLIC_API.iter().collect(),
+        },
+        Group {
+            prefix: "/api/mod/v1",
+            resources: MODERATOR_API.iter().collect(),
+        },
+        Group {
+            prefix: "/auth",
+            resources: login,
+        },
+    ]
+}
+
+/// Every (method, full path) this server registers with these settings (HEAD, which each GET
+/// also answers, left out).
+pub fn registered_routes(settings: &Settings) -> Vec<(&'static str, String)> {
+    groups(settings)
+        .iter()
+        .flat_map(|g| {
+            g.resources.iter().flat_map(move |r| {
+                r.methods()
+                    .map(move |m| (m, format!("{}{}", g.prefix, r.path)))
+            })
+        })
+        .collect()
+}
+
+/// One resource: its path under its group's prefix, the methods it answers (also its 405's
+/// `Allow`), and how its handlers are added.
+pub struct ApiResource {
     pub path: &'static str,
     pub allow: &'static str,
     add: fn(actix_web::Resource) -> actix_web::Resource,
 }
 
-/// The whole moderator API. The scope is built from this table and only from it, so
-/// [`moderator_routes`] is the complete list — the authorization test walks every entry.
-static MODERATOR_API: &[ModResource] = &[
-    ModResource {
+impl ApiResource {
+    /// The methods of this resource, HEAD left out.
+    pub fn methods(&self) -> impl Iterator<Item = &'static str> {
+        self.allow.split(", ").filter(|m| *m != "HEAD")
+    }
+}
+
+static ROOT: &[ApiResource] = &[
+    ApiResource {
+        path: "/embed.js",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(crate::widget::embed_js)),
+    },
+    ApiResource {
+        path: "/api/openapi.json",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(crate::openapi::viewer::document)),
+    },
+    ApiResource {
+        path: "/api/docs",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(crate::openapi::viewer::page)),
+    },
+    ApiResource {
+        path: "/api/docs/{asset}",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(crate::openapi::viewer::asset)),
+    },
+];
+
+static METRICS: &[ApiResource] = &[ApiResource {
+    path: "/metrics",
+    allow: "GET, HEAD",
+    add: |r| r.route(get().to(crate::metrics::scrape)),
+}];
+
+static DEMO: &[ApiResource] = &[
+    ApiResource {
+        path: "/demo/",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(crate::widget::demo_page)),
+    },
+    ApiResource {
+        path: "/demo",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(crate::widget::demo_redirect)),
+    },
+];
+
+static HEALTH: &[ApiResource] = &[
+    ApiResource {
+        path: "/live",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(health::live)),
+    },
+    ApiResource {
+        path: "/ready",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(health::ready)),
+    },
+];
+
+/// What the widget calls, from the blog's origin (CORS per site).
+static PUBLIC_API: &[ApiResource] = &[
+    ApiResource {
+        path: "/sites/{site}",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(sites::routes::get_site)),
+    },
+    ApiResource {
+        path: "/sites/{site}/thread",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(comments::routes::get_thread)),
+    },
+    ApiResource {
+        path: "/sites/{site}/counts",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(comments::routes::get_counts)),
+    },
+    ApiResource {
+        path: "/sites/{site}/events",
+        allow: "GET",
+        add: |r| r.route(web::get().to(crate::notify::events::thread_events)),
+    },
+    ApiResource {
+        path: "/sites/{site}/comments",
+        allow: "POST",
+        add: |r| r.route(web::post().to(comments::routes::post_comment)),
+    },
+    ApiResource {
+        path: "/me",
+        allow: "GET, HEAD, DELETE",
+        add: |r| {
+            r.route(get().to(auth::routes::me))
+                .route(web::delete().to(auth::account::routes::erase))
+        },
+    },
+    ApiResource {
+        path: "/me/export",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(auth::account::routes::export)),
+    },
+    ApiResource {
+        path: "/me/identities/{provider}",
+        allow: "POST",
+        add: |r| r.route(web::post().to(auth::account::routes::link_identity)),
+    },
+    ApiResource {
+        path: "/me/appeals",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(crate::moderation::appeal_routes::my_appeals)),
+    },
+    ApiResource {
+        path: "/sites/{site}/appeal",
+        allow: "POST",
+        add: |r| r.route(web::post().to(crate::moderation::appeal_routes::appeal_ban)),
+    },
+    ApiResource {
+        path: "/comments/{id}/appeal",
+        allow: "POST",
+        add: |r| r.route(web::post().to(crate::moderation::appeal_routes::appeal_comment)),
+    },
+    ApiResource {
+        path: "/logout",
+        allow: "POST",
+        add: |r| r.route(web::post().to(auth::routes::logout)),
+    },
+    ApiResource {
+        path: "/comments/{id}",
+        allow: "PATCH, DELETE",
+        add: |r| {
+            r.route(web::patch().to(comments::routes::edit_comment))
+                .route(web::delete().to(comments::routes::delete_comment))
+        },
+    },
+    ApiResource {
+        path: "/comments/{id}/flags",
+        allow: "POST",
+        add: |r| r.route(web::post().to(comments::routes::flag_comment)),
+    },
+    ApiResource {
+        path: "/comments/{id}/vote",
+        allow: "PUT",
+        add: |r| r.route(web::put().to(comments::routes::vote_comment)),
+    },
+];
+
+static DEV_LOGIN: &[ApiResource] = &[
+    ApiResource {
+        path: "/dev/authorize",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(auth::routes::dev_authorize)),
+    },
+    ApiResource {
+        path: "/dev/callback",
+        allow: "POST",
+        add: |r| r.route(web::post().to(auth::routes::dev_callback)),
+    },
+];
+
+static LOGIN: &[ApiResource] = &[
+    ApiResource {
+        path: "/{provider}/login",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(auth::routes::login)),
+    },
+    ApiResource {
+        path: "/{provider}/callback",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(auth::routes::callback)),
+    },
+];
+
+/// The whole moderator API.
+static MODERATOR_API: &[ApiResource] = &[
+    ApiResource {
         path: "/login",
         allow: "POST",
         add: |r| r.route(web::post().to(moderators::login)),
     },
-    ModResource {
+    ApiResource {
         path: "/logout",
         allow: "POST",
         add: |r| r.route(web::post().to(moderators::logout)),
     },
-    ModResource {
+    ApiResource {
         path: "/tokens",
         allow: "GET, HEAD, POST",
         add: |r| {
@@ -321,17 +491,17 @@ static MODERATOR_API: &[ModResource] = &[
                 .route(web::post().to(moderators::create_token))
         },
     },
-    ModResource {
+    ApiResource {
         path: "/tokens/{id}",
         allow: "DELETE",
         add: |r| r.route(web::delete().to(moderators::revoke_token)),
     },
-    ModResource {
+    ApiResource {
         path: "/sites",
         allow: "GET, HEAD",
         add: |r| r.route(get().to(moderators::list_sites)),
     },
-    ModResource {
+    ApiResource {
         path: "/sites/{site}",
         allow: "GET, HEAD, PATCH",
         add: |r| {
@@ -339,7 +509,7 @@ static MODERATOR_API: &[ModResource] = &[
                 .route(web::patch().to(sites::settings::patch_site))
         },
     },
-    ModResource {
+    ApiResource {
         path: "/sites/{site}/moderators",
         allow: "GET, HEAD, POST",
         add: |r| {
@@ -347,42 +517,42 @@ static MODERATOR_API: &[ModResource] = &[
                 .route(web::post().to(moderators::put_member))
         },
     },
-    ModResource {
+    ApiResource {
         path: "/sites/{site}/moderators/{id}",
         allow: "DELETE",
         add: |r| r.route(web::delete().to(moderators::remove_member)),
     },
-    ModResource {
+    ApiResource {
         path: "/sites/{site}/queue",
         allow: "GET, HEAD",
         add: |r| r.route(get().to(moderation::list_queue)),
     },
-    ModResource {
+    ApiResource {
         path: "/sites/{site}/queue/claim",
         allow: "POST",
         add: |r| r.route(web::post().to(moderation::claim_queue)),
     },
-    ModResource {
+    ApiResource {
         path: "/sites/{site}/events",
         allow: "GET",
         add: |r| r.route(web::get().to(crate::notify::events::queue_events)),
     },
-    ModResource {
+    ApiResource {
         path: "/sites/{site}/comments",
         allow: "GET, HEAD",
         add: |r| r.route(get().to(moderation::search_comments)),
     },
-    ModResource {
+    ApiResource {
         path: "/sites/{site}/actions",
         allow: "POST",
         add: |r| r.route(web::post().to(moderation::bulk_act)),
     },
-    ModResource {
+    ApiResource {
         path: "/sites/{site}/audit",
         allow: "GET, HEAD",
         add: |r| r.route(get().to(moderation::audit_log)),
     },
-    ModResource {
+    ApiResource {
         path: "/sites/{site}/bans",
         allow: "GET, HEAD, POST",
         add: |r| {
@@ -390,7 +560,7 @@ static MODERATOR_API: &[ModResource] = &[
                 .route(web::post().to(moderation::create_ban))
         },
     },
-    ModResource {
+    ApiResource {
         path: "/sites/{site}/bans/{id}",
         allow: "GET, HEAD, DELETE",
         add: |r| {
@@ -398,7 +568,7 @@ static MODERATOR_API: &[ModResource] = &[
                 .route(web::delete().to(moderation::delete_ban))
         },
     },
-    ModResource {
+    ApiResource {
         path: "/sites/{site}/rules",
         allow: "GET, HEAD, POST",
         add: |r| {
@@ -407,12 +577,12 @@ static MODERATOR_API: &[ModResource] = &[
         },
     },
     // Before `/rules/{id}`, which would otherwise take `dry-run` for an id.
-    ModResource {
+    ApiResource {
         path: "/sites/{site}/rules/dry-run",
         allow: "POST",
         add: |r| r.route(web::post().to(crate::moderation::dry_run::dry_run)),
     },
-    ModResource {
+    ApiResource {
         path: "/sites/{site}/rules/{id}",
         allow: "GET, HEAD, PATCH, DELETE",
         add: |r| {
@@ -421,17 +591,17 @@ static MODERATOR_API: &[ModResource] = &[
                 .route(web::delete().to(moderation::delete_rule))
         },
     },
-    ModResource {
+    ApiResource {
         path: "/sites/{site}/appeals",
         allow: "GET, HEAD",
         add: |r| r.route(get().to(crate::moderation::appeal_routes::list_appeals)),
     },
-    ModResource {
+    ApiResource {
         path: "/appeals/{id}/actions",
         allow: "POST",
         add: |r| r.route(web::post().to(crate::moderation::appeal_routes::decide_appeal)),
     },
-    ModResource {
+    ApiResource {
         path: "/sites/{site}/users/{id}",
         allow: "GET, HEAD, PATCH",
         add: |r| {
@@ -439,22 +609,22 @@ static MODERATOR_API: &[ModResource] = &[
                 .route(web::patch().to(moderation::patch_user))
         },
     },
-    ModResource {
+    ApiResource {
         path: "/comments/{id}",
         allow: "PATCH",
         add: |r| r.route(web::patch().to(moderation::edit_comment)),
     },
-    ModResource {
+    ApiResource {
         path: "/comments/{id}/actions",
         allow: "POST",
         add: |r| r.route(web::post().to(moderation::act)),
     },
-    ModResource {
+    ApiResource {
         path: "/comments/{id}/release",
         allow: "POST",
         add: |r| r.route(web::post().to(moderation::release_claim)),
     },
-    ModResource {
+    ApiResource {
         path: "/comments/{id}/history",
         allow: "GET, HEAD",
         add: |r| r.route(get().to(moderation::comment_history)),
@@ -462,7 +632,7 @@ static MODERATOR_API: &[ModResource] = &[
 ];
 
 /// Every resource of the moderator API, as registered.
-pub fn moderator_resources() -> &'static [ModResource] {
+pub fn moderator_resources() -> &'static [ApiResource] {
     MODERATOR_API
 }
 
@@ -470,12 +640,7 @@ pub fn moderator_resources() -> &'static [ModResource] {
 pub fn moderator_routes() -> Vec<(&'static str, &'static str)> {
     MODERATOR_API
         .iter()
-        .flat_map(|r| {
-            r.allow
-                .split(", ")
-                .filter(|m| *m != "HEAD")
-                .map(move |m| (m, r.path))
-        })
+        .flat_map(|r| r.methods().map(move |m| (m, r.path)))
         .collect()
 }
 

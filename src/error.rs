@@ -4,7 +4,9 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
 
 use crate::domain::Invalid;
 
@@ -134,12 +136,38 @@ impl ApiError {
     }
 
     pub fn body(&self) -> Value {
-        let mut err = json!({ "code": self.code, "message": self.message });
-        if let Some(d) = &self.details {
-            err["details"] = d.clone();
-        }
-        json!({ "error": err })
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message.clone(),
+                details: self.details.clone(),
+            },
+        };
+        // A struct of strings and a Value always serializes.
+        serde_json::to_value(body).unwrap_or(Value::Null)
     }
+}
+
+/// The body of every error answer. The OpenAPI document describes this same struct, so the
+/// schema can't drift from what is sent.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `validation_failed`, `not_found`, `rate_limited`, …
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    /// For people; may change between releases.
+    #[schema(example = "Some fields are missing or invalid.")]
+    pub message: String,
+    /// Per code: field -> reason for `validation_failed`, `retry_after_s` for `rate_limited`,
+    /// the pipeline's reasons for `comment_rejected`, …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<Value>,
 }
 
 impl std::fmt::Debug for ApiError {

@@ -1,17 +1,40 @@
 //! Liveness and readiness probes.
 
 use actix_web::{HttpResponse, web};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+
+#[derive(Serialize, ToSchema)]
+pub struct Status {
+    /// `ok` from `/health/live`, `ready` from `/health/ready`.
+    #[schema(example = "ok")]
+    status: &'static str,
+}
 
 /// The process is up and serving HTTP.
+#[utoipa::path(
+    get,
+    path = "/health/live",
+    tag = "ops",
+    responses((status = 200, description = "The process serves HTTP.", body = Status))
+)]
 pub async fn live() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+    HttpResponse::Ok().json(Status { status: "ok" })
 }
 
 /// The database answers and the schema is migrated: this node can take traffic.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "ops",
+    responses(
+        (status = 200, description = "This node can take traffic.", body = Status),
+        (status = 503, description = "The database is down or not migrated yet; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     if !state.db.is_migrated() {
         return Err(ApiError::unavailable(anyhow::anyhow!(
@@ -19,5 +42,5 @@ pub async fn ready(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         )));
     }
     state.db.ping().await.map_err(ApiError::unavailable)?;
-    Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))
+    Ok(HttpResponse::Ok().json(Status { status: "ready" }))
 }

@@ -13,5 +13,6 @@ pub mod http;
 pub mod metrics;
 pub mod moderation;
 pub mod notify;
+pub mod openapi;
 pub mod sites;
 pub mod widget;

@@ -75,6 +75,13 @@ pub async fn embed_js(req: HttpRequest) -> HttpResponse {
         .body(asset.body.clone())
 }
 
+/// `/demo` without the slash: the page's relative links need the directory form.
+pub async fn demo_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/demo/"))
+        .finish()
+}
+
 /// The demo blog: the seed article with the widget under it.
 pub async fn demo_page() -> HttpResponse {
     let page = DEMO_PAGE.replace("/embed.js\"", &format!("/embed.js?v={}\"", embed_version()));

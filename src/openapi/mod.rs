@@ -1,0 +1,80 @@
+//! The OpenAPI 3.1 document of every route (`/api/openapi.json`) and the viewer that shows it
+//! (`/api/docs`, Swagger UI served from the binary: no CDN, works offline and under a strict CSP).
+//!
+//! The document is assembled from the `#[utoipa::path]` annotations on the handlers, one part
+//! per area, then trimmed to the routes this server actually registers (metrics and the demo
+//! are optional): `tests/api/openapi.rs` holds it against the route tables in `app.rs`.
+
+mod moderation;
+mod ops;
+mod public;
+pub mod viewer;
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::config::Settings;
+
+/// Security scheme of a reader's session (`Authorization: Bearer <token>` from the login popup).
+pub const COMMENTER: &str = "commenter";
+/// Security scheme of a moderator's session or named API token.
+pub const MODERATOR: &str = "moderator";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Colloquy",
+        description = "Self-hosted comments for blogs: the widget's public API, the login popup \
+                       flow, and the moderator API. Every error answers the `ErrorBody` shape.",
+        license(name = "MIT")
+    ),
+    modifiers(&SecuritySchemes),
+    components(schemas(crate::error::ErrorBody)),
+    tags(
+        (name = "comments", description = "What the widget reads and writes for readers."),
+        (name = "account", description = "A signed-in reader's own data."),
+        (name = "login", description = "The popup sign-in flow (browser navigations, HTML answers)."),
+        (name = "moderation", description = "Queue, actions, search, audit, bans, rules, users."),
+        (name = "appeals", description = "Authors contest rejections and bans; moderators decide."),
+        (name = "team", description = "Moderator login, tokens, sites and team management."),
+        (name = "ops", description = "Health, metrics, the widget script and these docs.")
+    )
+)]
+struct Base;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        let mut commenter = Http::new(HttpAuthScheme::Bearer);
+        commenter.description =
+            Some("A reader's session token, handed to the widget by the login popup.".into());
+        components.add_security_scheme(COMMENTER, SecurityScheme::Http(commenter));
+        let mut moderator = Http::new(HttpAuthScheme::Bearer);
+        moderator.description = Some(
+            "A moderator session (POST /api/mod/v1/login) or a named API token (/tokens).".into(),
+        );
+        components.add_security_scheme(MODERATOR, SecurityScheme::Http(moderator));
+    }
+}
+
+/// The document this server serves: every part merged, minus the routes its settings leave out.
+pub fn document(settings: &Settings) -> utoipa::openapi::OpenApi {
+    let mut doc = Base::openapi();
+    doc.merge(public::ApiDoc::openapi());
+    doc.merge(moderation::ApiDoc::openapi());
+    doc.merge(ops::ApiDoc::openapi());
+    if !settings.metrics.enabled {
+        doc.paths.paths.remove("/metrics");
+    }
+    if !settings.server.demo {
+        doc.paths.paths.remove("/demo/");
+        doc.paths.paths.remove("/demo");
+    }
+    if !settings.auth.dev_provider {
+        doc.paths.paths.remove("/auth/dev/authorize");
+        doc.paths.paths.remove("/auth/dev/callback");
+    }
+    doc
+}

@@ -1,0 +1,5 @@
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(paths())]
+pub struct ApiDoc;

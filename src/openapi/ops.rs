@@ -1,0 +1,5 @@
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(paths(crate::health::live, crate::health::ready))]
+pub struct ApiDoc;
