@@ -80,6 +80,7 @@ impl Application {
         let threads = ThreadCache::default();
         let hub = crate::notify::Hub::default();
         tokio::spawn(hub.clone().listen(db.clone(), threads.clone()));
+        tokio::spawn(crate::janitor::run(db.clone()));
         if settings.server.demo {
             tokio::spawn(crate::widget::demo::ensure_site(
                 db.clone(),
@@ -202,15 +203,14 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
             "/auth" => {
                 // Browser navigations in the login popup: no CORS, HTML answers.
                 cfg.service(
-                    group
-                        .scope()
-                        .wrap(from_fn(require_database))
-                        .app_data(web::FormConfig::default().limit(4096).error_handler(
-                            |err, _| {
+                    group.scope().wrap(from_fn(require_database)).app_data(
+                        web::FormConfig::default()
+                            .limit(4096)
+                            .error_handler(|err, _| {
                                 ApiError::validation("form", format!("malformed form: {err}"))
                                     .into()
-                            },
-                        )),
+                            }),
+                    ),
                 );
             }
             _ => {
@@ -404,6 +404,11 @@ static PUBLIC_API: &[ApiResource] = &[
         path: "/me/identities/{provider}",
         allow: "POST",
         add: |r| r.route(web::post().to(auth::account::routes::link_identity)),
+    },
+    ApiResource {
+        path: "/me/identities/{provider}/confirm",
+        allow: "POST",
+        add: |r| r.route(web::post().to(auth::account::routes::confirm_link)),
     },
     ApiResource {
         path: "/me/appeals",

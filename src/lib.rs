@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod janitor;
 pub mod metrics;
 pub mod moderation;
 pub mod notify;

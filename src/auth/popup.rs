@@ -3,12 +3,13 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::token;
 
 /// The success page: `{type: "colloquy:login", token, user}`.
-pub fn success(origin: &str, session_token: &str, user: Value) -> HttpResponse {
+pub fn success(origin: &str, session_token: &str, user: &impl Serialize) -> HttpResponse {
     page(
         origin,
         &json!({ "type": "colloquy:login", "token": session_token, "user": user }),
@@ -16,13 +17,13 @@ pub fn success(origin: &str, session_token: &str, user: Value) -> HttpResponse {
     )
 }
 
-/// The page ending a linking popup: `{type: "colloquy:linked", provider, user}`. No token: the
-/// widget keeps the session it started the link with.
-pub fn linked(origin: &str, provider: &str, user: Value) -> HttpResponse {
+/// The page ending a linking popup: `{type: "colloquy:link-code", provider, code}`. The widget
+/// that opened the popup confirms the code with its own session; nothing is linked before.
+pub fn link_code(origin: &str, provider: &str, code: &str) -> HttpResponse {
     page(
         origin,
-        &json!({ "type": "colloquy:linked", "provider": provider, "user": user }),
-        "The account is linked. You can close this window.",
+        &json!({ "type": "colloquy:link-code", "provider": provider, "code": code }),
+        "Almost done: the comment form confirms the link. You can close this window.",
     )
 }
 

@@ -2,8 +2,9 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
 use super::providers::Attempt;
 use super::sessions::{self, SessionUser};
@@ -11,7 +12,7 @@ use super::users::{self, Profile};
 use super::{Commenter, dev, popup, states};
 use crate::app::AppState;
 use crate::domain::{DisplayName, Email, Origin};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 
 #[derive(Deserialize)]
 pub struct LoginParams {
@@ -19,6 +20,37 @@ pub struct LoginParams {
     origin: Option<String>,
 }
 
+/// Starts a login in the popup.
+///
+/// The widget opens this in a popup window. It checks that `origin` is one of the site's
+/// registered origins (the session token will be posted to it, and only to it), stores a
+/// single-use login attempt bound to the site and origin, and redirects (302) to the provider's
+/// authorization page with `state`, a PKCE S256 challenge and, for OpenID Connect, a `nonce`
+/// (the `dev` provider redirects to `/auth/dev/authorize`). When the site doesn't offer the
+/// provider, or the provider can't be reached, it answers the popup's failure page instead:
+/// HTML that posts `{type: "colloquy:login-error", code, message}` to `origin` (codes
+/// `provider_unavailable`, or the provider's error code) and closes.
+#[utoipa::path(
+    get,
+    path = "/auth/{provider}/login",
+    operation_id = "popup_login",
+    tag = "login",
+    params(
+        ("provider" = String, Path, description = "The login provider: `wordpress`, `twitter`, `facebook`, `google`, `oidc-<name>`, or `dev` where enabled."),
+        ("site" = String, Query, description = "The site's slug.", example = "my-blog"),
+        ("origin" = String, Query, description = "The origin of the blog page that opened the popup (scheme://host[:port]); must be one of the site's registered origins.", example = "https://blog.example.com")
+    ),
+    responses(
+        (status = 302, description = "To the provider's authorization page.",
+            headers(("Location" = String, description = "The provider's authorization URL (with `state`, PKCE and `nonce`)."))),
+        (status = 200, description = "The failure page: the provider isn't offered here or can't be reached now. It posts `{type: \"colloquy:login-error\", code, message}` to `origin`, then closes.",
+            content_type = "text/html", body = String),
+        (status = 400, description = "`validation_failed`: `origin` is missing or not an origin.", body = ErrorBody),
+        (status = 403, description = "`origin_not_allowed`: `origin` isn't registered for the site.", body = ErrorBody),
+        (status = 404, description = "Unknown site, or no `site` (`not_found`).", body = ErrorBody),
+        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+    )
+)]
 pub async fn login(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -128,7 +160,23 @@ pub struct AuthorizeParams {
     state: Option<String>,
 }
 
-/// The dev provider's "authorization page".
+/// The dev provider's authorization page.
+///
+/// Only where `auth.dev_provider = true` (local demos and tests, never in production): the
+/// form a login with the `dev` provider redirects to. It asks for a name (and optionally an
+/// email) and posts them with the `state` to `/auth/dev/callback`. An unknown or used `state`
+/// answers the failure page (`invalid_state`; nothing is posted, no origin being known).
+#[utoipa::path(
+    get,
+    path = "/auth/dev/authorize",
+    tag = "login",
+    params(("state" = String, Query, description = "The login attempt's `state`, from `/auth/dev/login`.")),
+    responses(
+        (status = 200, description = "The \"log in as…\" form, or the failure page for an unknown or used `state`.",
+            content_type = "text/html", body = String),
+        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+    )
+)]
 pub async fn dev_authorize(
     state: web::Data<AppState>,
     params: web::Query<AuthorizeParams>,
@@ -147,15 +195,40 @@ pub async fn dev_authorize(
     }
 }
 
-#[derive(Deserialize)]
+/// The dev provider's login form.
+#[derive(Deserialize, ToSchema)]
 pub struct DevLogin {
+    /// The login attempt's `state` (single use).
     state: String,
+    /// The name to log in as; it also identifies the dev user (case-insensitively).
+    #[schema(example = "Ada", max_length = 80)]
     name: String,
+    /// An optional email address (empty counts as none).
     #[serde(default)]
+    #[schema(example = "ada@example.com")]
     email: Option<String>,
 }
 
-/// The dev provider's callback: consumes the state, upserts the user, opens a session.
+/// Completes a dev login.
+///
+/// Only where `auth.dev_provider = true`. Consumes the `state`, upserts the dev user, opens a
+/// session, and answers the popup's success page, which posts `{type: "colloquy:login",
+/// token, user}` to the origin the login started from and closes (a linking attempt opens no
+/// session and posts `{type: "colloquy:link-code", provider, code}` for the widget to confirm).
+/// Any failure answers the failure page, which posts `{type: "colloquy:login-error", code,
+/// message}` (codes `invalid_state`, `expired_state`, `invalid_profile`).
+#[utoipa::path(
+    post,
+    path = "/auth/dev/callback",
+    tag = "login",
+    request_body(content = DevLogin, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The success or failure page, which hands the result to the blog page by `postMessage` and closes.",
+            content_type = "text/html", body = String),
+        (status = 400, description = "`validation_failed` (`form`): the form is malformed or misses `state` or `name`.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+    )
+)]
 pub async fn dev_callback(
     state: web::Data<AppState>,
     form: web::Form<DevLogin>,
@@ -253,14 +326,14 @@ async fn complete_login(
     tx.commit().await?;
     tracing::info!(user.id = %user_id, provider = %profile.provider, "commenter logged in");
     crate::metrics::login_outcome(&profile.provider, "success");
-    let user = json!({
-        "id": user_id,
-        "name": profile.name,
-        "avatar_url": profile.avatar_url,
-        "profile_url": profile.profile_url,
-        "provider": profile.provider,
-    });
-    Ok(popup::success(origin, &token, user))
+    let user = PublicUser {
+        id: user_id,
+        name: &profile.name,
+        avatar_url: profile.avatar_url.as_deref(),
+        profile_url: profile.profile_url.as_deref(),
+        provider: &profile.provider,
+    };
+    Ok(popup::success(origin, &token, &user))
 }
 
 #[derive(Deserialize)]
@@ -270,7 +343,38 @@ pub struct CallbackParams {
     error: Option<String>,
 }
 
-/// Where a provider sends the browser back: `?code=&state=` or `?error=&state=`.
+/// Where a provider sends the popup back.
+///
+/// The provider answers `?code=&state=` (or `?error=&state=`). The `state` is consumed first, so
+/// it can never be replayed; then the code is exchanged (with the PKCE verifier), the profile
+/// fetched (an OpenID Connect ID token is checked, `nonce` included), the user and identity
+/// upserted and a session created. The answer is always a small HTML page that posts the result
+/// to the origin the login started from, and only to it, then closes:
+///
+/// - success: `{type: "colloquy:login", token, user}`, where `user` is the public user (as
+///   `GET /api/v1/me`) and `token` the session for `Authorization: Bearer`; a linking attempt
+///   (`/api/v1/me/identities/{provider}`) opens no session and posts
+///   `{type: "colloquy:link-code", provider, code}`, which the widget then confirms;
+/// - failure: `{type: "colloquy:login-error", code, message}`, with `code` one of
+///   `invalid_state`, `expired_state`, `access_denied`, `provider_error`,
+///   `provider_unavailable`, or the provider exchange's error code. Without a valid `state` no
+///   origin is known: the page posts nothing and only says what happened.
+#[utoipa::path(
+    get,
+    path = "/auth/{provider}/callback",
+    tag = "login",
+    params(
+        ("provider" = String, Path, description = "The login provider the attempt was started with."),
+        ("code" = Option<String>, Query, description = "The provider's authorization code (at most 2048 bytes)."),
+        ("state" = String, Query, description = "The login attempt's `state`, as sent to the provider (single use, at most 128 bytes)."),
+        ("error" = Option<String>, Query, description = "The provider's error instead of a code: `access_denied` (the reader cancelled) or any other (`provider_error`).")
+    ),
+    responses(
+        (status = 200, description = "The popup's success or failure page (see above).",
+            content_type = "text/html", body = String),
+        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+    )
+)]
 pub async fn callback(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -362,22 +466,70 @@ pub async fn callback(
     }
 }
 
-fn public_user(u: &SessionUser) -> serde_json::Value {
-    json!({
-        "id": u.user_id,
-        "name": u.name,
-        "avatar_url": u.avatar_url,
-        "profile_url": u.profile_url,
-        "provider": u.provider,
-    })
+/// A commenter as anyone may see them (API.md "user": never an email or IP).
+#[derive(Serialize, ToSchema)]
+pub struct PublicUser<'a> {
+    pub id: uuid::Uuid,
+    /// Display name, from the login provider.
+    #[schema(example = "Ada")]
+    pub name: &'a str,
+    /// Avatar image from the provider, if any.
+    pub avatar_url: Option<&'a str>,
+    /// Profile page, if any.
+    pub profile_url: Option<&'a str>,
+    /// The login this session came through: `wordpress`, `twitter`, `facebook`, `google`,
+    /// `oidc-<name>`, `dev`.
+    #[schema(example = "google")]
+    pub provider: &'a str,
 }
 
+fn public_user(u: &SessionUser) -> PublicUser<'_> {
+    PublicUser {
+        id: u.user_id,
+        name: &u.name,
+        avatar_url: u.avatar_url.as_deref(),
+        profile_url: u.profile_url.as_deref(),
+        provider: &u.provider,
+    }
+}
+
+/// The signed-in reader.
+///
+/// The public view of the session's user (the widget shows who is logged in). 401 without a
+/// session, or with an ended or expired one.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "account",
+    security(("commenter" = [])),
+    responses(
+        (status = 200, description = "The session's user.", body = PublicUser),
+        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+    )
+)]
 pub async fn me(Commenter(user): Commenter) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(public_user(&user))
 }
 
+/// Logs out.
+///
+/// Ends the session on the server: its token stops working at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/logout",
+    operation_id = "commenter_logout",
+    tag = "account",
+    security(("commenter" = [])),
+    responses(
+        (status = 204, description = "The session is ended."),
+        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
+        (status = 403, description = "`origin_not_allowed` (CORS: a page of an origin no site registered).", body = ErrorBody),
+        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+    )
+)]
 pub async fn logout(
     state: web::Data<AppState>,
     Commenter(user): Commenter,

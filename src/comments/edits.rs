@@ -7,7 +7,7 @@ use super::cache::ThreadCache;
 use super::render;
 use super::store;
 use super::target::{Target, unknown_comment};
-use super::view::CommentView;
+use super::view::{CommentView, PostedComment};
 use crate::auth::sessions::SessionUser;
 use crate::domain::{CommentBody, CommentStatus};
 use crate::error::{ApiError, ApiResult};
@@ -161,11 +161,16 @@ async fn respond(
     } else {
         (status, reasons)
     };
-    Ok(json!({
-        "comment": CommentView::new(row, Some(user.user_id), usize::try_from(replies).unwrap_or(0)),
-        "status": status,
-        "reasons": reasons,
-    }))
+    serde_json::to_value(PostedComment {
+        comment: CommentView::new(
+            row,
+            Some(user.user_id),
+            usize::try_from(replies).unwrap_or(0),
+        ),
+        status,
+        reasons,
+    })
+    .map_err(ApiError::internal)
 }
 
 fn not_editable(status: CommentStatus) -> ApiError {

@@ -14,7 +14,8 @@ use crate::moderation::audit::Actor;
 use crate::moderation::state::{self, Move, Request};
 
 /// Why a reader flags a comment (the `flags_reason_check` constraint's values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
 pub enum FlagReason {
     Spam,
     Abuse,

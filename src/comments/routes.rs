@@ -4,6 +4,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Cursor;
@@ -11,13 +12,14 @@ use super::edits;
 use super::reactions::{self, FlagReason, Vote};
 use super::service::{self, Author, SubmitInput, ThreadQuery};
 use super::target::{self, Target};
+use super::view::{PostedComment, ThreadPage};
 use crate::app::AppState;
 use crate::auth::{Commenter, MaybeCommenter};
 use crate::domain::{
     CommentBody, DisplayName, Email, IdempotencyKey, Invalid, SortOrder, ThreadTitle, ThreadUri,
     WebUrl,
 };
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{ApiJson, ClientInfo};
 use crate::moderation::pipeline::Env;
 
@@ -29,6 +31,38 @@ pub struct ThreadParams {
     cursor: Option<String>,
 }
 
+/// A page of a thread's comments.
+///
+/// The approved comments of one page of the site, plus the caller's own pending ones (marked
+/// `status: "pending"`; with a session, the caller's comments carry their `status` and their
+/// latest `appeal`). `limit` counts top-level comments: each comes with its whole visible reply
+/// tree (replies oldest first), so a conversation is never split across pages. An unknown `uri`
+/// answers an empty thread (`thread.id` null), not 404. The answer carries an `ETag`: send it
+/// back in `If-None-Match` to get a bodiless 304 while nothing changed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/thread",
+    tag = "comments",
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("uri" = String, Query, description = "The page's path on the site, e.g. `/2013/02/26/kerry-lavrov/` (at most 1024 characters by default).", example = "/2013/02/26/kerry-lavrov/"),
+        ("sort" = Option<crate::domain::SortOrder>, Query, description = "Order of the top-level comments: `oldest` (default), `newest` or `top` (by score)."),
+        ("limit" = Option<u32>, Query, description = "Top-level comments per page, 1 to 200 (default 50; both configurable)."),
+        ("cursor" = Option<String>, Query, description = "The previous page's `next_cursor`, for the next page (valid only with the same `sort`)."),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` from an earlier answer: 304 if the page is unchanged.")
+    ),
+    security((), ("commenter" = [])),
+    responses(
+        (status = 200, description = "The page of the thread.", body = ThreadPage,
+            headers(("ETag" = String, description = "Identifies this exact page; send it in `If-None-Match` to revalidate."))),
+        (status = 304, description = "Not modified: the page still matches `If-None-Match`.",
+            headers(("ETag" = String, description = "The page's current ETag."))),
+        (status = 400, description = "`validation_failed`: a missing or malformed `uri`, an unknown `sort`, a `limit` out of range or a bad `cursor` (details: field -> reason).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: a malformed, expired or other site's session token was sent.", body = ErrorBody),
+        (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody),
+        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+    )
+)]
 pub async fn get_thread(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -101,6 +135,27 @@ pub async fn get_thread(
     Ok(res.content_type("application/json").body(page.body))
 }
 
+/// Approved comment counts of several pages.
+///
+/// For a blog's index page: `?uri=/a&uri=/b` answers `{"/a": 3, "/b": 0}`, counting approved
+/// comments only; an unknown page counts 0. Up to 100 uris per request (configurable).
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/counts",
+    tag = "comments",
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("uri" = Vec<String>, Query, description = "A page's path; repeat the parameter for each page (`?uri=/a&uri=/b`), 1 to 100 of them.")
+    ),
+    responses(
+        (status = 200, description = "Each requested uri mapped to its number of approved comments.",
+            body = std::collections::HashMap<String, i64>,
+            example = json!({"/2013/02/26/kerry-lavrov/": 3, "/about/": 0})),
+        (status = 400, description = "`validation_failed`: no `uri`, too many, or a malformed one (`uri[i]`).", body = ErrorBody),
+        (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody),
+        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+    )
+)]
 pub async fn get_counts(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -135,29 +190,87 @@ pub async fn get_counts(
     Ok(HttpResponse::Ok().json(counts))
 }
 
-#[derive(Deserialize, Serialize)]
+/// A new comment. Unknown fields are refused.
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostCommentBody {
+    /// The page's path on the site; its thread is created by its first comment.
+    #[schema(example = "/2013/02/26/kerry-lavrov/", max_length = 1024)]
     uri: String,
+    /// The page's title, stored when this comment creates the thread (at most 300 characters
+    /// by default).
     #[serde(default)]
+    #[schema(max_length = 300)]
     title: Option<String>,
+    /// The page's full URL, on one of the site's registered origins (at most 2048 characters
+    /// by default).
     #[serde(default)]
+    #[schema(
+        example = "https://blog.example.com/2013/02/26/kerry-lavrov/",
+        max_length = 2048
+    )]
     url: Option<String>,
+    /// The id of the published comment of the same thread this one replies to.
     #[serde(default)]
+    #[schema(format = Uuid)]
     parent_id: Option<String>,
+    /// The comment in markdown (at most 10000 characters by default).
+    #[schema(example = "Great post, *thanks*!", max_length = 10000)]
     body: String,
+    /// Who is commenting, for a guest (no session, on a site that takes guests). Must be
+    /// absent with a session.
     #[serde(default)]
     guest: Option<GuestBody>,
 }
 
-#[derive(Deserialize, Serialize)]
+/// A guest commenter. The email is never shown to anyone but moderators.
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GuestBody {
+    /// Display name (at most 80 characters by default).
+    #[schema(example = "Ada", max_length = 80)]
     name: String,
+    #[schema(example = "ada@example.com", format = Email)]
     email: String,
+    /// The guest's website, shown as their profile link.
     #[serde(default)]
+    #[schema(example = "https://ada.example.com/")]
     website: Option<String>,
 }
+
+/// Posts a comment.
+///
+/// As a signed-in reader (`Authorization: Bearer <session>`) or, where the site takes guests,
+/// as a guest (`guest: {name, email, website?}`). Moderation decides at once: the answer's
+/// `status` is `approved` (shown now) or `pending` (awaits a moderator), and `reasons` say why it
+/// was held. A rule may refuse it outright (422 `rejected`). With an `Idempotency-Key`, a retry
+/// by the same author with the same body answers the first result (marked
+/// `Idempotency-Replayed: true`) instead of posting twice.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sites/{site}/comments",
+    tag = "comments",
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("Idempotency-Key" = Option<String>, Header, description = "A client-chosen key (visible ASCII): the same key from the same author with the same body answers the first result instead of posting twice.")
+    ),
+    request_body = PostCommentBody,
+    security((), ("commenter" = [])),
+    responses(
+        (status = 201, description = "The comment, its status and why it was held, if it was.", body = PostedComment,
+            headers(("Idempotency-Replayed" = String, description = "`true` when this answers an earlier request with the same `Idempotency-Key`."))),
+        (status = 400, description = "`invalid_json`, or `validation_failed` (details: field -> reason, e.g. `body`, `guest.email`, `parent_id`, `Idempotency-Key`).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no session on a site that takes no guests, or a malformed, expired or other site's session token.", body = ErrorBody),
+        (status = 403, description = "`banned`, `thread_locked`, `site_closed`, `guests_not_allowed`, `provider_not_allowed`, or `origin_not_allowed` (CORS: a page of another origin).", body = ErrorBody),
+        (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody),
+        (status = 409, description = "`duplicate_comment` (the same text here, recently), `idempotency_key_reused` (same key, other body) or `conflict` (a twin request is in flight).", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "`rejected`: a rule refused the comment outright (details name the rule).", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many comments too fast (with `Retry-After`).", body = ErrorBody),
+        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+    )
+)]
 
 pub async fn post_comment(
     state: web::Data<AppState>,
@@ -291,13 +404,42 @@ pub async fn post_comment(
     Ok(res.json(out.body))
 }
 
-#[derive(Deserialize)]
+/// An author's edit. Unknown fields are refused.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditCommentBody {
+    /// The comment's new markdown (at most 10000 characters by default).
+    #[schema(example = "Great post, *thanks*! (edited)", max_length = 10000)]
     body: String,
 }
 
-/// `PATCH /api/v1/comments/{id}`: the author edits the text; moderation runs again.
+/// Edits one's own comment.
+///
+/// The author replaces the text of their pending or published comment within the site's edit
+/// window; moderation runs again on the new text and may hold it (`status: pending`) or refuse
+/// it (422). The old text is kept for moderators. Answers like a post: `{comment, status,
+/// reasons}`.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/comments/{id}",
+    operation_id = "edit_own_comment",
+    tag = "comments",
+    params(("id" = Uuid, Path, description = "The comment's id.")),
+    request_body = EditCommentBody,
+    security(("commenter" = [])),
+    responses(
+        (status = 200, description = "The edited comment, its status and why it was held, if it was.", body = PostedComment),
+        (status = 400, description = "`invalid_json`, or `validation_failed` on `body`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
+        (status = 403, description = "`forbidden` (someone else's published comment), `edit_window_closed` (details: `edit_window_s`), `banned`, `thread_locked`, `site_closed`, or `origin_not_allowed` (CORS).", body = ErrorBody),
+        (status = 404, description = "No such comment, or one the caller can't see (`not_found`).", body = ErrorBody),
+        (status = 409, description = "`conflict`: the comment can't be edited in its status (details: `status`), changed meanwhile, or `duplicate_comment`.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "`rejected`: a rule refused the new text (details name the rule); nothing changed.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+    )
+)]
 pub async fn edit_comment(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -319,7 +461,26 @@ pub async fn edit_comment(
     Ok(HttpResponse::Ok().json(answer))
 }
 
-/// `DELETE /api/v1/comments/{id}`: the author removes their comment.
+/// Deletes one's own comment.
+///
+/// The author removes their comment within the site's edit window: its status becomes
+/// `deleted`; it leaves the thread, or stays as an empty placeholder (`deleted: true`, no text,
+/// no author) while published replies hang below it. Moderators can still restore it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/comments/{id}",
+    tag = "comments",
+    params(("id" = Uuid, Path, description = "The comment's id.")),
+    security(("commenter" = [])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
+        (status = 403, description = "`forbidden` (someone else's published comment), `edit_window_closed` (details: `edit_window_s`), or `origin_not_allowed` (CORS).", body = ErrorBody),
+        (status = 404, description = "No such comment, or one the caller can't see (`not_found`).", body = ErrorBody),
+        (status = 409, description = "`conflict`: the comment can't be deleted from its current status (details: `status`).", body = ErrorBody),
+        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+    )
+)]
 pub async fn delete_comment(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -331,18 +492,74 @@ pub async fn delete_comment(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
+/// A reader's report. Unknown fields are refused.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlagBody {
+    /// Why the comment should be looked at.
+    #[schema(value_type = FlagReason)]
     reason: String,
+    /// A few words for the moderators (trimmed; no control characters but newlines and tabs).
     #[serde(default)]
+    #[schema(max_length = 1000)]
     note: Option<String>,
+}
+
+/// How many flags a comment has.
+#[derive(Serialize, ToSchema)]
+pub struct FlagCount {
+    /// Every reader's flag on the comment so far, this one included.
+    #[schema(example = 1)]
+    flags: i64,
+}
+
+/// A reader's vote. Unknown fields are refused.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoteBody {
+    /// `1` (up), `-1` (down) or `0` (takes the caller's vote back).
+    #[schema(value_type = i32, minimum = -1, maximum = 1, example = 1)]
+    value: serde_json::Value,
+}
+
+/// A comment's score after a vote.
+#[derive(Serialize, ToSchema)]
+pub struct VoteResult {
+    /// The comment's score now: upvotes minus downvotes.
+    #[schema(example = 3)]
+    score: i32,
+    /// The caller's vote now: `1`, `-1` or `0`.
+    #[schema(example = 1)]
+    value: i16,
 }
 
 /// Longest note a reader can attach to a flag, in characters.
 const FLAG_NOTE_MAX_CHARS: usize = 1000;
 
-/// `POST /api/v1/comments/{id}/flags`: a reader reports a comment to the moderators.
+/// Flags a comment for the moderators.
+///
+/// A reader reports someone else's published comment: one flag per reader per comment. When
+/// enough readers flag it (the site's `flags_to_hold`), the comment goes back to the moderation
+/// queue, out of public view.
+#[utoipa::path(
+    post,
+    path = "/api/v1/comments/{id}/flags",
+    tag = "comments",
+    params(("id" = Uuid, Path, description = "The comment's id.")),
+    request_body = FlagBody,
+    security(("commenter" = [])),
+    responses(
+        (status = 201, description = "Flagged; the comment's flag count.", body = FlagCount),
+        (status = 400, description = "`invalid_json`, or `validation_failed` on `reason` or `note`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
+        (status = 403, description = "`own_comment`, `provider_not_allowed` (the site doesn't take this login), or `origin_not_allowed` (CORS).", body = ErrorBody),
+        (status = 404, description = "No such published comment (`not_found`).", body = ErrorBody),
+        (status = 409, description = "`already_flagged`: the caller flagged it before.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+    )
+)]
 pub async fn flag_comment(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -378,16 +595,31 @@ pub async fn flag_comment(
     let t = Target::load(&state, id).await?;
     let flags =
         reactions::flag(&state.db.pool, &state.threads, &t, &caller.0, reason, note).await?;
-    Ok(HttpResponse::Created().json(serde_json::json!({ "flags": flags })))
+    Ok(HttpResponse::Created().json(FlagCount { flags }))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VoteBody {
-    value: serde_json::Value,
-}
-
-/// `PUT /api/v1/comments/{id}/vote`: a reader's vote, 1, -1, or 0 to take it back.
+/// Votes on a comment.
+///
+/// A reader's vote on someone else's published comment: `1`, `-1`, or `0` to take it back. A
+/// new vote replaces the caller's previous one. `sort=top` orders threads by the score.
+#[utoipa::path(
+    put,
+    path = "/api/v1/comments/{id}/vote",
+    tag = "comments",
+    params(("id" = Uuid, Path, description = "The comment's id.")),
+    request_body = VoteBody,
+    security(("commenter" = [])),
+    responses(
+        (status = 200, description = "The comment's new score and the caller's vote.", body = VoteResult),
+        (status = 400, description = "`invalid_json`, or `validation_failed` on `value` (must be 1, -1 or 0).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
+        (status = 403, description = "`own_comment`, `provider_not_allowed` (the site doesn't take this login), or `origin_not_allowed` (CORS).", body = ErrorBody),
+        (status = 404, description = "No such published comment (`not_found`).", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
+        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+    )
+)]
 pub async fn vote_comment(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -402,7 +634,10 @@ pub async fn vote_comment(
         .ok_or_else(|| ApiError::validation("value", "must be 1, -1 or 0"))?;
     let t = Target::load(&state, id).await?;
     let score = reactions::vote(&state.db.pool, &state.threads, &t, &caller.0, vote).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "score": score, "value": vote.value() })))
+    Ok(HttpResponse::Ok().json(VoteResult {
+        score,
+        value: vote.value(),
+    }))
 }
 
 fn parse_limit(raw: Option<&str>, default: u32, max: u32) -> Result<u32, Invalid> {

@@ -5,13 +5,13 @@ use std::collections::{HashMap, HashSet};
 use actix_web::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::cache::{Page, PageKey, ThreadCache};
 use super::store::{self, CommentRow, NewComment};
-use super::view::{CommentView, ThreadPage, ThreadView};
+use super::view::{CommentView, PostedComment, ThreadPage, ThreadView};
 use super::{Cursor, render};
 use crate::auth::sessions::SessionUser;
 use crate::domain::{
@@ -256,11 +256,12 @@ pub async fn submit(
     } else {
         (verdict.status, verdict.reasons.clone())
     };
-    let body = json!({
-        "comment": CommentView::new(&row, Some(user_id), 0),
-        "status": shown_status,
-        "reasons": shown_reasons,
-    });
+    let body = serde_json::to_value(PostedComment {
+        comment: CommentView::new(&row, Some(user_id), 0),
+        status: shown_status,
+        reasons: &shown_reasons,
+    })
+    .map_err(ApiError::internal)?;
     if let Some((key, hash)) = &idempotency {
         let saved = store::save_idempotent(
             &mut tx,

@@ -1,9 +1,10 @@
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::Invalid;
 
 /// Where a comment stands in moderation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CommentStatus {
     Pending,
@@ -41,7 +42,7 @@ impl CommentStatus {
 }
 
 /// A site's moderation policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {
     /// Everything waits for a moderator.
@@ -72,7 +73,8 @@ impl Policy {
 }
 
 /// Order of a thread's top-level comments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum SortOrder {
     #[default]
     Oldest,

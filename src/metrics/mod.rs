@@ -211,7 +211,19 @@ pub async fn moved(
     }
 }
 
-/// `GET /metrics`.
+/// Prometheus metrics of this node.
+///
+/// Requests by route template and status with latency histograms, per-site queue depth and
+/// oldest pending age, moderation decisions by action and reason, submit-to-decision time,
+/// and login outcomes by provider. For operators: registered only with `metrics.enabled`, and
+/// meant to be reachable from the scraper's network only.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "ops",
+    responses((status = 200, description = "Prometheus text exposition format 0.0.4.",
+               content_type = "text/plain; version=0.0.4", body = String))
+)]
 pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
     let mut body = handle().map(PrometheusHandle::render).unwrap_or_default();
     if state.db.is_migrated() {

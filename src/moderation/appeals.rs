@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection, PgPool};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::moderators::SiteScope;
@@ -34,8 +35,11 @@ impl Kind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+/// Where an appeal stands: `open` until a moderator decides, then `upheld` (the decision
+/// stands) or `overturned` (the comment was published, or the ban lifted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = AppealStatus)]
 pub enum Status {
     Open,
     Upheld,
@@ -61,9 +65,11 @@ impl Status {
     }
 }
 
-/// What a moderator decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// What a moderator decides: `uphold` (nothing changes) or `overturn` (the comment is approved,
+/// or the ban lifted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = AppealDecision)]
 pub enum Decision {
     Uphold,
     Overturn,
@@ -195,29 +201,48 @@ pub async fn current_user_ban(
 }
 
 /// An appeal with what moderators and authors need to judge it.
-#[derive(FromRow, Serialize)]
+#[derive(FromRow, Serialize, ToSchema)]
 pub struct AppealView {
     pub id: Uuid,
+    /// The site's slug.
+    #[schema(example = "my-blog")]
     pub site: String,
+    /// `comment` (a rejected comment) or `ban` (a ban on the site).
+    #[schema(example = "comment")]
     pub kind: String,
+    #[schema(value_type = Status)]
     pub status: String,
+    /// The author's reason for appealing.
     pub message: String,
+    /// The deciding moderator's note, if any.
     pub note: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
+    /// Null while the appeal is open.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub decided_at: Option<OffsetDateTime>,
+    /// The moderator who decided; null while open.
     pub decided_by: Option<Uuid>,
+    /// The appealing commenter.
     pub user_id: Uuid,
     pub user_name: String,
+    /// The contested comment (for `kind: comment`).
     pub comment_id: Option<Uuid>,
     /// The comment's status now.
+    #[schema(value_type = Option<crate::domain::CommentStatus>)]
     pub comment_status: Option<String>,
+    /// The comment's rendered HTML.
     pub comment_html: Option<String>,
+    /// The path of the comment's thread.
     pub thread_uri: Option<String>,
+    /// The contested ban (for `kind: ban`); null if the ban was deleted since.
     pub ban_id: Option<Uuid>,
     pub ban_reason: Option<String>,
+    /// When the ban ends; null for a permanent one (or no ban).
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub ban_until: Option<OffsetDateTime>,
     /// Whether the ban still stops the user.
     pub ban_active: Option<bool>,
@@ -385,11 +410,15 @@ pub async fn lock_comment_status(
 }
 
 /// The outcome an author sees on their own comment.
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, FromRow, Serialize, ToSchema)]
+#[schema(as = AppealOutcome)]
 pub struct Outcome {
     #[serde(skip)]
     pub comment_id: Uuid,
+    /// The latest appeal's status.
+    #[schema(value_type = Status)]
     pub status: String,
+    /// The moderator's note to the author, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }

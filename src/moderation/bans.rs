@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection, PgPool};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::moderators::SiteScope;
@@ -17,21 +18,32 @@ use crate::domain::{Email, Invalid};
 /// Longest `reason`, in characters.
 pub const REASON_MAX_CHARS: usize = 500;
 
-#[derive(Deserialize)]
+/// Exactly one of `user_id`, `email` or `ip`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBanBody {
+    /// Bans a commenter (who has commented on this site) by user id.
     #[serde(default)]
+    #[schema(format = Uuid)]
     pub user_id: Option<String>,
+    /// Bans an email address (compared case-insensitively).
     #[serde(default)]
+    #[schema(example = "troll@example.com")]
     pub email: Option<String>,
+    /// Bans an IP address or a CIDR network.
     #[serde(default)]
+    #[schema(example = "203.0.113.0/24")]
     pub ip: Option<String>,
     /// RFC 3339, in the future; absent: until lifted.
     #[serde(default)]
+    #[schema(format = DateTime, example = "2027-01-31T00:00:00Z")]
     pub until: Option<String>,
+    /// A shadow ban: the author's comments are filed as spam but shown to them as published.
     #[serde(default)]
     pub shadow: bool,
+    /// Why, for the team (and the banned person's appeal).
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 
@@ -103,19 +115,28 @@ pub fn reason(raw: Option<&str>) -> Result<Option<String>, Invalid> {
 }
 
 /// A ban as moderators see it. No Debug: it may hold an email address or IP.
-#[derive(FromRow, Serialize)]
+#[derive(FromRow, Serialize, ToSchema)]
+#[schema(as = Ban)]
 pub struct BanRow {
     pub id: Uuid,
+    /// What is banned: `user`, `email` or `ip`.
+    #[schema(example = "ip")]
     pub kind: String,
     pub user_id: Option<Uuid>,
     pub email: Option<String>,
+    /// The banned network, in CIDR notation.
+    #[schema(example = "203.0.113.0/24")]
     pub ip: Option<String>,
     pub shadow: bool,
+    /// `null`: until lifted.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub until: Option<OffsetDateTime>,
     pub reason: Option<String>,
+    /// The moderator who created it.
     pub created_by: Option<Uuid>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     /// False once `until` has passed.
     pub active: bool,

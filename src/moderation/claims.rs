@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 use sqlx::{FromRow, PgConnection, PgPool};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::moderators::SiteScope;
@@ -92,7 +93,8 @@ pub async fn release(
 }
 
 /// Who holds a comment.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ClaimHolder)]
 pub struct Holder {
     pub id: Uuid,
     pub email: String,

@@ -26,8 +26,8 @@ use std::sync::Arc;
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use sqlx::{FromRow, PgPool};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::pipeline::{self, Reason, RuleSet, Submission};
@@ -37,7 +37,7 @@ use crate::app::AppState;
 use crate::auth::moderators::Moderator;
 use crate::auth::moderators::routes::private;
 use crate::domain::CommentStatus;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::json::ApiJson;
 use crate::sites::Site;
 
@@ -48,19 +48,31 @@ const SAMPLE_MAX: i64 = 5000;
 /// Most proposed rules in one dry-run.
 const RULES_MAX: usize = 200;
 
-#[derive(Deserialize)]
+/// A proposed rule set, to replay in place of the site's current one.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DryRunBody {
+    /// The whole proposed rule set (all taken as enabled), at most 200; in the answer's reasons a
+    /// proposed rule is named `rules[i]`, by its place here.
+    #[schema(max_items = 200)]
     rules: Vec<ProposedRule>,
+    /// How many of the site's latest comments to replay, 1 to 5000; 1000 when absent.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 5000, example = 1000)]
     sample: Option<i64>,
 }
 
-#[derive(Deserialize)]
+/// A rule as `POST /sites/{site}/rules` takes it, without `enabled` and `note`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProposedRule {
+    /// `word`, `regex`, `max_links`, `email_domain` or `ip`.
+    #[schema(example = "word")]
     kind: String,
+    #[schema(example = "casino")]
     pattern: String,
+    /// `reject`, `spam` or `hold`.
+    #[schema(example = "spam")]
     action: String,
 }
 
@@ -99,7 +111,9 @@ pub async fn sample(pool: &PgPool, site_id: Uuid, n: i64) -> Result<Vec<Sampled>
     .await
 }
 
-#[derive(Debug, Serialize, PartialEq)]
+/// A comment that would get another verdict under the proposed rules.
+#[derive(Debug, Serialize, PartialEq, ToSchema)]
+#[schema(as = DryRunChange)]
 pub struct Changed {
     pub comment_id: Uuid,
     pub current_status: String,
@@ -238,7 +252,40 @@ pub fn replay(
     changed
 }
 
-/// `POST /sites/{site}/rules/dry-run`.
+/// What the dry-run found.
+#[derive(Serialize, ToSchema)]
+pub struct DryRunAnswer {
+    /// Comments replayed (fewer than `sample` when the site has fewer).
+    sampled: usize,
+    /// Of those, how many keep their verdict.
+    unchanged: usize,
+    /// Those that would get another verdict, newest first, and why.
+    changed: Vec<Changed>,
+}
+
+/// Replays a proposed rule set over the site's latest comments; changes nothing.
+///
+/// Each of the last `sample` comments (deleted ones left out) is judged under the site's current
+/// rules and under the proposed ones, the other pipeline stages taken as recorded; the answer
+/// lists those whose verdict would differ, and why. A `rejected` verdict means the comment would
+/// have been refused at submit time.
+#[utoipa::path(
+    post,
+    path = "/api/mod/v1/sites/{site}/rules/dry-run",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(("site" = String, Path, description = "The site's slug.")),
+    request_body = DryRunBody,
+    responses(
+        (status = 200, description = "The comments whose verdict would change.", body = DryRunAnswer),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`sample`, `rules`, `rules[i].kind`, `rules[i].pattern`, `rules[i].action`).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn dry_run(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -302,9 +349,9 @@ pub async fn dry_run(
     .await
     .map_err(ApiError::internal)?;
     tracing::info!(moderator.id = %moderator.id, site.slug = scope.slug(), sampled = total, changed = changed.len(), "rules dry-run");
-    Ok(private(HttpResponse::Ok()).json(json!({
-        "sampled": total,
-        "unchanged": total - changed.len(),
-        "changed": changed,
-    })))
+    Ok(private(HttpResponse::Ok()).json(DryRunAnswer {
+        sampled: total,
+        unchanged: total - changed.len(),
+        changed,
+    }))
 }

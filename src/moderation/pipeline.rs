@@ -18,6 +18,7 @@ use regex::RegexBuilder;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::PgPool;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::store::{self, RuleRow};
@@ -30,7 +31,7 @@ use crate::sites::Site;
 
 /// Why the pipeline decided what it did; stored in `comments.reasons`, shown to the author and
 /// to moderators.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct Reason {
     /// What produced it: a rule's id, `policy`, `spam_score`, `akismet`, `ban`, ...
     pub rule: String,

@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sqlx::{FromRow, PgConnection, PgPool};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::claims::{self, Holder};
@@ -244,16 +245,21 @@ struct FlagRow {
     created_at: OffsetDateTime,
 }
 
-#[derive(Serialize)]
+/// A reader's flag on a comment (who flagged is not shown).
+#[derive(Serialize, ToSchema)]
+#[schema(as = CommentFlag)]
 pub struct FlagView {
+    /// `spam`, `abuse`, `off_topic` or `other`.
+    #[schema(example = "spam")]
     pub reason: String,
     pub note: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
 }
 
 /// A commenter's comments on one site, by status.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
 pub struct StatusCounts {
     pub approved: i64,
     pub pending: i64,
@@ -298,48 +304,65 @@ pub async fn status_counts(
     Ok(out)
 }
 
-#[derive(Serialize)]
+/// The thread (page) a comment is on.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ModThreadRef)]
 pub struct ThreadRef<'a> {
     pub id: Uuid,
     pub uri: &'a str,
     pub title: Option<&'a str>,
 }
 
-#[derive(Serialize)]
+/// A comment as moderators see it: with its Markdown source, status and version.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ModComment)]
 pub struct ModCommentView<'a> {
     pub id: Uuid,
     pub thread: ThreadRef<'a>,
     pub parent_id: Option<Uuid>,
+    /// The author's Markdown.
     pub body_markdown: &'a str,
+    /// The sanitized HTML readers see.
     pub html: &'a str,
+    /// `pending`, `approved`, `spam`, `rejected` or `deleted`.
+    #[schema(example = "pending")]
     pub status: &'a str,
     /// A shadow-banned author's comment (stored as spam, shown to its author as published).
     pub shadow: bool,
     /// Send it back as `If-Match` with an action or edit.
     pub version: i32,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub edited_at: Option<OffsetDateTime>,
     pub score: i32,
 }
 
 /// The author as moderators see them: with the email and IP the comment was sent with.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ModAuthor)]
 pub struct ModAuthorView<'a> {
+    /// The user's id.
     pub id: Uuid,
     pub name: &'a str,
+    /// `wordpress`, `twitter`, `facebook`, `google`, `oidc-<name>` or `guest`.
+    #[schema(example = "google")]
     pub provider: &'a str,
     pub email: Option<&'a str>,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
 }
 
-#[derive(Serialize)]
+/// A comment with everything a moderator needs to decide on it (a queue item).
+#[derive(Serialize, ToSchema)]
+#[schema(as = QueueItem)]
 pub struct ItemView<'a> {
     pub comment: ModCommentView<'a>,
     pub author: ModAuthorView<'a>,
     /// Why the pipeline decided what it did, as stored with the comment.
+    #[schema(value_type = Vec<crate::moderation::Reason>)]
     pub reasons: &'a Value,
     pub flags: Vec<FlagView>,
     pub flags_count: usize,
@@ -349,6 +372,7 @@ pub struct ItemView<'a> {
     pub claimed_by: Option<Holder>,
     /// When that claim runs out (`null` when nobody holds it).
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub claimed_until: Option<OffsetDateTime>,
 }
 
@@ -516,27 +540,42 @@ pub struct RevisionRow {
 
 /// Who did something: a moderator is named by id and email, an author by user id; the pipeline,
 /// reader flags and the system by kind only.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Actor)]
 pub struct ActorView<'a> {
+    /// `moderator`, `author`, `pipeline`, `flags` or `system`.
+    #[schema(example = "moderator")]
     pub kind: &'a str,
+    /// The moderator's or the author's id; `null` for the others.
     pub id: Option<Uuid>,
+    /// A moderator's email (absent for everyone else).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub email: Option<&'a str>,
 }
 
-#[derive(Serialize)]
+/// A status change of a comment (an audit log entry).
+#[derive(Serialize, ToSchema)]
+#[schema(as = StatusEvent)]
 pub struct EventView<'a> {
-    /// `status`
+    /// Always `status`.
     #[serde(rename = "type")]
+    #[schema(example = "status")]
     pub kind: &'static str,
     pub id: String,
     pub comment_id: Uuid,
     pub actor: ActorView<'a>,
+    /// The status before (`null` when the comment was created).
     pub from: Option<&'a str>,
+    /// The status after.
     pub to: &'a str,
+    /// The moderator's note, if any.
     pub note: Option<&'a str>,
+    /// The pipeline's reasons for this change, if it made it.
+    #[schema(value_type = Vec<crate::moderation::Reason>)]
     pub reasons: &'a Value,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
 }
 
@@ -560,16 +599,20 @@ impl<'a> EventView<'a> {
     }
 }
 
-#[derive(Serialize)]
+/// An edit of a comment's body.
+#[derive(Serialize, ToSchema)]
+#[schema(as = EditRevision)]
 pub struct RevisionView<'a> {
-    /// `edit`
+    /// Always `edit`.
     #[serde(rename = "type")]
+    #[schema(example = "edit")]
     pub kind: &'static str,
     pub id: String,
     pub actor: ActorView<'a>,
     /// The text this edit replaced.
     pub previous_body_markdown: &'a str,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
 }
 

@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::Acquire;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::audit::Actor;
-use super::review::{self, EventView, Queue, RevisionView, Search};
+use super::review::{self, EventView, ItemView, Queue, RevisionView, Search};
 use super::state::{self, Changed, ModAction, Move};
 use super::{bans, claims, rules, users};
 use crate::app::AppState;
@@ -25,7 +26,7 @@ use crate::auth::moderators::routes::{
 use crate::auth::moderators::{Moderator, SiteScope};
 use crate::comments::render;
 use crate::domain::{CommentBody, CommentStatus, ThreadUri};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorDetail};
 use crate::http::json::ApiJson;
 
 /// Longest moderator note on an action, in characters.
@@ -84,8 +85,19 @@ fn note(raw: Option<&str>) -> ApiResult<Option<String>> {
     Ok(Some(n.to_owned()))
 }
 
-fn list(items: impl Serialize, next: Option<String>) -> HttpResponse {
-    private(HttpResponse::Ok()).json(json!({ "items": items, "next_cursor": next }))
+/// One page of a list: `{items, next_cursor}`.
+#[derive(Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `?cursor=` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn list<T: Serialize>(items: Vec<T>, next: Option<String>) -> HttpResponse {
+    private(HttpResponse::Ok()).json(Page {
+        items,
+        next_cursor: next,
+    })
 }
 
 /// An answer holding one comment: its version is also the `ETag`, so a client can send it back
@@ -119,7 +131,31 @@ pub struct QueueParams {
     cursor: Option<String>,
 }
 
-/// `GET /sites/{site}/queue?status=pending|spam|flagged`: oldest first.
+/// Lists a moderation queue, oldest first.
+///
+/// `pending` (held by the pipeline or a moderator), `spam`, or `flagged` (approved or pending
+/// comments with at least one reader flag). Each item carries the comment (Markdown and HTML,
+/// version), its author with email and IP, the thread, the pipeline's `reasons`, reader
+/// `flags`, the author's history on the site and any live claim.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/sites/{site}/queue",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("status" = Option<String>, Query, description = "Which queue: `pending` (default), `spam` or `flagged`."),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+    ),
+    responses(
+        (status = 200, description = "One page of the queue.", body = Page<ItemView>),
+        (status = 400, description = "`validation_failed`: a bad `status`, `limit` or `cursor`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn list_queue(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -154,7 +190,31 @@ pub struct SearchParams {
 /// Longest `q`, in characters.
 const Q_MAX_CHARS: usize = 200;
 
-/// `GET /sites/{site}/comments?status=&author=&thread=&q=`: newest first.
+/// Searches all of a site's comments, newest first.
+///
+/// Every filter is optional and they combine; blank ones are ignored.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/sites/{site}/comments",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("status" = Option<String>, Query, description = "Only comments with this status: `pending`, `approved`, `spam`, `rejected` or `deleted`."),
+        ("author" = Option<String>, Query, description = "Only comments by this user (a user id)."),
+        ("thread" = Option<String>, Query, description = "Only comments on this thread: a thread id, or the thread's uri (path)."),
+        ("q" = Option<String>, Query, description = "Words the comment's Markdown contains (full-text, simple dictionary); at most 200 characters."),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+    ),
+    responses(
+        (status = 200, description = "One page of matching comments.", body = Page<ItemView>),
+        (status = 400, description = "`validation_failed`: a bad `status`, `author`, `thread`, `q`, `limit` or `cursor` (each named in details).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn search_comments(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -217,11 +277,14 @@ pub async fn search_comments(
 // ---------------------------------------------------------------------------------------------
 // Actions
 
-#[derive(Deserialize)]
+/// A moderator's decision on one comment.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
     action: ModAction,
+    /// Kept in the comment's history and the audit log.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     note: Option<String>,
 }
 
@@ -263,7 +326,32 @@ async fn apply(
     Ok(changed)
 }
 
-/// `POST /comments/{id}/actions`: answers the comment with its new status and version.
+/// Approves, rejects, marks as spam (or not), deletes or restores one comment.
+///
+/// Answers the comment with its new status and version. With `If-Match`, the action applies only
+/// if nobody changed the comment since the caller loaded it (412 otherwise).
+#[utoipa::path(
+    post,
+    path = "/api/mod/v1/comments/{id}/actions",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The comment's id."),
+        ("If-Match" = Option<String>, Header, description = "The comment's `version` (its `ETag`) as the caller saw it; quotes and `W/` are tolerated, `*` matches any. When it no longer matches, the answer is 412 and nothing changes.")
+    ),
+    request_body = ActionBody,
+    responses(
+        (status = 200, description = "The comment with its new status and version.", body = ItemView, headers(("ETag" = String, description = "The comment's `version`, quoted: send it back as `If-Match`."))),
+        (status = 400, description = "`invalid_json` (malformed) or `validation_failed` (`action` not one of the six, `note`, `If-Match`).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such comment on a site where the caller holds a role.", body = ErrorBody),
+        (status = 409, description = "`conflict`: the action isn't possible from the comment's current status.", body = ErrorBody),
+        (status = 412, description = "`precondition_failed`: `If-Match` no longer matches; details hold the current `version`.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn act(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -288,16 +376,71 @@ pub async fn act(
     Ok(one_comment(item_json(&state, &scope, id).await?))
 }
 
-#[derive(Deserialize)]
+/// One action on many comments of a site.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkBody {
+    /// The comments' ids, 1 to 200; each is answered in this order.
+    #[schema(min_items = 1, max_items = 200)]
     ids: Vec<String>,
     action: ModAction,
+    /// Kept with each change.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     note: Option<String>,
 }
 
-/// `POST /sites/{site}/actions`: each id on its own (all-or-nothing per id), each answered.
+/// What a bulk action did to one id.
+#[derive(Serialize, ToSchema)]
+pub struct BulkResult<'a> {
+    /// The id as given.
+    id: &'a str,
+    /// Whether this id changed.
+    ok: bool,
+    /// The comment's new status (only when `ok`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, example = "approved")]
+    status: Option<String>,
+    /// The comment's new version (only when `ok`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    version: Option<i32>,
+    /// Why this id didn't change (only when not `ok`): `not_found`, `conflict`, …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ErrorDetail>, nullable = false)]
+    error: Option<Value>,
+}
+
+/// The answer of a bulk action: one result per id, in the request's order.
+#[derive(Serialize, ToSchema)]
+pub struct BulkAnswer<'a> {
+    results: Vec<BulkResult<'a>>,
+}
+
+/// Applies one action to many comments of a site, each on its own.
+///
+/// All-or-nothing per id: an id that can't change (unknown, of another site, not possible from
+/// its status) is answered with its error and the others go on. Answers 200 with one result per
+/// id, in the request's order.
+#[utoipa::path(
+    post,
+    path = "/api/mod/v1/sites/{site}/actions",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug.")
+    ),
+    request_body = BulkBody,
+    responses(
+        (status = 200, description = "One result per id.", body = BulkAnswer),
+        (status = 400, description = "`invalid_json` (malformed) or `validation_failed` (`ids`: 1 to 200; `action` not one of the six; `note`).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn bulk_act(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -326,7 +469,7 @@ pub async fn bulk_act(
         .collect();
     order.sort_by_key(|&(i, id)| (id, i));
     let mut tx = state.db.pool.begin().await?;
-    let mut results = vec![Value::Null; ids.len()];
+    let mut results: Vec<Option<BulkResult>> = (0..ids.len()).map(|_| None).collect();
     let mut done = Vec::with_capacity(ids.len());
     for (i, parsed) in order {
         let raw = &ids[i];
@@ -360,15 +503,27 @@ pub async fn bulk_act(
             }
             Err(_) => Err(comment_not_found()),
         };
-        results[i] = match outcome {
-            Ok(c) => json!({ "id": raw, "ok": true, "status": c.status, "version": c.version }),
+        results[i] = Some(match outcome {
+            Ok(c) => BulkResult {
+                id: raw,
+                ok: true,
+                status: Some(c.status),
+                version: Some(c.version),
+                error: None,
+            },
             Err(e) => {
                 if e.status_code().is_server_error() {
                     tracing::error!(error = ?e, comment.id = %raw, "bulk action failed for one id");
                 }
-                json!({ "id": raw, "ok": false, "error": e.body()["error"] })
+                BulkResult {
+                    id: raw,
+                    ok: false,
+                    status: None,
+                    version: None,
+                    error: Some(e.body()["error"].take()),
+                }
             }
-        };
+        });
     }
     tx.commit().await?;
     for &(id, thread_id) in &done {
@@ -380,7 +535,8 @@ pub async fn bulk_act(
             "moderator action (bulk)"
         );
     }
-    Ok(private(HttpResponse::Ok()).json(json!({ "results": results })))
+    let results = results.into_iter().flatten().collect();
+    Ok(private(HttpResponse::Ok()).json(BulkAnswer { results }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -391,15 +547,38 @@ const CLAIM_MAX: i64 = 100;
 /// Items a claim takes when it doesn't say.
 const CLAIM_DEFAULT: i64 = 10;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimBody {
+    /// How many items to take, 1 to 100; 10 when absent.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 100, example = 10)]
     limit: Option<i64>,
 }
 
-/// `POST /sites/{site}/queue/claim {limit}`: leases up to `limit` of the oldest unclaimed
-/// pending items to the caller for five minutes and answers them, oldest first.
+/// Claims up to `limit` of the oldest unclaimed pending items for five minutes.
+///
+/// The items are leased to the caller (no two moderators get the same item) and answered,
+/// oldest first; `next_cursor` is always `null`. Fewer (or none) when the queue runs short.
+#[utoipa::path(
+    post,
+    path = "/api/mod/v1/sites/{site}/queue/claim",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug.")
+    ),
+    request_body = ClaimBody,
+    responses(
+        (status = 200, description = "The claimed items, oldest first.", body = Page<ItemView>),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`limit`).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn claim_queue(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -424,8 +603,26 @@ pub async fn claim_queue(
     Ok(list(items, None))
 }
 
-/// `POST /comments/{id}/release`: gives back the caller's claim on a comment; 409 if the caller
-/// doesn't hold it (someone else does, nobody does, or the lease ran out).
+/// Gives back the caller's claim on a comment.
+///
+/// 409 if the caller doesn't hold it (someone else does, nobody does, or the lease ran out).
+/// Answers the comment, now unclaimed.
+#[utoipa::path(
+    post,
+    path = "/api/mod/v1/comments/{id}/release",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The comment's id.")
+    ),
+    responses(
+        (status = 200, description = "The comment, no longer claimed.", body = ItemView, headers(("ETag" = String, description = "The comment's `version`, quoted: send it back as `If-Match`."))),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such comment on a site where the caller holds a role.", body = ErrorBody),
+        (status = 409, description = "`conflict`: the caller holds no live claim on this comment.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn release_claim(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -449,13 +646,39 @@ pub async fn release_claim(
 // ---------------------------------------------------------------------------------------------
 // Edit and history
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditBody {
+    /// The new Markdown text (the site's body limits apply).
+    #[schema(min_length = 1)]
     body: String,
 }
 
-/// `PATCH /comments/{id}`: the moderator's text replaces the body; the old one stays in history.
+/// Replaces a comment's text with the moderator's; the old one stays in its history.
+///
+/// The status is left alone (a moderator's words are not run past the pipeline). With
+/// `If-Match`, the edit applies only if nobody changed the comment meanwhile (412 otherwise).
+#[utoipa::path(
+    patch,
+    path = "/api/mod/v1/comments/{id}",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The comment's id."),
+        ("If-Match" = Option<String>, Header, description = "The comment's `version` (its `ETag`) as the caller saw it; quotes and `W/` are tolerated, `*` matches any. When it no longer matches, the answer is 412 and nothing changes.")
+    ),
+    request_body = EditBody,
+    responses(
+        (status = 200, description = "The edited comment with its new version.", body = ItemView, headers(("ETag" = String, description = "The comment's `version`, quoted: send it back as `If-Match`."))),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`body`, `If-Match`).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such comment on a site where the caller holds a role.", body = ErrorBody),
+        (status = 412, description = "`precondition_failed`: `If-Match` no longer matches; details hold the current `version`.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn edit_comment(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -491,9 +714,10 @@ pub async fn edit_comment(
     Ok(one_comment(item_json(&state, &scope, id).await?))
 }
 
-#[derive(Serialize)]
+/// A status change (`type: status`) or an edit (`type: edit`).
+#[derive(Serialize, ToSchema)]
 #[serde(untagged)]
-enum HistoryEntry<'a> {
+pub enum HistoryEntry<'a> {
     Status(EventView<'a>),
     Edit(RevisionView<'a>),
 }
@@ -507,7 +731,25 @@ impl HistoryEntry<'_> {
     }
 }
 
-/// `GET /comments/{id}/history`: status changes and edits, oldest first.
+/// A comment's history: every status change and edit, oldest first.
+///
+/// Who, when, from, to and the note; an edit holds the text it replaced. `next_cursor` is always
+/// `null`.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/comments/{id}/history",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The comment's id.")
+    ),
+    responses(
+        (status = 200, description = "The whole history.", body = Page<HistoryEntry>),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such comment on a site where the caller holds a role.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn comment_history(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -553,7 +795,25 @@ fn decode_event_cursor(raw: Option<String>) -> ApiResult<Option<(OffsetDateTime,
     Ok(Some((at, id)))
 }
 
-/// `GET /sites/{site}/audit`: the site's status changes, newest first.
+/// The site's audit log: every status change of its comments, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/sites/{site}/audit",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+    ),
+    responses(
+        (status = 200, description = "One page of the audit log.", body = Page<EventView>),
+        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn audit_log(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -572,6 +832,25 @@ pub async fn audit_log(
 // ---------------------------------------------------------------------------------------------
 // Bans
 
+/// Lists a site's bans (active and expired), oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/sites/{site}/bans",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+    ),
+    responses(
+        (status = 200, description = "One page of bans.", body = Page<bans::BanRow>),
+        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn list_bans(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -586,6 +865,29 @@ pub async fn list_bans(
     Ok(list(rows, next))
 }
 
+/// Bans a commenter, an email address or an IP network from a site.
+///
+/// Exactly one of `user_id`, `email` or `ip` (an address or CIDR); optional `until` and
+/// `shadow` (the author's comments are filed as spam but look published to them).
+#[utoipa::path(
+    post,
+    path = "/api/mod/v1/sites/{site}/bans",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug.")
+    ),
+    request_body = bans::NewBanBody,
+    responses(
+        (status = 201, description = "The ban.", body = bans::BanRow),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`target`: not exactly one of user_id/email/ip; `user_id`, `email`, `ip`, `until`, `reason`).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site (or no role there), or `user_id` never commented on this site.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn create_ban(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -631,6 +933,23 @@ pub async fn create_ban(
     Ok(private(HttpResponse::Created()).json(row))
 }
 
+/// One ban of a site.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/sites/{site}/bans/{id}",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("id" = Uuid, Path, description = "The ban's id.")
+    ),
+    responses(
+        (status = 200, description = "The ban.", body = bans::BanRow),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site (or no role there) or no such ban on it.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn get_ban(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -644,6 +963,23 @@ pub async fn get_ban(
     Ok(private(HttpResponse::Ok()).json(row))
 }
 
+/// Lifts a ban (deletes it).
+#[utoipa::path(
+    delete,
+    path = "/api/mod/v1/sites/{site}/bans/{id}",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("id" = Uuid, Path, description = "The ban's id.")
+    ),
+    responses(
+        (status = 204, description = "The ban is gone."),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site (or no role there) or no such ban on it.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn delete_ban(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -661,6 +997,25 @@ pub async fn delete_ban(
 // ---------------------------------------------------------------------------------------------
 // Rules
 
+/// Lists a site's auto-moderation rules, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/sites/{site}/rules",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+    ),
+    responses(
+        (status = 200, description = "One page of rules.", body = Page<rules::RuleRow>),
+        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn list_rules(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -675,6 +1030,30 @@ pub async fn list_rules(
     Ok(list(rows, next))
 }
 
+/// Adds an auto-moderation rule to a site.
+///
+/// A `word`, `regex`, `max_links`, `email_domain` or `ip` rule that, on a match, `reject`s,
+/// files as `spam` or `hold`s a new or edited comment. The pattern is checked before it is
+/// stored.
+#[utoipa::path(
+    post,
+    path = "/api/mod/v1/sites/{site}/rules",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug.")
+    ),
+    request_body = rules::NewRuleBody,
+    responses(
+        (status = 201, description = "The rule.", body = rules::RuleRow),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`kind`, `pattern`, `action`, `note`).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn create_rule(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -696,6 +1075,23 @@ pub async fn create_rule(
     Ok(private(HttpResponse::Created()).json(row))
 }
 
+/// One auto-moderation rule of a site.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/sites/{site}/rules/{id}",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("id" = Uuid, Path, description = "The rule's id.")
+    ),
+    responses(
+        (status = 200, description = "The rule.", body = rules::RuleRow),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site (or no role there) or no such rule on it.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn get_rule(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -710,6 +1106,27 @@ pub async fn get_rule(
     Ok(private(HttpResponse::Ok()).json(row))
 }
 
+/// Changes an auto-moderation rule; absent fields stay as they are.
+#[utoipa::path(
+    patch,
+    path = "/api/mod/v1/sites/{site}/rules/{id}",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("id" = Uuid, Path, description = "The rule's id.")
+    ),
+    request_body = rules::RulePatch,
+    responses(
+        (status = 200, description = "The rule as changed.", body = rules::RuleRow),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`kind`, `pattern`, `action`, `note`).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site (or no role there) or no such rule on it.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn patch_rule(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -741,6 +1158,23 @@ pub async fn patch_rule(
     Ok(private(HttpResponse::Ok()).json(row))
 }
 
+/// Deletes an auto-moderation rule.
+#[utoipa::path(
+    delete,
+    path = "/api/mod/v1/sites/{site}/rules/{id}",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("id" = Uuid, Path, description = "The rule's id.")
+    ),
+    responses(
+        (status = 204, description = "The rule is gone."),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site (or no role there) or no such rule on it.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn delete_rule(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -758,7 +1192,19 @@ pub async fn delete_rule(
 // ---------------------------------------------------------------------------------------------
 // Commenters
 
-async fn user_json(state: &AppState, scope: &SiteScope, user_id: Uuid) -> ApiResult<Value> {
+/// A commenter as the site's moderators see them.
+#[derive(Serialize, ToSchema)]
+#[schema(as = CommenterView)]
+pub struct UserView {
+    #[serde(flatten)]
+    user: users::UserRow,
+    /// Their comments on this site, by status.
+    counts: review::StatusCounts,
+    /// Their latest comments on this site (up to 20), newest first.
+    recent_comments: Vec<users::RecentRow>,
+}
+
+async fn user_view(state: &AppState, scope: &SiteScope, user_id: Uuid) -> ApiResult<UserView> {
     let pool = &state.db.pool;
     let mut conn = pool.acquire().await?;
     let user = users::find(&mut conn, scope, user_id)
@@ -770,12 +1216,33 @@ async fn user_json(state: &AppState, scope: &SiteScope, user_id: Uuid) -> ApiRes
         .remove(&user_id)
         .unwrap_or_default();
     let recent = users::recent(pool, scope, user_id).await?;
-    let mut v = serde_json::to_value(user).map_err(ApiError::internal)?;
-    v["counts"] = serde_json::to_value(counts).map_err(ApiError::internal)?;
-    v["recent_comments"] = serde_json::to_value(recent).map_err(ApiError::internal)?;
-    Ok(v)
+    Ok(UserView {
+        user,
+        counts,
+        recent_comments: recent,
+    })
 }
 
+/// A commenter's standing and history on a site.
+///
+/// Who they are (with email), whether they are `trusted` or `premoderated`, their comment counts
+/// by status and their latest comments. A user who never commented on the site is a 404.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/sites/{site}/users/{id}",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("id" = Uuid, Path, description = "The user's id.")
+    ),
+    responses(
+        (status = 200, description = "The commenter.", body = UserView),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site (or no role there), or this user never commented on it.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn get_user(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -783,9 +1250,33 @@ pub async fn get_user(
 ) -> ApiResult<HttpResponse> {
     let (site, id) = path.into_inner();
     let scope = moderator.scope(&site)?;
-    Ok(private(HttpResponse::Ok()).json(user_json(&state, &scope, id).await?))
+    Ok(private(HttpResponse::Ok()).json(user_view(&state, &scope, id).await?))
 }
 
+/// Sets a commenter's trust on a site: `trusted` or `premoderated`.
+///
+/// `trusted` comments skip rules, spam checks and the policy; `premoderated` ones always wait
+/// for a moderator. A user is never both.
+#[utoipa::path(
+    patch,
+    path = "/api/mod/v1/sites/{site}/users/{id}",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("id" = Uuid, Path, description = "The user's id.")
+    ),
+    request_body = users::TrustPatch,
+    responses(
+        (status = 200, description = "The commenter as changed.", body = UserView),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`premoderated`: a user can't be both trusted and premoderated).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site (or no role there), or this user never commented on it.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn patch_user(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -819,5 +1310,5 @@ pub async fn patch_user(
     }
     tx.commit().await?;
     tracing::info!(moderator.id = %moderator.id, user.id = %id, site.slug = scope.slug(), ?trusted, ?premoderated, "commenter trust changed");
-    Ok(private(HttpResponse::Ok()).json(user_json(&state, &scope, id).await?))
+    Ok(private(HttpResponse::Ok()).json(user_view(&state, &scope, id).await?))
 }

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection, PgPool};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::pipeline::{Action, validate_rule};
@@ -14,45 +15,66 @@ use crate::auth::moderators::SiteScope;
 pub const NOTE_MAX_CHARS: usize = 500;
 const KINDS: [&str; 5] = ["word", "regex", "max_links", "email_domain", "ip"];
 
-#[derive(Deserialize)]
+/// A new auto-moderation rule.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRuleBody {
+    /// `word`, `regex`, `max_links`, `email_domain` or `ip`.
+    #[schema(example = "word")]
     pub kind: String,
+    /// What the kind matches: a word, a regex, a number of links, a domain, an IP or CIDR.
+    #[schema(example = "casino")]
     pub pattern: String,
+    /// What a match does: `reject`, `spam` or `hold`.
+    #[schema(example = "hold")]
     pub action: String,
+    /// Default `true`.
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// For the team.
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub note: Option<String>,
 }
 
 /// Every field optional; `note: ""` clears the note.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RulePatch {
+    /// `word`, `regex`, `max_links`, `email_domain` or `ip`.
     #[serde(default)]
     pub kind: Option<String>,
     #[serde(default)]
     pub pattern: Option<String>,
+    /// `reject`, `spam` or `hold`.
     #[serde(default)]
     pub action: Option<String>,
     #[serde(default)]
     pub enabled: Option<bool>,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, FromRow, Serialize)]
+/// An auto-moderation rule of a site.
+#[derive(Debug, Clone, FromRow, Serialize, ToSchema)]
+#[schema(as = Rule)]
 pub struct RuleRow {
     pub id: Uuid,
+    /// `word`, `regex`, `max_links`, `email_domain` or `ip`.
+    #[schema(example = "word")]
     pub kind: String,
     pub pattern: String,
+    /// `reject`, `spam` or `hold`.
+    #[schema(example = "hold")]
     pub action: String,
     pub enabled: bool,
     pub note: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
 }
 

@@ -12,8 +12,11 @@ use super::audit::{self, Actor, Change};
 use crate::domain::CommentStatus;
 use crate::error::ApiError;
 
-/// What a moderator can do to a comment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+/// What a moderator does to a comment: `approve`, `reject`, `spam`, `not_spam` (a spam comment
+/// is approved), `delete` or `restore` (a deleted comment goes back to where it was).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ModAction {
     Approve,

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgConnection, PgPool};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::moderators::SiteScope;
@@ -12,17 +13,21 @@ use crate::auth::moderators::SiteScope;
 /// How many of the user's latest comments the user view lists.
 pub const RECENT: i64 = 20;
 
-#[derive(Deserialize)]
+/// How the site treats a commenter; absent fields stay as they are. Not both `true`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrustPatch {
+    /// Their comments skip rules, spam checks and the policy.
     #[serde(default)]
     pub trusted: Option<bool>,
+    /// Their comments always wait for a moderator.
     #[serde(default)]
     pub premoderated: Option<bool>,
 }
 
 /// No Debug: it holds an email address.
-#[derive(FromRow, Serialize)]
+#[derive(FromRow, Serialize, ToSchema)]
+#[schema(as = Commenter)]
 pub struct UserRow {
     pub id: Uuid,
     pub name: String,
@@ -34,6 +39,7 @@ pub struct UserRow {
     pub trusted: bool,
     pub premoderated: bool,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub first_comment_at: OffsetDateTime,
 }
 
@@ -64,14 +70,18 @@ pub async fn find(
     .await
 }
 
-#[derive(FromRow, Serialize)]
+/// One of a commenter's latest comments on the site.
+#[derive(FromRow, Serialize, ToSchema)]
+#[schema(as = CommenterComment)]
 pub struct RecentRow {
     pub id: Uuid,
     pub thread_id: Uuid,
+    /// The thread's path.
     pub uri: String,
     pub status: String,
     pub html: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
 }
 

@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::auth::moderators::Moderator;
 use crate::comments::store;
 use crate::domain::ThreadUri;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 
 /// Comment lines keep proxies from closing an idle stream.
 const KEEPALIVE: Duration = Duration::from_secs(20);
@@ -25,6 +25,37 @@ pub struct EventsParams {
     uri: Option<String>,
 }
 
+/// Live updates of one thread (Server-Sent Events).
+///
+/// A `text/event-stream` that stays open. It starts with `retry: 3000` (how soon to reconnect
+/// after a drop, in ms) and sends a `: keepalive` comment line every 20 s while nothing happens.
+/// Events:
+///
+/// - `comment`: a comment of this thread was published or edited while published. `data` is
+///   the comment as the thread shows it to anonymous readers (a `CommentView`, without
+///   `status`).
+/// - `deleted`: a comment left public view (deleted, held back for review, rejected...).
+///   `data` is `{"id": "<comment id>"}`: drop it if it is shown.
+///
+/// A thread that doesn't exist yet is watched too: its first published comment arrives as a
+/// `comment` event. Pending comments are never announced.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sites/{site}/events",
+    tag = "comments",
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("uri" = String, Query, description = "The page's path on the site, as for `/thread`.", example = "/2013/02/26/kerry-lavrov/")
+    ),
+    responses(
+        (status = 200, description = "The event stream: `event: comment` (data: a comment object) and `event: deleted` (data: `{\"id\": ...}`).",
+            content_type = "text/event-stream", body = String,
+            example = json!("retry: 3000\n\nevent: comment\ndata: {\"id\":\"0190...\",\"html\":\"<p>Hi</p>\",...}\n\nevent: deleted\ndata: {\"id\":\"0190...\"}\n\n")),
+        (status = 400, description = "`validation_failed`: a missing or malformed `uri`.", body = ErrorBody),
+        (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody),
+        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+    )
+)]
 pub async fn thread_events(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -94,9 +125,35 @@ pub async fn thread_events(
         .streaming(stream))
 }
 
-/// `GET /api/mod/v1/sites/{site}/events`: Server-Sent Events for the site's moderation queue —
-/// `queued`, `resolved`, `claimed`, `released` — as the triggers announced them, on any node.
-/// The caller's role on the site is checked when the stream opens.
+/// Live updates of a site's moderation queue (Server-Sent Events).
+///
+/// A `text/event-stream` that stays open, whichever node a change came through. It starts with
+/// `retry: 3000` (reconnect delay, ms) and sends a `: keepalive` comment line every 20 s while
+/// nothing happens. The caller's role on the site is checked when the stream opens. Events
+/// (`data` is JSON; times are RFC 3339 UTC):
+///
+/// - `queued`: a comment entered the pending or spam queue (posted so, or moved there):
+///   `{"id", "thread_id", "status"}`.
+/// - `resolved`: a comment left the pending or spam queue (approved, rejected, deleted, or
+///   moved to the other queue): `{"id", "from", "status"}` (old and new status).
+/// - `claimed`: a moderator leased a queue item: `{"id", "claimed_by": {"id", "email"},
+///   "claimed_until"}`.
+/// - `released`: a lease ended (released, or the item was decided): `{"id", "moderator_id"}`.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/sites/{site}/events",
+    tag = "moderation",
+    params(("site" = String, Path, description = "The site's slug.")),
+    security(("moderator" = [])),
+    responses(
+        (status = 200, description = "The event stream: `queued`, `resolved`, `claimed` and `released` events with JSON data.",
+            content_type = "text/event-stream", body = String,
+            example = json!("retry: 3000\n\nevent: queued\ndata: {\"id\":\"0190...\",\"thread_id\":\"0190...\",\"status\":\"pending\"}\n\n")),
+        (status = 401, description = "`unauthenticated`: no valid moderator session or API token.", body = ErrorBody),
+        (status = 404, description = "Unknown site, or one the caller holds no role on (`not_found`).", body = ErrorBody),
+        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+    )
+)]
 pub async fn queue_events(
     state: web::Data<AppState>,
     moderator: Moderator,

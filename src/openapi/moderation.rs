@@ -1,5 +1,43 @@
 use utoipa::OpenApi;
 
+use crate::auth::moderators::routes as team;
+use crate::moderation::dry_run;
+use crate::moderation::routes as moderation;
+use crate::sites::settings;
+
 #[derive(OpenApi)]
-#[openapi(paths())]
+#[openapi(paths(
+    team::login,
+    team::logout,
+    team::list_tokens,
+    team::create_token,
+    team::revoke_token,
+    team::list_sites,
+    team::get_site,
+    settings::patch_site,
+    team::list_team,
+    team::put_member,
+    team::remove_member,
+    moderation::list_queue,
+    moderation::claim_queue,
+    moderation::search_comments,
+    moderation::bulk_act,
+    moderation::audit_log,
+    moderation::list_bans,
+    moderation::create_ban,
+    moderation::get_ban,
+    moderation::delete_ban,
+    moderation::list_rules,
+    moderation::create_rule,
+    dry_run::dry_run,
+    moderation::get_rule,
+    moderation::patch_rule,
+    moderation::delete_rule,
+    moderation::get_user,
+    moderation::patch_user,
+    moderation::edit_comment,
+    moderation::act,
+    moderation::release_claim,
+    moderation::comment_history,
+))]
 pub struct ApiDoc;

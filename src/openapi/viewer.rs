@@ -34,7 +34,16 @@ window.addEventListener("load", function () {
 });
 "##;
 
-/// The OpenAPI document (built once at start, see [`crate::openapi::document`]).
+/// This document: every route of this server, as OpenAPI 3.1.
+///
+/// Built once at start from the handlers' annotations and trimmed to the routes this server's
+/// settings register (metrics, the demo and the dev login are optional).
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "ops",
+    responses((status = 200, description = "The OpenAPI document.", body = Object))
+)]
 pub async fn document(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
@@ -44,6 +53,15 @@ pub async fn document(state: web::Data<AppState>) -> HttpResponse {
         .body(state.openapi.clone())
 }
 
+/// Interactive API docs (Swagger UI), served from this binary.
+///
+/// Loads nothing from any other origin: works offline and under a strict CSP.
+#[utoipa::path(
+    get,
+    path = "/api/docs",
+    tag = "ops",
+    responses((status = 200, description = "The viewer.", content_type = "text/html", body = String))
+)]
 pub async fn page() -> HttpResponse {
     let v = SWAGGER_UI_VERSION;
     // Relative URLs: `/api/docs` resolves `docs/x` to `/api/docs/x`, behind any path prefix.
@@ -73,6 +91,18 @@ pub async fn page() -> HttpResponse {
         .body(html)
 }
 
+/// A file of the docs viewer.
+#[utoipa::path(
+    get,
+    path = "/api/docs/{asset}",
+    tag = "ops",
+    params(("asset" = String, Path, description = "`swagger-ui-bundle.js`, `swagger-ui.css`, `init.js`, `LICENSE` or `NOTICE`."),
+           ("v" = Option<String>, Query, description = "The viewer's version; pins an immutable copy.")),
+    responses(
+        (status = 200, description = "The file.", content_type = "text/javascript", body = String),
+        (status = 404, description = "No such file.", body = crate::error::ErrorBody)
+    )
+)]
 pub async fn asset(path: web::Path<String>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let (body, content_type): (&'static [u8], &str) = match path.as_str() {
         "swagger-ui-bundle.js" => (BUNDLE_JS, "text/javascript; charset=utf-8"),

@@ -5,13 +5,14 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::store::{self, SiteChanges};
 use crate::app::AppState;
 use crate::auth::moderators::Moderator;
 use crate::auth::moderators::routes::{private, site_view};
 use crate::domain::{Origin, Policy, SiteName};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::json::ApiJson;
 
 /// At most this many origins and providers per site.
@@ -23,40 +24,66 @@ const MAX_INTERVAL_S: i64 = 24 * 3600;
 const MAX_PER_MINUTE: i64 = 10_000;
 const MAX_FLAGS_TO_HOLD: i64 = 1000;
 
-#[derive(Deserialize)]
+/// The settings to change; absent fields stay as they are.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SitePatch {
+    /// The site's display name.
     #[serde(default)]
     name: Option<String>,
+    /// The moderation policy: `pre` (every comment waits), `post` (published at once) or
+    /// `first_time` (a commenter's first comment waits).
     #[serde(default)]
+    #[schema(example = "first_time")]
     policy: Option<String>,
+    /// Enabled login providers: `wordpress`, `twitter`, `facebook`, `google`, `dev` or
+    /// `oidc-<name>`; at most 20.
     #[serde(default)]
+    #[schema(max_items = 20, example = json!(["google", "oidc-corp"]))]
     providers: Option<Vec<String>>,
+    /// Whether guests (name and email, no login) may comment.
     #[serde(default)]
     guests: Option<bool>,
+    /// Origins the widget may be embedded on (scheme, host and port only); at most 20.
     #[serde(default)]
+    #[schema(max_items = 20, example = json!(["https://blog.example"]))]
     origins: Option<Vec<String>>,
+    /// Per-site flood limits.
     #[serde(default)]
     limits: Option<LimitsPatch>,
+    /// Reader flags that send an approved comment back to the queue, 1 to 1000.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000)]
     flags_to_hold: Option<i64>,
+    /// Deepest reply level, 1 to 50.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 50)]
     max_depth: Option<i64>,
+    /// How long authors may edit, in seconds, 0 to 2592000 (30 days).
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 2592000)]
     edit_window_s: Option<i64>,
+    /// Closed to new comments.
     #[serde(default)]
     closed: Option<bool>,
 }
 
-/// Absent: unchanged; null: back to the server's `[limits]`; a number: this site's own limit.
-#[derive(Deserialize)]
+/// Absent: unchanged; null: back to the server's `[limits]`; a number: this site's own limit
+/// (0 turns the limit off).
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsPatch {
+    /// Seconds between two comments of one author, 0 to 86400.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 86400)]
     comment_interval_s: Option<Option<i64>>,
+    /// Comments per minute per user, 0 to 10000.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000)]
     comments_per_minute_user: Option<Option<i64>>,
+    /// Comments per minute per client IP, 0 to 10000.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000)]
     comments_per_minute_ip: Option<Option<i64>>,
 }
 
@@ -201,7 +228,28 @@ impl SitePatch {
     }
 }
 
-/// Owners only: a moderator gets 403, anyone without a role 404.
+/// Changes a site's settings (owners only).
+///
+/// Every field is optional; each given one is checked before anything is written, and all bad
+/// fields are reported at once. A moderator (not an owner) gets 403, anyone without a role 404.
+#[utoipa::path(
+    patch,
+    path = "/api/mod/v1/sites/{site}",
+    tag = "team",
+    security(("moderator" = [])),
+    params(("site" = String, Path, description = "The site's slug.")),
+    request_body = SitePatch,
+    responses(
+        (status = 200, description = "The site's settings as changed.", body = crate::auth::moderators::routes::SiteView),
+        (status = 400, description = "`invalid_json` or `validation_failed` (every bad field named: `name`, `policy`, `origins[i]`, `providers[i]`, `limits.<key>`, …).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn patch_site(
     state: web::Data<AppState>,
     moderator: Moderator,

@@ -42,6 +42,24 @@ pub fn embed_version() -> &'static str {
     &EMBED.version
 }
 
+/// The widget script a blog embeds with one `<script>` tag.
+///
+/// `?v=<version>` (the current build's hash) is immutable and cached for a year; the plain URL
+/// is cached five minutes and revalidated with its ETag.
+#[utoipa::path(
+    get,
+    path = "/embed.js",
+    tag = "ops",
+    params(
+        ("v" = Option<String>, Query, description = "The script version; pins an immutable copy."),
+        ("If-None-Match" = Option<String>, Header, description = "A previous `ETag`.")
+    ),
+    responses(
+        (status = 200, description = "The script.", content_type = "text/javascript", body = String,
+         headers(("ETag" = String, description = "The script's version."))),
+        (status = 304, description = "Unchanged since the given ETag.")
+    )
+)]
 pub async fn embed_js(req: HttpRequest) -> HttpResponse {
     let asset = &*EMBED;
     let versioned = req
@@ -75,7 +93,15 @@ pub async fn embed_js(req: HttpRequest) -> HttpResponse {
         .body(asset.body.clone())
 }
 
-/// `/demo` without the slash: the page's relative links need the directory form.
+/// The demo blog's address without its slash.
+///
+/// Redirects to `/demo/`: the page's relative links need the directory form.
+#[utoipa::path(
+    get,
+    path = "/demo",
+    tag = "ops",
+    responses((status = 308, description = "To `/demo/`.", headers(("Location" = String))))
+)]
 pub async fn demo_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect()
         .insert_header((header::LOCATION, "/demo/"))
@@ -83,6 +109,14 @@ pub async fn demo_redirect() -> HttpResponse {
 }
 
 /// The demo blog: the seed article with the widget under it.
+///
+/// Development only (`server.demo`): the `demo` site, the dev login and guests.
+#[utoipa::path(
+    get,
+    path = "/demo/",
+    tag = "ops",
+    responses((status = 200, description = "The page.", content_type = "text/html", body = String))
+)]
 pub async fn demo_page() -> HttpResponse {
     let page = DEMO_PAGE.replace("/embed.js\"", &format!("/embed.js?v={}\"", embed_version()));
     HttpResponse::Ok()

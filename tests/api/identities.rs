@@ -83,8 +83,29 @@ async fn start_link(app: &TestApp, token: &str, provider: &str, body: Value) -> 
         .unwrap()
 }
 
-/// Links `double`'s account to the session's user; returns the popup's message.
-async fn link(app: &TestApp, token: &str, double: &Double) -> Value {
+/// Links `double`'s account to the session's user as the widget does: start, popup, confirm
+/// the posted code with the same session. Returns the confirmation's status and body.
+async fn link(app: &TestApp, token: &str, double: &Double) -> (u16, Value) {
+    let msg = link_popup(app, token, double).await;
+    assert_eq!(msg["type"], "colloquy:link-code", "{msg}");
+    assert_eq!(msg["provider"], double.kind.name());
+    let r = confirm(app, token, double.kind.name(), &msg["code"]).await;
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
+
+async fn confirm(app: &TestApp, token: &str, provider: &str, code: &Value) -> Response {
+    app.client
+        .post(app.url(&format!("/api/v1/me/identities/{provider}/confirm")))
+        .bearer_auth(token)
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Starts a link and finishes the popup at the provider; returns the popup's message.
+async fn link_popup(app: &TestApp, token: &str, double: &Double) -> Value {
     let r = start_link(
         app,
         token,
@@ -133,12 +154,12 @@ async fn a_ban_through_the_google_identity_follows_the_person_to_their_linked_x_
     );
 
     // She links her X account to the same user.
-    let msg = link(&app, &g_token, &x).await;
-    assert_eq!(msg["type"], "colloquy:linked", "{msg}");
-    assert_eq!(msg["provider"], "twitter");
-    assert_eq!(msg["user"]["id"], user.as_str());
+    let (status, linked) = link(&app, &g_token, &x).await;
+    assert_eq!(status, 200, "{linked}");
+    assert_eq!(linked["provider"], "twitter");
+    assert_eq!(linked["user"]["id"], user.as_str());
     assert!(
-        msg.get("token").is_none(),
+        linked.get("token").is_none(),
         "linking hands out no new session"
     );
     assert_eq!(identities_of(&app, &user).await, ["google", "twitter"]);
@@ -195,9 +216,9 @@ async fn an_identity_with_history_is_never_merged_but_an_unused_one_moves() {
     assert_eq!(post_as(&app, &x_token, "from x").await.status(), 201);
     let (g_token, g_user) = login_with(&app, &google).await;
     assert_ne!(x_user, g_user);
-    let msg = link(&app, &g_token, &x).await;
-    assert_eq!(msg["type"], "colloquy:login-error", "{msg}");
-    assert_eq!(msg["code"], "identity_in_use");
+    let (status, err) = link(&app, &g_token, &x).await;
+    assert_eq!(status, 409, "{err}");
+    assert_eq!(err["error"]["code"], "identity_in_use");
     assert_eq!(identities_of(&app, &x_user).await, ["twitter"]);
     assert_eq!(identities_of(&app, &g_user).await, ["google"]);
     assert_eq!(post_as(&app, &x_token, "still me").await.status(), 201);
@@ -206,8 +227,8 @@ async fn an_identity_with_history_is_never_merged_but_an_unused_one_moves() {
     let (app, google, x) = two_provider_app().await;
     let (x_token, x_user) = login_with(&app, &x).await;
     let (g_token, g_user) = login_with(&app, &google).await;
-    let msg = link(&app, &g_token, &x).await;
-    assert_eq!(msg["type"], "colloquy:linked", "{msg}");
+    let (status, msg) = link(&app, &g_token, &x).await;
+    assert_eq!(status, 200, "{msg}");
     assert_eq!(identities_of(&app, &g_user).await, ["google", "twitter"]);
     assert!(identities_of(&app, &x_user).await.is_empty());
     assert_error(
@@ -220,8 +241,8 @@ async fn an_identity_with_history_is_never_merged_but_an_unused_one_moves() {
     assert_eq!(again, g_user);
 
     // Linking an identity the user already holds is a no-op success.
-    let msg = link(&app, &g_token, &x).await;
-    assert_eq!(msg["type"], "colloquy:linked", "{msg}");
+    let (status, msg) = link(&app, &g_token, &x).await;
+    assert_eq!(status, 200, "{msg}");
     assert_eq!(identities_of(&app, &g_user).await, ["google", "twitter"]);
 }
 
@@ -324,10 +345,131 @@ async fn linking_needs_a_session_an_offered_provider_and_a_registered_origin() {
             posted_or_plain(&r.text().await.unwrap())
         }
     };
-    assert_eq!(callback(code).await["message"]["type"], "colloquy:linked");
+    let msg = callback(code).await["message"].clone();
+    assert_eq!(msg["type"], "colloquy:link-code", "{msg}");
     let replay = callback(x.consent(&url)).await;
     assert!(replay.is_null(), "a replayed state posts nothing: {replay}");
+    assert_eq!(
+        identities_of(&app, &user).await,
+        ["google"],
+        "nothing is linked before the widget confirms"
+    );
+    assert_eq!(
+        confirm(&app, &token, "twitter", &msg["code"])
+            .await
+            .status(),
+        200
+    );
     assert_eq!(identities_of(&app, &user).await, ["google", "twitter"]);
+    // The code is spent.
+    assert_error(
+        confirm(&app, &token, "twitter", &msg["code"]).await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+/// The login-CSRF attack on linking: Mallory starts a link and gets the victim to finish the
+/// popup at the provider, where the victim is signed in. The code lands in the victim's
+/// browser, which holds no session of Mallory's; neither the victim's session nor Mallory's
+/// (even had she obtained it) nor a wrong provider, an expired or garbage code links anything.
+#[tokio::test]
+async fn a_link_url_sent_to_someone_else_never_links_their_account() {
+    let (app, google, x) = two_provider_app().await;
+    let (mallory, mallory_user) = login_with(&app, &google).await;
+    // The victim: their own user, signed in with another Google account; X is theirs too.
+    google.profile.lock().unwrap()["sub"] = json!("220000000000000000002");
+    let (victim, victim_user) = login_with(&app, &google).await;
+    assert_ne!(mallory_user, victim_user);
+
+    // Mallory's link URL, finished in the victim's browser: a code, and nothing linked yet.
+    let msg = link_popup(&app, &mallory, &x).await;
+    assert_eq!(msg["type"], "colloquy:link-code", "{msg}");
+    assert_eq!(identities_of(&app, &mallory_user).await, ["google"]);
+    // The victim's widget (their session) can't use it, and that attempt spends it.
+    assert_error(
+        confirm(&app, &victim, "twitter", &msg["code"]).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        confirm(&app, &mallory, "twitter", &msg["code"]).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_eq!(identities_of(&app, &mallory_user).await, ["google"]);
+    assert_eq!(identities_of(&app, &victim_user).await, ["google"]);
+
+    // A code confirmed under another provider's name is refused (and spent).
+    let msg = link_popup(&app, &mallory, &x).await;
+    assert_error(
+        confirm(&app, &mallory, "google", &msg["code"]).await,
+        404,
+        "not_found",
+    )
+    .await;
+    // An expired code is refused.
+    let msg = link_popup(&app, &mallory, &x).await;
+    sqlx::query("UPDATE link_confirmations SET expires_at = now() - interval '1 second'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_error(
+        confirm(&app, &mallory, "twitter", &msg["code"]).await,
+        404,
+        "not_found",
+    )
+    .await;
+    for (body, status, code) in [
+        (json!({ "code": "" }), 400, "validation_failed"),
+        (json!({ "code": "x".repeat(129) }), 400, "validation_failed"),
+        (json!({ "code": "garbage" }), 404, "not_found"),
+        (json!({}), 400, "validation_failed"),
+        (json!({ "code": 7 }), 400, "validation_failed"),
+        (
+            json!({ "code": "a", "user_id": mallory_user }),
+            400,
+            "validation_failed",
+        ),
+    ] {
+        let r = app
+            .client
+            .post(app.url("/api/v1/me/identities/twitter/confirm"))
+            .bearer_auth(&mallory)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_error(r, status, code).await;
+    }
+    let r = app
+        .client
+        .post(app.url("/api/v1/me/identities/twitter/confirm"))
+        .json(&json!({ "code": "a" }))
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, 401, "unauthenticated").await;
+    assert_eq!(identities_of(&app, &mallory_user).await, ["google"]);
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM link_confirmations")
+            .fetch_one(&app.db)
+            .await
+            .unwrap(),
+        0,
+        "every code was spent by its first use"
+    );
+
+    // The honest path still works: Mallory links her own X account with her own session.
+    let (status, linked) = link(&app, &mallory, &x).await;
+    assert_eq!(status, 200, "{linked}");
+    assert_eq!(
+        identities_of(&app, &mallory_user).await,
+        ["google", "twitter"]
+    );
 }
 
 /// The popup's posted data, or null for a page that posts nothing.

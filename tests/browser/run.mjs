@@ -8,11 +8,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { mkdirSync, createWriteStream, existsSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { Validator } from '@seriousme/openapi-schema-validator';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'target/debug/colloquy');
@@ -24,7 +26,7 @@ const THREAD = '/2013/02/26/kerry-lavrov/';
 const MOD = { email: 'mod@example.com', password: 'correct horse battery staple' };
 const T = { timeout: 60_000 };
 
-let server, port, base, browser, modToken;
+let server, port, base, browser, modToken, wp;
 const pageErrors = [];
 const ctx = {}; // state shared by the scenarios, in order
 
@@ -88,8 +90,8 @@ async function newPage(opts = {}) {
   watch(page);
   context.on('page', watch);
   if (opts.before) await opts.before(page);
-  await page.goto(`${base}/demo/`);
-  await page.locator('#colloquy-thread .count').filter({ hasText: /comment/ }).waitFor();
+  await page.goto(opts.url || `${base}/demo/`);
+  if (!opts.url) await page.locator('#colloquy-thread .count').filter({ hasText: /comment/ }).waitFor();
   return { context, page, requests, dialogs };
 }
 
@@ -107,6 +109,58 @@ async function devLogin(page, name) {
   await widget(page).getByText('You are commenting using your demo account.').first().waitFor();
 }
 
+/** A WordPress.com OAuth double (authorize, token, /me), as tests/api/doubles.rs plays it. */
+const WP = { client: 'wp-client-1111', secret: 'wp-secret-2222', grants: new Map(), tokens: new Set(), calls: [] };
+const WP_PROFILE = {
+  ID: 12345678, display_name: 'Jane Blogger', username: 'janeblogger', email: 'jane@example.com',
+  email_verified: true, verified: true, avatar_URL: 'https://0.gravatar.com/avatar/abc?s=96&d=identicon&r=G',
+  profile_URL: 'https://gravatar.com/janeblogger', primary_blog: 987654,
+  primary_blog_url: 'https://janeblogger.wordpress.com', language: 'en', token_site_id: 987654,
+  token_scope: ['auth'], token_client_id: 11111, date: '2014-03-01T12:00:00+00:00', site_count: 1, phone_account: false,
+};
+async function startWordPress() {
+  const srv = createHttpServer(async (req, res) => {
+    const u = new URL(req.url, 'http://127.0.0.1');
+    const send = (status, body, headers = {}) => { res.writeHead(status, { 'Content-Type': 'application/json', ...headers }); res.end(JSON.stringify(body)); };
+    const refuse = (status, error) => { WP.calls.push(`${u.pathname} refused: ${error}`); send(status, { error, error_description: error }); };
+    WP.calls.push(`${req.method} ${u.pathname}`);
+    if (req.method === 'GET' && u.pathname === '/oauth2/authorize') {
+      const q = Object.fromEntries(u.searchParams);
+      if (q.client_id !== WP.client || q.response_type !== 'code' || q.scope !== 'auth' || !q.state
+        || q.code_challenge_method !== 'S256' || !q.code_challenge || q.redirect_uri !== `${base}/auth/wordpress/callback`) return refuse(400, `invalid_request ${u.search}`);
+      const code = `code-${randomBytes(8).toString('hex')}`;
+      WP.grants.set(code, q);
+      const to = new URL(q.redirect_uri);
+      to.searchParams.set('code', code);
+      to.searchParams.set('state', q.state);
+      res.writeHead(302, { Location: to.href });
+      return res.end();
+    }
+    if (req.method === 'POST' && u.pathname === '/oauth2/token') {
+      let raw = '';
+      for await (const chunk of req) raw += chunk;
+      const f = Object.fromEntries(new URLSearchParams(raw));
+      // WordPress.com: the secret in the form body, no Basic auth; PKCE checked like the real one.
+      if (f.client_id !== WP.client || f.client_secret !== WP.secret || req.headers.authorization) return refuse(401, 'invalid_client');
+      if (f.grant_type !== 'authorization_code') return refuse(400, 'unsupported_grant_type');
+      const g = WP.grants.get(f.code);
+      WP.grants.delete(f.code);
+      if (!g || f.redirect_uri !== g.redirect_uri) return refuse(400, 'invalid_grant');
+      if (createHash('sha256').update(f.code_verifier || '').digest('base64url') !== g.code_challenge) return refuse(400, 'invalid_grant pkce');
+      const token = `at-${randomBytes(12).toString('hex')}`;
+      WP.tokens.add(token);
+      return send(200, { access_token: token, token_type: 'bearer', blog_id: '0', blog_url: null, scope: 'auth' });
+    }
+    if (req.method === 'GET' && u.pathname === '/rest/v1.1/me') {
+      if (!WP.tokens.has((req.headers.authorization || '').replace(/^Bearer /, ''))) return refuse(401, 'invalid_token');
+      return send(200, WP_PROFILE);
+    }
+    refuse(404, 'not_found');
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  return srv;
+}
+
 async function post(page, text, scope) {
   const form = scope || widget(page).locator('form.form').first();
   await form.locator('textarea').fill(text);
@@ -120,6 +174,8 @@ async function post(page, text, scope) {
 before(async () => {
   assert.ok(existsSync(BIN), `${BIN} is missing: run cargo build first`);
   mkdirSync(ARTIFACTS, { recursive: true });
+  wp = await startWordPress();
+  const wpBase = `http://127.0.0.1:${wp.address().port}`;
   port = await freePort();
   base = `http://localhost:${port}`;
   execFileSync('createdb', ['-h', '127.0.0.1', '-U', 'postgres', DB]);
@@ -132,6 +188,11 @@ before(async () => {
       COLLOQUY__DATABASE__URL: `${PG}/${DB}`,
       COLLOQUY__SERVER__PORT: String(port),
       COLLOQUY__SERVER__PUBLIC_URL: base,
+      COLLOQUY__AUTH__PROVIDERS__WORDPRESS__CLIENT_ID: WP.client,
+      COLLOQUY__AUTH__PROVIDERS__WORDPRESS__CLIENT_SECRET: WP.secret,
+      COLLOQUY__AUTH__PROVIDERS__WORDPRESS__AUTHORIZE_URL: `${wpBase}/oauth2/authorize`,
+      COLLOQUY__AUTH__PROVIDERS__WORDPRESS__TOKEN_URL: `${wpBase}/oauth2/token`,
+      COLLOQUY__AUTH__PROVIDERS__WORDPRESS__PROFILE_URL: `${wpBase}/rest/v1.1/me`,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -165,6 +226,7 @@ before(async () => {
 
 after(async () => {
   await browser?.close().catch(() => {});
+  wp?.close();
   if (server) {
     server.kill('SIGTERM');
     await Promise.race([new Promise((r) => server.once('exit', r)), sleep(5000)]);
@@ -538,6 +600,69 @@ test('sort and "Load more" page through a long thread', { timeout: 90_000 }, asy
   await w.getByLabel('Sort by').selectOption('newest');
   await w.locator('.list > article.c').first().locator('.body', { hasText: 'Pat: comment number 50' }).waitFor();
   await l.context.close();
+});
+
+test('the OpenAPI document is valid OpenAPI 3.1', T, async () => {
+  const doc = await (await fetch(`${base}/api/openapi.json`)).json();
+  assert.match(doc.openapi, /^3\.1/);
+  assert.ok(Object.keys(doc.paths || {}).length > 0, 'paths is non-empty');
+  const { valid, errors } = await new Validator().validate(doc);
+  assert.ok(valid, `the document is invalid:\n${JSON.stringify(errors, null, 2)}`);
+});
+
+test('/api/docs renders every operation offline, under its CSP', T, async () => {
+  const doc = await (await fetch(`${base}/api/openapi.json`)).json();
+  const methods = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+  const ops = Object.values(doc.paths).reduce((n, item) => n + methods.filter((m) => item[m]).length, 0);
+  const failed = [], problems = [];
+  const d = await newPage({
+    url: `${base}/api/docs`,
+    before: (p) => {
+      p.on('requestfailed', (r) => failed.push(`${r.url()}: ${r.failure()?.errorText}`));
+      p.on('console', (m) => { if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(m.text()); });
+      p.on('pageerror', (e) => problems.push(e.message));
+    },
+  });
+  await waitFor('Swagger UI to render its operations', async () => await d.page.locator('.opblock').count() > 10);
+  await sleep(500); // let the last tags render
+  assert.equal(await d.page.locator('.opblock').count(), ops, 'one block per operation');
+  const foreign = d.requests.filter((u) => { const x = new URL(u); return x.protocol !== 'data:' && !(['127.0.0.1', 'localhost'].includes(x.hostname) && x.port === String(port)); });
+  assert.deepEqual(foreign, [], 'every request goes to the test server');
+  assert.deepEqual(failed, [], 'no request failed or was aborted');
+  assert.deepEqual(problems, [], 'no console error, CSP violation or page error');
+  await d.page.screenshot({ path: path.join(ARTIFACTS, 'docs.png') });
+  await d.context.close();
+});
+
+test('linking a WordPress.com login to a dev account from the widget', { timeout: 90_000 }, async () => {
+  const set = (providers) => http('PATCH', '/api/mod/v1/sites/demo', { providers }, modToken);
+  const on = await set(['dev', 'wordpress']);
+  assert.equal(on.status, 200, `site providers: ${on.status} ${on.text}`);
+  try {
+    const l = await newPage();
+    const w = widget(l.page);
+    await devLogin(l.page, 'Lena Linker');
+    const link = w.locator('form.form:not(.reply) button[data-link="wordpress"]');
+    await w.locator('form.form:not(.reply)').getByText('Also log in with:').waitFor();
+    const linkOnce = async () => {
+      const [popup] = await Promise.all([l.context.waitForEvent('page'), link.click()]);
+      await popup.waitForEvent('close', { timeout: 30_000 });
+    };
+    await linkOnce();
+    await w.getByText('Your WordPress.com account is linked: either login now opens this account.').first().waitFor();
+    await w.locator('form.form:not(.reply)').screenshot({ path: path.join(ARTIFACTS, 'linked.png') });
+    const { user } = JSON.parse(await l.page.evaluate((key) => localStorage.getItem(key), `colloquy:token:${base}`));
+    const providers = execFileSync('psql', [`${PG}/${DB}`, '-Atc', `SELECT provider FROM identities WHERE user_id = '${user.id.replace(/[^0-9a-f-]/gi, '')}' ORDER BY provider`]).toString().trim().split('\n');
+    assert.deepEqual(providers, ['dev', 'wordpress'], `identities of ${user.id}; double saw: ${WP.calls.join(', ')}`);
+    // a refused confirmation (a code the server doesn't know: 404) is said, not swallowed
+    await l.page.route('**/api/v1/me/identities/wordpress/confirm', (r) => r.continue({ postData: JSON.stringify({ code: 'not-a-code' }) }));
+    await linkOnce();
+    await w.locator('form.form:not(.reply) .msg.bad').getByText(/^Linking failed: /).waitFor();
+    await l.context.close();
+  } finally {
+    const off = await set(['dev']);
+    assert.equal(off.status, 200, off.text);
+  }
 });
 
 test('no script errors in any page', () => {

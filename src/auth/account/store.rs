@@ -1,8 +1,10 @@
 //! SQL for linking identities, exporting and erasing a commenter's account.
 
+use serde::Serialize;
 use serde_json::Value;
 use sqlx::{FromRow, PgConnection, PgPool};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::users::Profile;
@@ -10,7 +12,9 @@ use crate::auth::users::Profile;
 /// The name erased accounts and their kept comments show.
 pub const DELETED_NAME: &str = "deleted user";
 
-#[derive(Debug, Clone, FromRow)]
+/// The account a login was linked to (its public part).
+#[derive(Debug, Clone, FromRow, Serialize, ToSchema)]
+#[schema(as = LinkedUser)]
 pub struct PublicUser {
     pub id: Uuid,
     pub name: String,
@@ -27,6 +31,82 @@ pub enum Link {
     InUse,
     /// The user is gone (erased while the popup was open).
     UserGone,
+}
+
+/// How long the widget has to confirm a finished linking popup.
+const CONFIRM_TTL_MINUTES: i32 = 5;
+
+/// Parks the profile a linking popup brought back until the linking user confirms it; returns
+/// the one-time code (only its hash is stored). Sweeps codes nobody confirmed.
+pub async fn park(pool: &PgPool, user_id: Uuid, p: &Profile) -> Result<String, sqlx::Error> {
+    sqlx::query("DELETE FROM link_confirmations WHERE expires_at < now()")
+        .execute(pool)
+        .await?;
+    let code = crate::auth::token::generate();
+    sqlx::query(
+        "INSERT INTO link_confirmations (code_hash, user_id, provider, subject, name, email,
+                email_verified, avatar_url, profile_url, profile, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(mins => $11))",
+    )
+    .bind(crate::auth::token::hash(&code))
+    .bind(user_id)
+    .bind(&p.provider)
+    .bind(&p.subject)
+    .bind(&p.name)
+    .bind(&p.email)
+    .bind(p.email_verified)
+    .bind(&p.avatar_url)
+    .bind(&p.profile_url)
+    .bind(&p.raw)
+    .bind(CONFIRM_TTL_MINUTES)
+    .execute(pool)
+    .await?;
+    Ok(code)
+}
+
+#[derive(FromRow)]
+struct Parked {
+    user_id: Uuid,
+    provider: String,
+    subject: String,
+    name: String,
+    email: Option<String>,
+    email_verified: bool,
+    avatar_url: Option<String>,
+    profile_url: Option<String>,
+    profile: Value,
+    live: bool,
+}
+
+/// Takes a parked profile: the code is spent by this call whether or not it is then accepted,
+/// so a leaked code can't be tried twice. None when unknown or expired.
+pub async fn take_parked(
+    pool: &PgPool,
+    code: &str,
+) -> Result<Option<(Uuid, Profile)>, sqlx::Error> {
+    let row: Option<Parked> = sqlx::query_as(
+        "DELETE FROM link_confirmations WHERE code_hash = $1
+         RETURNING user_id, provider, subject, name, email, email_verified, avatar_url,
+                   profile_url, profile, expires_at > now() AS live",
+    )
+    .bind(crate::auth::token::hash(code))
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.filter(|r| r.live).map(|r| {
+        (
+            r.user_id,
+            Profile {
+                provider: r.provider,
+                subject: r.subject,
+                name: r.name,
+                email: r.email,
+                email_verified: r.email_verified,
+                avatar_url: r.avatar_url,
+                profile_url: r.profile_url,
+                raw: r.profile,
+            },
+        )
+    }))
 }
 
 /// Attaches a provider identity to `user_id`, in the caller's transaction.
@@ -123,31 +203,37 @@ pub async fn link(
 // ---------------------------------------------------------------------------------------------
 // Export
 
-#[derive(Debug, FromRow)]
+#[derive(Debug, FromRow, Serialize, ToSchema)]
 pub struct UserRow {
     pub id: Uuid,
     pub name: String,
     pub email: Option<String>,
     pub avatar_url: Option<String>,
     pub profile_url: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
 }
 
-#[derive(Debug, FromRow)]
+#[derive(Debug, FromRow, Serialize, ToSchema)]
 pub struct IdentityRow {
     pub provider: String,
     pub subject: String,
     pub email: Option<String>,
     pub email_verified: bool,
     /// The provider's profile as it was received (never a token: those aren't stored).
+    #[schema(value_type = Object)]
     pub profile: Value,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
 }
 
-#[derive(Debug, FromRow)]
+#[derive(Debug, FromRow, Serialize, ToSchema)]
 pub struct CommentRow {
     pub id: Uuid,
     pub site: String,
+    #[serde(rename = "uri")]
     pub thread_uri: String,
     pub parent_id: Option<Uuid>,
     pub status: String,
@@ -156,35 +242,51 @@ pub struct CommentRow {
     pub author_email: Option<String>,
     pub author_ip: Option<String>,
     pub author_user_agent: Option<String>,
+    /// The Markdown as written.
+    #[serde(rename = "body")]
     pub body_markdown: String,
+    /// The HTML as shown.
+    #[serde(rename = "html")]
     pub body_html: String,
     pub score: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub edited_at: Option<OffsetDateTime>,
 }
 
-#[derive(Debug, FromRow)]
+#[derive(Debug, FromRow, Serialize, ToSchema)]
 pub struct FlagRow {
     pub comment_id: Uuid,
     pub site: String,
     pub reason: String,
     pub note: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
 }
 
-#[derive(Debug, FromRow)]
+#[derive(Debug, FromRow, Serialize, ToSchema)]
 pub struct VoteRow {
     pub comment_id: Uuid,
     pub site: String,
     pub value: i16,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
 }
 
-#[derive(Debug, FromRow)]
+#[derive(Debug, FromRow, Serialize, ToSchema)]
 pub struct SessionRow {
     pub id: Uuid,
     pub provider: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub expires_at: OffsetDateTime,
 }
 
@@ -373,6 +475,7 @@ pub async fn erase(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Uuid>, 
         "DELETE FROM sessions WHERE user_id = $1",
         "DELETE FROM identities WHERE user_id = $1",
         "DELETE FROM login_states WHERE link_user_id = $1",
+        "DELETE FROM link_confirmations WHERE user_id = $1",
         "DELETE FROM site_users WHERE user_id = $1",
         "DELETE FROM idempotency_keys WHERE author = $1::text",
     ] {

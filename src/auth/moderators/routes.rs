@@ -5,8 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::store::{self, CreateAccountError, CreateTokenError, PutOutcome, RemoveOutcome};
@@ -14,7 +14,7 @@ use super::throttle::{self, Gate};
 use super::{Credential, Moderator, Role, SiteScope, extract, password};
 use crate::app::AppState;
 use crate::domain::{Email, Invalid};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::client_ip::ClientInfo;
 use crate::http::json::ApiJson;
 use crate::sites::{Site, store as site_store};
@@ -36,17 +36,48 @@ fn bad_credentials() -> ApiError {
 // ---------------------------------------------------------------------------------------------
 // Login and logout
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
+    /// The moderator account's email address.
+    #[schema(example = "ann@example.com")]
     email: String,
+    /// The account's password (at most 1024 bytes).
+    #[schema(format = Password)]
     password: String,
 }
 
-#[derive(Serialize)]
+/// A role the moderator holds on one site.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ModeratorRole)]
 struct RoleView<'a> {
+    /// The site's slug.
+    #[schema(example = "my-blog")]
     site: &'a str,
+    /// `owner` (settings and team too) or `moderator`.
+    #[schema(example = "owner")]
     role: &'static str,
+}
+
+/// The answer to a successful login.
+#[derive(Serialize, ToSchema)]
+struct LoginAnswer<'a> {
+    /// The session token: send it as `Authorization: Bearer <token>`.
+    token: String,
+    /// When the session runs out (RFC 3339).
+    #[schema(format = DateTime)]
+    expires_at: String,
+    /// Who logged in.
+    moderator: LoginModerator<'a>,
+}
+
+/// The moderator who logged in, with every role they hold.
+#[derive(Serialize, ToSchema)]
+struct LoginModerator<'a> {
+    id: Uuid,
+    email: String,
+    /// By site slug.
+    roles: Vec<RoleView<'a>>,
 }
 
 fn roles_view(roles: &[SiteScope]) -> Vec<RoleView<'_>> {
@@ -59,6 +90,27 @@ fn roles_view(roles: &[SiteScope]) -> Vec<RoleView<'_>> {
         .collect()
 }
 
+/// Logs a moderator in with email and password.
+///
+/// Answers a session token and the moderator's roles. A wrong password and an unknown email
+/// answer alike (and take alike long); repeated failures per email and per client IP are
+/// throttled with 429 and `Retry-After`.
+#[utoipa::path(
+    post,
+    path = "/api/mod/v1/login",
+    tag = "team",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Logged in: the session token and the moderator's roles.", body = LoginAnswer),
+        (status = 400, description = "`invalid_json` or `validation_failed` (a malformed email, a password that is too long).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: wrong email or password (the same answer for both).", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failed logins for this email or IP; wait `Retry-After` seconds.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again."))),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
 pub async fn login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -100,19 +152,33 @@ pub async fn login(
     drop(conn);
     let roles = extract::load_roles(pool, account.id).await?;
     tracing::info!(moderator.id = %account.id, "moderator logged in");
-    Ok(private(HttpResponse::Ok()).json(json!({
-        "token": token,
-        "expires_at": rfc3339(expires_at),
-        "moderator": {
-            "id": account.id,
-            "email": account.email,
-            "roles": roles_view(&roles),
+    Ok(private(HttpResponse::Ok()).json(LoginAnswer {
+        token,
+        expires_at: rfc3339(expires_at),
+        moderator: LoginModerator {
+            id: account.id,
+            email: account.email,
+            roles: roles_view(&roles),
         },
-    })))
+    }))
 }
 
-/// Ends the session the request was made with. API tokens are revoked with
-/// `DELETE /tokens/{id}` instead: "logging out" a script's token by accident would break it.
+/// Ends the session the request was made with.
+///
+/// API tokens are revoked with `DELETE /tokens/{id}` instead: "logging out" a script's token by
+/// accident would break it, so an API token gets 403 here.
+#[utoipa::path(
+    post,
+    path = "/api/mod/v1/logout",
+    tag = "team",
+    security(("moderator" = [])),
+    responses(
+        (status = 204, description = "The session is over; its token no longer works."),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the request was made with an API token, not a login session.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+    )
+)]
 pub async fn logout(state: web::Data<AppState>, moderator: Moderator) -> ApiResult<HttpResponse> {
     match moderator.credential {
         Credential::Session(id) => {
@@ -129,28 +195,48 @@ pub async fn logout(state: web::Data<AppState>, moderator: Moderator) -> ApiResu
 // ---------------------------------------------------------------------------------------------
 // API tokens
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTokenBody {
+    /// A name to tell the token by, unique among the caller's tokens (trimmed, no control
+    /// characters).
+    #[schema(min_length = 1, max_length = 100, example = "nightly export")]
     name: String,
-    /// RFC 3339; absent: valid until revoked.
+    /// RFC 3339, in the future; absent: valid until revoked.
     #[serde(default)]
+    #[schema(format = DateTime, example = "2027-01-31T00:00:00Z")]
     expires_at: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A named API token.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ApiToken)]
 struct TokenView {
     id: Uuid,
     name: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     created_at: OffsetDateTime,
+    /// `null` until the token is first used.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     last_used_at: Option<OffsetDateTime>,
+    /// `null`: valid until revoked.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     expires_at: Option<OffsetDateTime>,
-    /// The secret: only in the answer that created the token.
+    /// The secret: only in the answer that created the token, shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     token: Option<String>,
+}
+
+/// One page of the caller's API tokens, oldest first (secrets never shown again).
+#[derive(Serialize, ToSchema)]
+struct TokenPage {
+    items: Vec<TokenView>,
+    /// Pass as `?cursor=` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
 }
 
 impl TokenView {
@@ -191,6 +277,27 @@ pub(crate) fn future_time(raw: &str) -> Result<OffsetDateTime, Invalid> {
     Ok(at)
 }
 
+/// Creates a named API token for scripts.
+///
+/// The secret is in the answer's `token`, shown this once; only its hash is stored. Needs a login
+/// session: an API token can't mint other tokens.
+#[utoipa::path(
+    post,
+    path = "/api/mod/v1/tokens",
+    tag = "team",
+    security(("moderator" = [])),
+    request_body = NewTokenBody,
+    responses(
+        (status = 201, description = "The token, with its secret in `token`.", body = TokenView),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`name`, `expires_at`).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: made with an API token, not a login session.", body = ErrorBody),
+        (status = 409, description = "`conflict`: the caller already has a token with this name.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+    )
+)]
 pub async fn create_token(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -305,6 +412,23 @@ pub(crate) fn split_page<T>(
     (rows, next.flatten())
 }
 
+/// Lists the caller's API tokens, oldest first, without their secrets.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/tokens",
+    tag = "team",
+    security(("moderator" = [])),
+    params(
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+    ),
+    responses(
+        (status = 200, description = "One page of tokens.", body = TokenPage),
+        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+    )
+)]
 pub async fn list_tokens(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -315,9 +439,26 @@ pub async fn list_tokens(
     let rows = store::list_tokens(&state.db.pool, moderator.id, after, limit + 1).await?;
     let (rows, next) = split_page(rows, limit, |t| encode_time_cursor(t.created_at, t.id));
     let items: Vec<TokenView> = rows.into_iter().map(|t| TokenView::new(t, None)).collect();
-    Ok(private(HttpResponse::Ok()).json(json!({ "items": items, "next_cursor": next })))
+    Ok(private(HttpResponse::Ok()).json(TokenPage {
+        items,
+        next_cursor: next,
+    }))
 }
 
+/// Revokes one of the caller's API tokens; it stops working at once.
+#[utoipa::path(
+    delete,
+    path = "/api/mod/v1/tokens/{id}",
+    tag = "team",
+    security(("moderator" = [])),
+    params(("id" = Uuid, Path, description = "The token's id.")),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such token among the caller's.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+    )
+)]
 pub async fn revoke_token(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -336,23 +477,47 @@ pub async fn revoke_token(
 // Sites
 
 /// A site's full settings, for anyone holding a role on it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = ModeratorSite)]
 pub(crate) struct SiteView<'a> {
     id: Uuid,
+    #[schema(example = "my-blog")]
     slug: &'a str,
     name: &'a str,
+    /// Origins the widget may be embedded on (CORS).
+    #[schema(value_type = Vec<String>, example = json!(["https://blog.example"]))]
     origins: &'a [String],
+    /// Enabled login providers.
+    #[schema(value_type = Vec<String>, example = json!(["google", "oidc-corp"]))]
     providers: &'a [String],
+    /// Whether guests (name and email, no login) may comment.
     guests: bool,
+    /// The moderation policy: `pre`, `post` or `first_time`.
+    #[schema(example = "first_time")]
     policy: &'static str,
+    /// Deepest reply level.
     max_depth: i32,
+    /// How long authors may edit their comments, in seconds.
     edit_window_s: i32,
+    /// Reader flags that send an approved comment back to the queue.
     flags_to_hold: i32,
+    /// Closed to new comments.
     closed: bool,
-    /// Per-site overrides of `[limits]`; absent keys follow the server's settings.
+    /// Per-site overrides of `[limits]` (`comment_interval_s`, `comments_per_minute_user`,
+    /// `comments_per_minute_ip`); absent keys follow the server's settings.
+    #[schema(value_type = Object)]
     limits: &'a crate::sites::SiteLimits,
-    /// The caller's role on this site.
+    /// The caller's role on this site: `owner` or `moderator`.
+    #[schema(example = "owner")]
     role: &'static str,
+}
+
+/// One page of the caller's sites, by slug.
+#[derive(Serialize, ToSchema)]
+struct SitePage<'a> {
+    items: Vec<SiteView<'a>>,
+    /// Pass as `?cursor=` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
 }
 
 pub(crate) fn site_view(site: &Site, role: Role) -> SiteView<'_> {
@@ -373,7 +538,23 @@ pub(crate) fn site_view(site: &Site, role: Role) -> SiteView<'_> {
     }
 }
 
-/// The sites where the caller holds a role, by slug.
+/// Lists the sites where the caller holds a role, by slug, with their settings.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/sites",
+    tag = "team",
+    security(("moderator" = [])),
+    params(
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+    ),
+    responses(
+        (status = 200, description = "One page of sites.", body = SitePage),
+        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+    )
+)]
 pub async fn list_sites(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -401,9 +582,26 @@ pub async fn list_sites(
             Some(site_view(site, scope.role()))
         })
         .collect();
-    Ok(private(HttpResponse::Ok()).json(json!({ "items": items, "next_cursor": next.flatten() })))
+    Ok(private(HttpResponse::Ok()).json(SitePage {
+        items,
+        next_cursor: next.flatten(),
+    }))
 }
 
+/// One site's settings and the caller's role there.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/sites/{site}",
+    tag = "team",
+    security(("moderator" = [])),
+    params(("site" = String, Path, description = "The site's slug.")),
+    responses(
+        (status = 200, description = "The site's settings.", body = SiteView),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+    )
+)]
 pub async fn get_site(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -420,13 +618,37 @@ pub async fn get_site(
 // ---------------------------------------------------------------------------------------------
 // The team (owners only)
 
-#[derive(Serialize)]
+/// A moderator on a site's team.
+#[derive(Serialize, ToSchema)]
+#[schema(as = TeamMember)]
 struct MemberView {
+    /// The moderator account's id.
     id: Uuid,
     email: String,
+    /// `owner` or `moderator`.
+    #[schema(example = "moderator")]
     role: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     added_at: OffsetDateTime,
+}
+
+/// A team member after `POST /sites/{site}/moderators`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = TeamChange)]
+struct MemberChange {
+    #[serde(flatten)]
+    member: MemberView,
+    /// Whether this request created the moderator account (with the given `password`).
+    account_created: bool,
+}
+
+/// One page of a site's team, in the order they joined.
+#[derive(Serialize, ToSchema)]
+struct TeamPage {
+    items: Vec<MemberView>,
+    /// Pass as `?cursor=` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
 }
 
 impl From<store::MemberRow> for MemberView {
@@ -440,6 +662,26 @@ impl From<store::MemberRow> for MemberView {
     }
 }
 
+/// Lists a site's team (owners only).
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/sites/{site}/moderators",
+    tag = "team",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+    ),
+    responses(
+        (status = 200, description = "One page of the team.", body = TeamPage),
+        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+    )
+)]
 pub async fn list_team(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -452,16 +694,24 @@ pub async fn list_team(
     let rows = store::team(&state.db.pool, &scope, after, limit + 1).await?;
     let (rows, next) = split_page(rows, limit, |m| encode_time_cursor(m.added_at, m.id));
     let items: Vec<MemberView> = rows.into_iter().map(MemberView::from).collect();
-    Ok(private(HttpResponse::Ok()).json(json!({ "items": items, "next_cursor": next })))
+    Ok(private(HttpResponse::Ok()).json(TeamPage {
+        items,
+        next_cursor: next,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutMemberBody {
+    /// The moderator account's email.
+    #[schema(example = "bob@example.com")]
     email: String,
+    /// `owner` or `moderator`.
+    #[schema(example = "moderator")]
     role: String,
-    /// Only to create an account for an email that has none.
+    /// Only to create an account for an email that has none (409 if it has one).
     #[serde(default)]
+    #[schema(format = Password)]
     password: Option<String>,
 }
 
@@ -478,8 +728,31 @@ fn last_owner() -> ApiError {
     )
 }
 
-/// Puts a moderator on the team (201), or changes their role there (200). See the module docs
-/// for how `password` creates an account.
+/// Puts a moderator on a site's team, or changes their role there (owners only).
+///
+/// Adds an existing account (201) or changes its role (200). With `password`, creates the
+/// account for an email that has none; a password is never set on an existing account (409).
+/// The site's last owner can't be demoted (409). Needs a login session, not an API token.
+#[utoipa::path(
+    post,
+    path = "/api/mod/v1/sites/{site}/moderators",
+    tag = "team",
+    security(("moderator" = [])),
+    params(("site" = String, Path, description = "The site's slug.")),
+    request_body = PutMemberBody,
+    responses(
+        (status = 200, description = "The member's role changed.", body = MemberChange),
+        (status = 201, description = "The member was added to the team.", body = MemberChange),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`email`, `role`, `password`; `password` is required for an email without an account).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 409, description = "`conflict`: `password` given for an existing account, or this would demote the last owner.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+    )
+)]
 pub async fn put_member(
     state: web::Data<AppState>,
     moderator: Moderator,
@@ -573,11 +846,31 @@ pub async fn put_member(
     } else {
         HttpResponse::Ok()
     };
-    let mut view = serde_json::to_value(MemberView::from(member)).map_err(ApiError::internal)?;
-    view["account_created"] = created.into();
-    Ok(private(status).json(view))
+    Ok(private(status).json(MemberChange {
+        member: MemberView::from(member),
+        account_created: created,
+    }))
 }
 
+/// Removes a moderator from a site's team (owners only; not the last owner).
+#[utoipa::path(
+    delete,
+    path = "/api/mod/v1/sites/{site}/moderators/{id}",
+    tag = "team",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("id" = Uuid, Path, description = "The moderator account's id.")
+    ),
+    responses(
+        (status = 204, description = "Removed from the team."),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site or no such member of its team.", body = ErrorBody),
+        (status = 409, description = "`conflict`: this is the site's only owner.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+    )
+)]
 pub async fn remove_member(
     state: web::Data<AppState>,
     moderator: Moderator,
