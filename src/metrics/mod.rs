@@ -24,8 +24,6 @@ use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::moderation::Verdict;
@@ -182,13 +180,7 @@ fn decision(site: &str, actor: &'static str, action: &str) {
 /// A status change made through the state machine (`moderation::state::transition`), inside its
 /// transaction: counted by site, actor and action; a moderator's decision also observes how long
 /// the comment waited since it was submitted.
-pub async fn moved(
-    conn: &mut PgConnection,
-    site_id: Uuid,
-    comment_id: Uuid,
-    m: Move,
-    actor: Actor,
-) {
+pub fn moved(site_slug: &str, age_s: f64, m: Move, actor: Actor) {
     let (actor, action) = match (actor, m) {
         (_, Move::Moderator(a)) => ("moderator", a.as_str()),
         (_, Move::Flagged) => ("flags", "flagged"),
@@ -196,18 +188,10 @@ pub async fn moved(
         (Actor::Author(_), Move::Reevaluated(_)) => ("author", "edit"),
         (_, Move::Reevaluated(_)) => ("system", "reevaluated"),
     };
-    let facts = match store::comment_facts(conn, site_id, comment_id).await {
-        Ok(Some(f)) => f,
-        Ok(None) => return,
-        Err(e) => {
-            tracing::warn!(error = %e, "metrics: comment facts unavailable");
-            return;
-        }
-    };
-    decision(&facts.slug, actor, action);
+    decision(site_slug, actor, action);
     if actor == "moderator" {
-        ::metrics::histogram!(DECISION_LATENCY, "site" => facts.slug, "action" => action)
-            .record(facts.age_s.max(0.0));
+        ::metrics::histogram!(DECISION_LATENCY, "site" => site_slug.to_owned(), "action" => action)
+            .record(age_s.max(0.0));
     }
 }
 

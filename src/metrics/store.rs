@@ -1,8 +1,7 @@
 //! The queries behind the metrics: the per-site queue at scrape time, and the facts of a
 //! comment a decision metric needs.
 
-use sqlx::{FromRow, PgConnection, PgPool};
-use uuid::Uuid;
+use sqlx::{FromRow, PgPool};
 
 #[derive(Debug, FromRow)]
 pub struct QueueRow {
@@ -24,28 +23,5 @@ pub async fn queues(pool: &PgPool) -> Result<Vec<QueueRow>, sqlx::Error> {
          ORDER BY s.slug",
     )
     .fetch_all(pool)
-    .await
-}
-
-#[derive(Debug, FromRow)]
-pub struct CommentFacts {
-    pub slug: String,
-    /// Seconds since the comment was submitted.
-    pub age_s: f64,
-}
-
-pub async fn comment_facts(
-    conn: &mut PgConnection,
-    site_id: Uuid,
-    comment_id: Uuid,
-) -> Result<Option<CommentFacts>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT s.slug, EXTRACT(EPOCH FROM now() - c.created_at)::float8 AS age_s
-         FROM comments c JOIN sites s ON s.id = c.site_id
-         WHERE c.id = $1 AND c.site_id = $2",
-    )
-    .bind(comment_id)
-    .bind(site_id)
-    .fetch_optional(conn)
     .await
 }

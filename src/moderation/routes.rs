@@ -9,7 +9,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::Acquire;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -456,10 +455,10 @@ pub async fn bulk_act(
         ));
     }
     let note = self::note(note.as_deref())?;
-    // One transaction, one savepoint per id: each id's change and audit row still stand or fall
-    // together (a refused id rolls back to its savepoint and the others go on), but the batch
-    // pays for one durable commit instead of one per id — 1,000 ids take well under a second.
-    // Should that one commit fail, no id changed and the whole request answers the error.
+    // One transaction for the batch: one durable commit instead of one per id. An id the state
+    // machine refuses (unknown, or a move its status doesn't allow) is refused before anything
+    // of it is written, so the others go on without a savepoint per id. A database failure
+    // aborts the whole batch: no id changed, and the request answers the error.
     // Rows are locked in id order, whatever the request's order, so two overlapping bulk
     // actions can't deadlock; the answer keeps the request's order.
     let mut order: Vec<(usize, Option<Uuid>)> = ids
@@ -475,9 +474,8 @@ pub async fn bulk_act(
         let raw = &ids[i];
         let outcome = match parsed.ok_or(()) {
             Ok(id) => {
-                let mut item = (&mut tx).begin().await?;
                 let changed = state::transition(
-                    &mut item,
+                    &mut tx,
                     &state::Request {
                         site_id: scope.site_id(),
                         comment_id: id,
@@ -491,14 +489,12 @@ pub async fn bulk_act(
                 .await;
                 match changed {
                     Ok(c) => {
-                        item.commit().await?;
                         done.push((id, c.thread_id));
                         Ok(c)
                     }
-                    Err(e) => {
-                        item.rollback().await?;
-                        Err(e)
-                    }
+                    // The transaction may be aborted: nothing of the batch can stand.
+                    Err(e) if e.status_code().is_server_error() => return Err(e),
+                    Err(e) => Err(e),
                 }
             }
             Err(_) => Err(comment_not_found()),
@@ -511,18 +507,13 @@ pub async fn bulk_act(
                 version: Some(c.version),
                 error: None,
             },
-            Err(e) => {
-                if e.status_code().is_server_error() {
-                    tracing::error!(error = ?e, comment.id = %raw, "bulk action failed for one id");
-                }
-                BulkResult {
-                    id: raw,
-                    ok: false,
-                    status: None,
-                    version: None,
-                    error: Some(e.body()["error"].take()),
-                }
-            }
+            Err(e) => BulkResult {
+                id: raw,
+                ok: false,
+                status: None,
+                version: None,
+                error: Some(e.body()["error"].take()),
+            },
         });
     }
     tx.commit().await?;

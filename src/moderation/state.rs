@@ -82,6 +82,9 @@ pub struct Changed {
     pub thread_id: Uuid,
     pub status: String,
     pub version: i32,
+    /// For the decision metrics: the site's slug and the comment's age in seconds.
+    pub site_slug: String,
+    pub age_s: f64,
 }
 
 pub struct Request<'a> {
@@ -149,10 +152,12 @@ pub async fn transition(conn: &mut PgConnection, r: &Request<'_>) -> Result<Chan
         "WITH released AS (
              DELETE FROM comment_claims WHERE comment_id = $1 AND $3 <> 'pending'
          )
-         UPDATE comments SET status = $3, version = version + 1, updated_at = now(),
+         UPDATE comments c SET status = $3, version = version + 1, updated_at = now(),
                 shadow = CASE WHEN $3 = 'spam' THEN shadow ELSE false END
-         WHERE id = $1 AND site_id = $2
-         RETURNING id, site_id, thread_id, status, version",
+         FROM sites s
+         WHERE c.id = $1 AND c.site_id = $2 AND s.id = c.site_id
+         RETURNING c.id, c.site_id, c.thread_id, c.status, c.version, s.slug AS site_slug,
+                   EXTRACT(EPOCH FROM now() - c.created_at)::float8 AS age_s",
     )
     .bind(r.comment_id)
     .bind(r.site_id)
@@ -172,7 +177,7 @@ pub async fn transition(conn: &mut PgConnection, r: &Request<'_>) -> Result<Chan
         },
     )
     .await?;
-    crate::metrics::moved(conn, r.site_id, r.comment_id, r.m, r.actor).await;
+    crate::metrics::moved(&changed.site_slug, changed.age_s, r.m, r.actor);
     Ok(changed)
 }
 
