@@ -65,6 +65,39 @@ pub async fn record(conn: &mut PgConnection, c: &Change<'_>) -> Result<(), sqlx:
     Ok(())
 }
 
+/// The audit rows of one batch of moves (see `state::transition_many`): same site, actor,
+/// reasons and note; per comment its from and to status.
+pub struct Changes<'a> {
+    pub site_id: Uuid,
+    pub actor: Actor,
+    pub reasons: &'a [Reason],
+    pub note: Option<&'a str>,
+    pub comment_ids: &'a [Uuid],
+    pub from: &'a [&'a str],
+    pub to: &'a [&'a str],
+}
+
+/// One INSERT for a whole batch, rows in the order given.
+pub async fn record_many(conn: &mut PgConnection, c: &Changes<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO moderation_events (site_id, comment_id, actor_kind, actor_id, from_status, to_status, reasons, note)
+         SELECT $1, u.id, $2, $3, u.from_status, u.to_status, $4, $5
+         FROM unnest($6::uuid[], $7::text[], $8::text[]) WITH ORDINALITY AS u(id, from_status, to_status, n)
+         ORDER BY u.n",
+    )
+    .bind(c.site_id)
+    .bind(c.actor.kind())
+    .bind(c.actor.id())
+    .bind(sqlx::types::Json(c.reasons))
+    .bind(c.note)
+    .bind(c.comment_ids)
+    .bind(c.from)
+    .bind(c.to)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// A decision about a ban (bans have no status machine; see the `ban_events` table).
 pub struct BanChange<'a> {
     pub site_id: Uuid,

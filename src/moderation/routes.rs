@@ -4,7 +4,7 @@
 //! `SiteScope` built from the caller's own roles, so anything of another site is a 404.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -455,58 +455,46 @@ pub async fn bulk_act(
         ));
     }
     let note = self::note(note.as_deref())?;
-    // One transaction for the batch: one durable commit instead of one per id. An id the state
-    // machine refuses (unknown, or a move its status doesn't allow) is refused before anything
-    // of it is written, so the others go on without a savepoint per id. A database failure
-    // aborts the whole batch: no id changed, and the request answers the error.
-    // Rows are locked in id order, whatever the request's order, so two overlapping bulk
-    // actions can't deadlock; the answer keeps the request's order.
-    let mut order: Vec<(usize, Option<Uuid>)> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, raw)| (i, Uuid::parse_str(raw).ok()))
-        .collect();
-    order.sort_by_key(|&(i, id)| (id, i));
+    // One transaction and a handful of statements for the whole batch (see
+    // `state::transition_many`): the rows are locked in id order, whatever the request's order,
+    // so two overlapping bulk actions can't deadlock; a refused id is refused before anything of
+    // it is written and the others go on; a database failure changes nothing. The answer keeps
+    // the request's order. An id that isn't a UUID is simply not found.
+    let parsed: Vec<Option<Uuid>> = ids.iter().map(|raw| Uuid::parse_str(raw).ok()).collect();
+    let valid: Vec<Uuid> = parsed.iter().flatten().copied().collect();
     let mut tx = state.db.pool.begin().await?;
-    let mut results: Vec<Option<BulkResult>> = (0..ids.len()).map(|_| None).collect();
-    let mut done = Vec::with_capacity(ids.len());
-    for (i, parsed) in order {
-        let raw = &ids[i];
-        let outcome = match parsed.ok_or(()) {
-            Ok(id) => {
-                let changed = state::transition(
-                    &mut tx,
-                    &state::Request {
-                        site_id: scope.site_id(),
-                        comment_id: id,
-                        m: Move::Moderator(action),
-                        actor: Actor::Moderator(moderator.id),
-                        reasons: &[],
-                        note: note.as_deref(),
-                        if_match: None,
-                    },
-                )
-                .await;
-                match changed {
-                    Ok(c) => {
-                        done.push((id, c.thread_id));
-                        Ok(c)
-                    }
-                    // The transaction may be aborted: nothing of the batch can stand.
-                    Err(e) if e.status_code().is_server_error() => return Err(e),
-                    Err(e) => Err(e),
+    let mut outcomes = state::transition_many(
+        &mut tx,
+        &state::Batch {
+            site_id: scope.site_id(),
+            m: Move::Moderator(action),
+            actor: Actor::Moderator(moderator.id),
+            reasons: &[],
+            note: note.as_deref(),
+            if_match: None,
+        },
+        &valid,
+    )
+    .await?
+    .into_iter();
+    let mut done = Vec::with_capacity(valid.len());
+    let mut results = Vec::with_capacity(ids.len());
+    for (raw, id) in ids.iter().zip(&parsed) {
+        let outcome = match id {
+            Some(_) => outcomes.next().unwrap_or_else(|| Err(comment_not_found())),
+            None => Err(comment_not_found()),
+        };
+        results.push(match outcome {
+            Ok(c) => {
+                done.push((c.id, c.thread_id));
+                BulkResult {
+                    id: raw,
+                    ok: true,
+                    status: Some(c.status),
+                    version: Some(c.version),
+                    error: None,
                 }
             }
-            Err(_) => Err(comment_not_found()),
-        };
-        results[i] = Some(match outcome {
-            Ok(c) => BulkResult {
-                id: raw,
-                ok: true,
-                status: Some(c.status),
-                version: Some(c.version),
-                error: None,
-            },
             Err(e) => BulkResult {
                 id: raw,
                 ok: false,
@@ -526,7 +514,6 @@ pub async fn bulk_act(
             "moderator action (bulk)"
         );
     }
-    let results = results.into_iter().flatten().collect();
     Ok(private(HttpResponse::Ok()).json(BulkAnswer { results }))
 }
 

@@ -4,11 +4,13 @@
 //! nobody changed the comment since they looked: `If-Match`), updates it and writes the audit
 //! row in the caller's transaction.
 
+use std::collections::HashMap;
+
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::Reason;
-use super::audit::{self, Actor, Change};
+use super::audit::{self, Actor};
 use crate::domain::CommentStatus;
 use crate::error::ApiError;
 
@@ -101,84 +103,179 @@ pub struct Request<'a> {
 /// Applies a move inside the caller's transaction. 404 if the comment isn't on the site, 412 if
 /// `if_match` is stale, 409 `conflict` if the move isn't allowed from the current status.
 pub async fn transition(conn: &mut PgConnection, r: &Request<'_>) -> Result<Changed, ApiError> {
-    let current: Option<(String, i32)> = sqlx::query_as(
-        "SELECT status, version FROM comments WHERE id = $1 AND site_id = $2 FOR UPDATE",
-    )
-    .bind(r.comment_id)
-    .bind(r.site_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some((status, version)) = current else {
-        return Err(ApiError::not_found("Comment"));
+    let batch = Batch {
+        site_id: r.site_id,
+        m: r.m,
+        actor: r.actor,
+        reasons: r.reasons,
+        note: r.note,
+        if_match: r.if_match,
     };
-    if let Some(expected) = r.if_match
-        && expected != version
-    {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::PRECONDITION_FAILED,
-            "precondition_failed",
-            "Someone changed this comment since you loaded it; reload and try again.",
-        )
-        .with_details(serde_json::json!({ "version": version })));
-    }
-    let from = CommentStatus::parse(&status)
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("stored status: {e}")))?;
-    let before_delete = if from == CommentStatus::Deleted {
-        sqlx::query_scalar::<_, Option<String>>(
-            "SELECT from_status FROM moderation_events WHERE comment_id = $1 AND to_status = 'deleted'
-             ORDER BY id DESC LIMIT 1",
-        )
-        .bind(r.comment_id)
-        .fetch_optional(&mut *conn)
+    transition_many(conn, &batch, &[r.comment_id])
         .await?
-        .flatten()
-        .and_then(|s| CommentStatus::parse(&s).ok())
+        .pop()
+        .unwrap_or_else(|| Err(ApiError::not_found("Comment")))
+}
+
+/// The same move on many comments of one site (a bulk action; a single change is a batch of one).
+pub struct Batch<'a> {
+    pub site_id: Uuid,
+    pub m: Move,
+    pub actor: Actor,
+    pub reasons: &'a [Reason],
+    pub note: Option<&'a str>,
+    /// The version every comment must still have (a single change's `If-Match`).
+    pub if_match: Option<i32>,
+}
+
+/// Applies one move to many comments in at most five statements, whatever their number: lock
+/// the rows (in id order, so overlapping batches can't deadlock), decide each with [`target`],
+/// update the movable ones, release their claims, write their audit rows. One result per id,
+/// in `ids`' order. A refused id (unknown here, changed since `If-Match`, or a move its status
+/// doesn't allow) is refused before anything of it is written; an id listed twice is decided
+/// against the status its first occurrence left. An `Err` of the whole call means a database
+/// failure: the caller's transaction must not commit.
+pub async fn transition_many(
+    conn: &mut PgConnection,
+    b: &Batch<'_>,
+    ids: &[Uuid],
+) -> Result<Vec<Result<Changed, ApiError>>, ApiError> {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let rows: Vec<(Uuid, String, i32)> = sqlx::query_as(
+        "SELECT id, status, version FROM comments WHERE site_id = $1 AND id = ANY($2)
+         ORDER BY id FOR UPDATE",
+    )
+    .bind(b.site_id)
+    .bind(&sorted)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut current: HashMap<Uuid, (CommentStatus, i32)> = HashMap::with_capacity(rows.len());
+    for (id, status, version) in rows {
+        let status = CommentStatus::parse(&status)
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("stored status: {e}")))?;
+        current.insert(id, (status, version));
+    }
+    let deleted: Vec<Uuid> = current
+        .iter()
+        .filter(|(_, (s, _))| *s == CommentStatus::Deleted)
+        .map(|(id, _)| *id)
+        .collect();
+    let before_delete: HashMap<Uuid, CommentStatus> = if deleted.is_empty() {
+        HashMap::new()
     } else {
-        None
-    };
-    let Some(to) = target(from, r.m, before_delete) else {
-        return Err(ApiError::conflict(
-            "conflict",
-            format!(
-                "This comment is {} and can't be changed that way.",
-                from.as_str()
-            ),
+        sqlx::query_as::<_, (Uuid, Option<String>)>(
+            "SELECT DISTINCT ON (comment_id) comment_id, from_status FROM moderation_events
+             WHERE comment_id = ANY($1) AND to_status = 'deleted'
+             ORDER BY comment_id, id DESC",
         )
-        .with_details(serde_json::json!({ "status": from.as_str() })));
+        .bind(&deleted)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .filter_map(|(id, from)| Some((id, CommentStatus::parse(&from?).ok()?)))
+        .collect()
     };
-    // A comment that leaves the pending queue is no one's to review any more: its queue claim
-    // ends in the same statement (and so the same transaction) as the decision.
-    let changed: Changed = sqlx::query_as(
-        "WITH released AS (
-             DELETE FROM comment_claims WHERE comment_id = $1 AND $3 <> 'pending'
-         )
-         UPDATE comments c SET status = $3, version = version + 1, updated_at = now(),
-                shadow = CASE WHEN $3 = 'spam' THEN shadow ELSE false END
-         FROM sites s
-         WHERE c.id = $1 AND c.site_id = $2 AND s.id = c.site_id
-         RETURNING c.id, c.site_id, c.thread_id, c.status, c.version, s.slug AS site_slug,
-                   EXTRACT(EPOCH FROM now() - c.created_at)::float8 AS age_s",
+
+    // Decide every id first; nothing is written for a refused one.
+    let mut decided: Vec<Result<Uuid, ApiError>> = Vec::with_capacity(ids.len());
+    let mut moves: Vec<(Uuid, CommentStatus, CommentStatus)> = Vec::new();
+    let mut moved: HashMap<Uuid, CommentStatus> = HashMap::new();
+    for &id in ids {
+        let Some(&(from, version)) = current.get(&id) else {
+            decided.push(Err(ApiError::not_found("Comment")));
+            continue;
+        };
+        if let Some(&now) = moved.get(&id) {
+            decided.push(Err(refused(now)));
+            continue;
+        }
+        if let Some(expected) = b.if_match
+            && expected != version
+        {
+            decided.push(Err(ApiError::new(
+                actix_web::http::StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "Someone changed this comment since you loaded it; reload and try again.",
+            )
+            .with_details(serde_json::json!({ "version": version }))));
+            continue;
+        }
+        match target(from, b.m, before_delete.get(&id).copied()) {
+            Some(to) => {
+                moves.push((id, from, to));
+                moved.insert(id, to);
+                decided.push(Ok(id));
+            }
+            None => decided.push(Err(refused(from))),
+        }
+    }
+    let mut by_id: HashMap<Uuid, Changed> = HashMap::with_capacity(moves.len());
+    if !moves.is_empty() {
+        // Rows were locked in id order; writes go in the same order.
+        moves.sort_unstable_by_key(|&(id, _, _)| id);
+        let move_ids: Vec<Uuid> = moves.iter().map(|m| m.0).collect();
+        let from: Vec<&str> = moves.iter().map(|m| m.1.as_str()).collect();
+        let to: Vec<&str> = moves.iter().map(|m| m.2.as_str()).collect();
+        let changed: Vec<Changed> = sqlx::query_as(
+            "WITH m AS (SELECT * FROM unnest($2::uuid[], $3::text[]) AS m(id, to_status)),
+             released AS (
+                 DELETE FROM comment_claims
+                 WHERE comment_id IN (SELECT id FROM m WHERE to_status <> 'pending')
+             )
+             UPDATE comments c SET status = m.to_status, version = c.version + 1, updated_at = now(),
+                    shadow = CASE WHEN m.to_status = 'spam' THEN c.shadow ELSE false END
+             FROM m, sites s
+             WHERE c.id = m.id AND c.site_id = $1 AND s.id = c.site_id
+             RETURNING c.id, c.site_id, c.thread_id, c.status, c.version, s.slug AS site_slug,
+                       EXTRACT(EPOCH FROM now() - c.created_at)::float8 AS age_s",
+        )
+        .bind(b.site_id)
+        .bind(&move_ids)
+        .bind(&to)
+        .fetch_all(&mut *conn)
+        .await?;
+        audit::record_many(
+            conn,
+            &audit::Changes {
+                site_id: b.site_id,
+                actor: b.actor,
+                reasons: b.reasons,
+                note: b.note,
+                comment_ids: &move_ids,
+                from: &from,
+                to: &to,
+            },
+        )
+        .await?;
+        by_id = changed.into_iter().map(|c| (c.id, c)).collect();
+    }
+    for c in by_id.values() {
+        crate::metrics::moved(&c.site_slug, c.age_s, b.m, b.actor);
+    }
+    decided
+        .into_iter()
+        .map(|d| match d {
+            Ok(id) => by_id.remove(&id).map(Ok).ok_or_else(|| {
+                // Locked above, so the UPDATE found it.
+                ApiError::internal(anyhow::anyhow!("locked comment {id} was not updated"))
+            }),
+            Err(e) => Ok(Err(e)),
+        })
+        .collect()
+}
+
+/// 409 for a move the comment's status doesn't allow.
+fn refused(from: CommentStatus) -> ApiError {
+    ApiError::conflict(
+        "conflict",
+        format!(
+            "This comment is {} and can't be changed that way.",
+            from.as_str()
+        ),
     )
-    .bind(r.comment_id)
-    .bind(r.site_id)
-    .bind(to.as_str())
-    .fetch_one(&mut *conn)
-    .await?;
-    audit::record(
-        conn,
-        &Change {
-            site_id: r.site_id,
-            comment_id: r.comment_id,
-            actor: r.actor,
-            from: Some(from),
-            to,
-            reasons: r.reasons,
-            note: r.note,
-        },
-    )
-    .await?;
-    crate::metrics::moved(&changed.site_slug, changed.age_s, r.m, r.actor);
-    Ok(changed)
+    .with_details(serde_json::json!({ "status": from.as_str() }))
 }
 
 #[cfg(test)]

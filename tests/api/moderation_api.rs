@@ -585,6 +585,43 @@ async fn bulk_actions_answer_each_id_and_change_only_what_they_may() {
     .unwrap();
     assert_eq!(bulk_events, 1);
 
+    // An id listed twice moves once; its second mention answers from the status the first left.
+    let twice = ann(&ctx, "/p/", "Listed twice").await;
+    let bulk = |ids: Value, action: &'static str| {
+        post(
+            app,
+            "/sites/blog/actions",
+            &ctx.token,
+            json!({ "ids": ids, "action": action }),
+        )
+    };
+    let body = json_of(bulk(json!([twice, twice, pending]), "delete").await, 200).await;
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results[0]["status"], "deleted", "{body}");
+    assert_eq!(results[1]["error"]["code"], "conflict", "{body}");
+    assert_eq!(results[1]["error"]["details"]["status"], "deleted");
+    assert_eq!(results[2]["status"], "deleted", "{body}");
+    // A bulk restore returns each comment to where it was before its delete.
+    let body = json_of(bulk(json!([pending, twice]), "restore").await, 200).await;
+    assert_eq!(body["results"][0]["status"], "approved", "{body}");
+    assert_eq!(body["results"][1]["status"], "pending", "{body}");
+    assert_eq!(status_of(app, &twice).await, ("pending".into(), 3));
+    let audit: Vec<(String, String)> = sqlx::query_as(
+        "SELECT from_status, to_status FROM moderation_events
+         WHERE comment_id = $1::uuid AND actor_kind = 'moderator' ORDER BY id",
+    )
+    .bind(&twice)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        audit,
+        [
+            ("pending".to_owned(), "deleted".to_owned()),
+            ("deleted".to_owned(), "pending".to_owned())
+        ]
+    );
+
     let too_many: Vec<String> = (0..201).map(|_| Uuid::now_v7().to_string()).collect();
     for ids in [json!([]), json!(too_many)] {
         let r = post(
