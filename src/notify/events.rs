@@ -129,7 +129,9 @@ pub async fn thread_events(
 ///
 /// A `text/event-stream` that stays open, whichever node a change came through. It starts with
 /// `retry: 3000` (reconnect delay, ms) and sends a `: keepalive` comment line every 20 s while
-/// nothing happens. The caller's role on the site is checked when the stream opens. Events
+/// nothing happens. The caller's role on the site is checked when the stream opens and again
+/// before every event and keepalive: once the session is logged out or expired, the token
+/// revoked, or the moderator removed from the site, the stream ends. Events
 /// (`data` is JSON; times are RFC 3339 UTC):
 ///
 /// - `queued`: a comment entered the pending or spam queue (posted so, or moved there):
@@ -162,25 +164,46 @@ pub async fn queue_events(
     let scope = moderator.scope(&path)?;
     let site_id = scope.site_id();
     let rx = state.hub.subscribe_queue();
-    let stream = futures_util::stream::unfold((rx, true), move |(mut rx, first)| async move {
-        if first {
-            return Some((
-                Ok::<_, actix_web::Error>(Bytes::from_static(b"retry: 3000\n\n")),
-                (rx, false),
-            ));
+    let (moderator_id, credential) = (moderator.id, moderator.credential);
+    let pool = state.db.pool.clone();
+    // Before each event and keepalive: does the caller still hold this site? A database error
+    // keeps the stream (nothing flows while it is down anyway).
+    let allowed = move || {
+        let pool = pool.clone();
+        async move {
+            crate::auth::moderators::store::still_holds(&pool, credential, moderator_id, site_id)
+                .await
+                .unwrap_or(true)
         }
-        loop {
-            let event: QueueEvent = match tokio::time::timeout(KEEPALIVE, rx.recv()).await {
-                Err(_) => {
-                    return Some((Ok(Bytes::from_static(b": keepalive\n\n")), (rx, false)));
+    };
+    let stream = futures_util::stream::unfold((rx, true), move |(mut rx, first)| {
+        let allowed = allowed.clone();
+        async move {
+            if first {
+                return Some((
+                    Ok::<_, actix_web::Error>(Bytes::from_static(b"retry: 3000\n\n")),
+                    (rx, false),
+                ));
+            }
+            loop {
+                let event: QueueEvent = match tokio::time::timeout(KEEPALIVE, rx.recv()).await {
+                    Err(_) => {
+                        if !allowed().await {
+                            return None;
+                        }
+                        return Some((Ok(Bytes::from_static(b": keepalive\n\n")), (rx, false)));
+                    }
+                    Ok(Err(RecvError::Lagged(_))) => continue,
+                    Ok(Err(RecvError::Closed)) => return None,
+                    Ok(Ok(e)) => e,
+                };
+                if event.site_id == site_id {
+                    if !allowed().await {
+                        return None;
+                    }
+                    let frame = format!("event: {}\ndata: {}\n\n", event.name, event.data);
+                    return Some((Ok(Bytes::from(frame)), (rx, false)));
                 }
-                Ok(Err(RecvError::Lagged(_))) => continue,
-                Ok(Err(RecvError::Closed)) => return None,
-                Ok(Ok(e)) => e,
-            };
-            if event.site_id == site_id {
-                let frame = format!("event: {}\ndata: {}\n\n", event.name, event.data);
-                return Some((Ok(Bytes::from(frame)), (rx, false)));
             }
         }
     });

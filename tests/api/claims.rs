@@ -474,6 +474,33 @@ impl Events {
             .expect("an event within 10 s")
     }
 
+    /// Reads until the server ends the stream (chunked terminator or EOF); panics on any named
+    /// event before that.
+    async fn ended(&mut self) {
+        let fut = async {
+            let mut chunk_size_next = true;
+            loop {
+                match self.lines.next_line().await {
+                    Ok(Some(line)) => {
+                        assert!(
+                            !line.starts_with("event: "),
+                            "an event after the end: {line}"
+                        );
+                        if chunk_size_next && line == "0" {
+                            return;
+                        }
+                        // Chunk-size lines come after a blank line (or first); data lines don't.
+                        chunk_size_next = line.is_empty();
+                    }
+                    _ => return,
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), fut)
+            .await
+            .expect("the stream ends within 10 s");
+    }
+
     /// The next event of this name, skipping others.
     async fn next_named(&mut self, name: &str) -> Value {
         loop {
@@ -561,4 +588,43 @@ async fn moderators_see_their_sites_queue_live() {
         resolved,
         json!({ "id": id, "from": "spam", "status": "approved" })
     );
+}
+
+#[tokio::test]
+async fn a_queue_stream_stops_when_its_moderator_loses_access() {
+    let app = spawn_app().await;
+    let alpha = pre_site(&app, "alpha").await;
+    add_moderator(&app, "alice@mods.example", &alpha, Role::Moderator).await;
+    let bob_id = add_moderator(&app, "bob@mods.example", &alpha, Role::Moderator).await;
+    let alice = login(&app, "alice@mods.example").await;
+    let bob = login(&app, "bob@mods.example").await;
+    let open = |token: String| {
+        let app = &app;
+        async move {
+            let (status, events) = Events::open(app, "alpha", Some(&token)).await;
+            events.unwrap_or_else(|| panic!("{status}"))
+        }
+    };
+    let mut alice_events = open(alice.clone()).await;
+    let mut bob_events = open(bob.clone()).await;
+
+    // Alice logs out; Bob is removed from the team. The next change reaches neither stream:
+    // each ends instead.
+    let r = app
+        .client
+        .post(app.url("/api/mod/v1/logout"))
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    sqlx::query("DELETE FROM moderator_roles WHERE moderator_id = $1")
+        .bind(bob_id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    app.comment("alpha", "/p/", "Not for former moderators")
+        .await;
+    alice_events.ended().await;
+    bob_events.ended().await;
 }

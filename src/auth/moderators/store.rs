@@ -157,6 +157,37 @@ pub async fn find_credential(
     .await
 }
 
+/// Whether a credential still stands and its moderator still holds a role on the site. Long-lived
+/// streams ask before each event: a logged-out session, a revoked token or a moderator removed
+/// from the team stops receiving at once.
+pub async fn still_holds(
+    pool: &PgPool,
+    credential: super::Credential,
+    moderator_id: Uuid,
+    site_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let (is_session, credential_id) = match credential {
+        super::Credential::Session(id) => (true, id),
+        super::Credential::ApiToken(id) => (false, id),
+    };
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM moderator_roles WHERE site_id = $2 AND moderator_id = $1)
+            AND CASE WHEN $3 THEN EXISTS (
+                    SELECT 1 FROM moderator_sessions WHERE id = $4 AND moderator_id = $1
+                      AND revoked_at IS NULL AND expires_at > now())
+                ELSE EXISTS (
+                    SELECT 1 FROM api_tokens WHERE id = $4 AND moderator_id = $1
+                      AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()))
+                END",
+    )
+    .bind(moderator_id)
+    .bind(site_id)
+    .bind(is_session)
+    .bind(credential_id)
+    .fetch_one(pool)
+    .await
+}
+
 pub async fn touch_api_token(pool: &PgPool, id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE api_tokens SET last_used_at = now() WHERE id = $1")
         .bind(id)
