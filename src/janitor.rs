@@ -41,6 +41,10 @@ const SWEEPS: &[(&str, &str)] = &[
         "idempotency_keys",
         "created_at < now() - interval '24 hours'"
     ),
+    sweep_sql!(
+        "erased_identity_bans",
+        "ban_id IN (SELECT id FROM bans WHERE until < now())"
+    ),
 ];
 
 /// Rows deleted per table by one sweep.

@@ -69,5 +69,7 @@ pub async fn upsert(conn: &mut PgConnection, p: &Profile) -> Result<Uuid, sqlx::
     .bind(&p.raw)
     .execute(&mut *conn)
     .await?;
+    // An erased account's ban follows its identity to the new user.
+    crate::moderation::bans::inherit_erased(conn, user_id, &p.provider, &p.subject).await?;
     Ok(user_id)
 }

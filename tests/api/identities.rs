@@ -749,3 +749,91 @@ async fn erasing_with_remove_deletes_every_comment_through_the_state_machine() {
     )
     .await;
 }
+
+/// Erasing an account must not wash off a ban: logging in again with the same provider account
+/// (a new user) or linking it to another user brings the ban back. Only a fingerprint is kept,
+/// and only while the ban stands.
+#[tokio::test]
+async fn erasing_a_banned_account_does_not_lift_its_ban() {
+    let (app, google, x) = two_provider_app().await;
+    let site = colloquy::sites::store::find_by_slug(&app.db, "blog")
+        .await
+        .unwrap()
+        .unwrap();
+    add_moderator(&app, "mod@example.com", &site, Role::Moderator).await;
+    let mod_token = mod_login(&app, "mod@example.com").await;
+    let fingerprints = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM erased_identity_bans")
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+
+    // Jane (Google) comments and is banned; Xavier (X) comments and is not.
+    let (jane, jane_user) = login_with(&app, &google).await;
+    assert_eq!(post_as(&app, &jane, "hello").await.status(), 201);
+    let (xavier, _) = login_with(&app, &x).await;
+    assert_eq!(post_as(&app, &xavier, "hi").await.status(), 201);
+    let ban = json_of(
+        post(
+            &app,
+            "/sites/blog/bans",
+            &mod_token,
+            json!({ "user_id": jane_user, "reason": "abuse" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+
+    // Both erase their accounts; only the banned one leaves a fingerprint.
+    for token in [&jane, &xavier] {
+        let r = authed(&app, reqwest::Method::DELETE, "/api/v1/me", token).await;
+        assert_eq!(r.status(), 204);
+    }
+    assert_eq!(fingerprints(&app).await, 1);
+
+    // Jane logs in again with the same Google account: a new user, still banned.
+    let (jane2, jane2_user) = login_with(&app, &google).await;
+    assert_ne!(jane2_user, jane_user);
+    assert_error(post_as(&app, &jane2, "I'm back").await, 403, "banned").await;
+    let reason: String = sqlx::query_scalar("SELECT reason FROM bans WHERE user_id = $1::uuid")
+        .bind(&jane2_user)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(reason, "Carried over from an erased account: abuse");
+    // Xavier, never banned, comes back clean.
+    let (xavier2, _) = login_with(&app, &x).await;
+    assert_eq!(post_as(&app, &xavier2, "hi again").await.status(), 201);
+
+    // Erased once more, the account's Google login is linked by Xavier: the ban comes along.
+    let r = authed(&app, reqwest::Method::DELETE, "/api/v1/me", &jane2).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(fingerprints(&app).await, 2);
+    let (status, linked) = link(&app, &xavier2, &google).await;
+    assert_eq!(status, 200, "{linked}");
+    assert_error(
+        post_as(&app, &xavier2, "with google now").await,
+        403,
+        "banned",
+    )
+    .await;
+
+    // Lifting the original ban drops its fingerprints (the carried-over ban keeps its own).
+    let r = app
+        .client
+        .delete(app.url(&format!(
+            "/api/mod/v1/sites/blog/bans/{}",
+            ban["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&mod_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(fingerprints(&app).await, 1);
+}

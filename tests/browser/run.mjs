@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'target/debug/colloquy');
@@ -608,6 +610,209 @@ test('the OpenAPI document is valid OpenAPI 3.1', T, async () => {
   assert.ok(Object.keys(doc.paths || {}).length > 0, 'paths is non-empty');
   const { valid, errors } = await new Validator().validate(doc);
   assert.ok(valid, `the document is invalid:\n${JSON.stringify(errors, null, 2)}`);
+});
+
+/** A fresh end-user session through the dev provider, over plain HTTP (no browser). */
+async function devToken(name) {
+  const start = await fetch(`${base}/auth/dev/login?site=demo&origin=${encodeURIComponent(base)}`, { redirect: 'manual' });
+  const state = new URL(start.headers.get('location'), base).searchParams.get('state');
+  assert.ok(state, `dev login answered ${start.status} without a state`);
+  const page = await (await fetch(`${base}/auth/dev/callback`, { method: 'POST', body: new URLSearchParams({ state, name }) })).text();
+  const token = page.match(/"token":"([^"]+)"/)?.[1];
+  assert.ok(token, `no token in the dev callback page: ${page.slice(0, 300)}`);
+  return token;
+}
+
+test('real answers match the OpenAPI schemas', { timeout: 120_000 }, async (t) => {
+  const doc = await (await fetch(`${base}/api/openapi.json`)).json();
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajv); // date-time, email, uuid, int32, int64, password…
+  ajv.addSchema(doc, 'openapi.json');
+  // A second view, for a diagnostic only: every documented object closed (unevaluatedProperties:
+  // false), to list fields the server sends but the document doesn't name.
+  // (A schema some allOf builds on stays open: the composite is closed instead.)
+  const closed = structuredClone(doc);
+  const bases = new Set(Object.values(closed.components.schemas).flatMap((s) => (s.allOf || []).map((b) => b.$ref)).filter(Boolean));
+  for (const [name, s] of Object.entries(closed.components.schemas)) {
+    if (bases.has(`#/components/schemas/${name}`) || s.additionalProperties !== undefined) continue;
+    if ((s.type === 'object' && s.properties) || s.allOf) s.unevaluatedProperties = false;
+  }
+  const ajvClosed = new Ajv2020({ strict: false, allErrors: true });
+  addFormats(ajvClosed);
+  ajvClosed.addSchema(closed, 'openapi.json');
+
+  const esc = (s) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+  const deref = (obj, ptr) => { // follows a Reference Object; returns [object, its pointer]
+    while (obj && obj.$ref) {
+      ptr = obj.$ref.slice(1);
+      obj = ptr.split('/').slice(1).reduce((o, k) => o?.[k.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+    }
+    return [obj, ptr];
+  };
+  const validators = new Map();
+  const validator = (a, ptr) => {
+    const key = `${a === ajv}:${ptr}`;
+    if (!validators.has(key)) validators.set(key, a.compile({ $ref: `openapi.json#${ptr}` }));
+    return validators.get(key);
+  };
+  const failures = [], extras = [], seen = [];
+  const snippet = (text) => (text.length > 400 ? `${text.slice(0, 400)}…` : text);
+  const fmt = (errors) => errors.map((e) => `${e.instancePath || '/'} ${e.message}${e.params && Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : ''} (schema ${e.schemaPath})`).join('\n      ');
+
+  /** One real call, checked against the document's answer for (template, method, status). */
+  async function call(method, template, { params = {}, query, body, token, expect, headers = {}, raw } = {}) {
+    const missing = [...template.matchAll(/\{(\w+)\}/g)].map((x) => x[1]).filter((k) => params[k] == null);
+    if (missing.length) { // an earlier call failed to give it: said, and the test goes on
+      failures.push(`${method} ${template}: not called, no ${missing.join(', ')} (an earlier call failed)`);
+      return { status: 0, json: undefined, text: '', res: new Response() };
+    }
+    let p = template.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(params[k]));
+    if (query) p += `?${new URLSearchParams(query)}`;
+    const res = await fetch(base + p, {
+      method,
+      headers: {
+        ...(body !== undefined && raw === undefined ? { 'Content-Type': 'application/json' } : {}),
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      body: raw !== undefined ? raw : body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json;
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    const where = `${method} ${template} → ${res.status}`;
+    seen.push(where); console.error("DBG", where, p, text.slice(0, 160));
+    const fail = (what) => failures.push(`${where} (${p}): ${what}\n    body: ${snippet(text) || '(empty)'}`);
+    if (expect !== undefined && res.status !== expect) fail(`expected ${expect} (the test's own expectation)`);
+    const m = method.toLowerCase();
+    const opPtr = `/paths/${esc(template)}/${m}`;
+    const op = doc.paths[template]?.[m];
+    if (!op) { fail('the operation is not in the document'); return { status: res.status, json, text, res }; }
+    let [resp, respPtr] = deref(op.responses?.[String(res.status)], `${opPtr}/responses/${res.status}`);
+    if (!resp) [resp, respPtr] = deref(op.responses?.[`${String(res.status)[0]}XX`] ?? op.responses?.default, `${opPtr}/responses/default`);
+    if (!resp) {
+      fail(`status ${res.status} is not documented (documented: ${Object.keys(op.responses || {}).join(', ')})`);
+    } else if (!resp.content) {
+      if (text !== '') fail('documented without a body, but the answer has one');
+    } else if (resp.content['application/json']) {
+      const type = res.headers.get('content-type') || '';
+      if (!/^application\/json\b/.test(type)) fail(`documented as application/json, sent as ${type || 'no content type'}`);
+      if (json === undefined) fail('the body is not JSON');
+      else {
+        const ptr = `${respPtr}/content/application~1json/schema`;
+        const v = validator(ajv, ptr);
+        if (!v(json)) fail(`the body does not match ${ptr}:\n      ${fmt(v.errors)}`);
+        else {
+          const c = validator(ajvClosed, ptr);
+          if (!c(json)) extras.push(`${where}: ${c.errors.map((e) => `${e.instancePath || '/'}.${e.params.unevaluatedProperty}`).join(', ')}`);
+        }
+      }
+    } else {
+      fail(`documented as ${Object.keys(resp.content).join(', ')}, not checked here`);
+    }
+    return { status: res.status, json, text, res };
+  }
+  const site = { site: 'demo' };
+  const uri = `/contract/${randomBytes(4).toString('hex')}/`;
+  const mod = (opts = {}) => ({ ...opts, token: modToken, params: { ...site, ...opts.params } });
+
+  // public, logged out
+  await call('GET', '/health/live', { expect: 200 });
+  await call('GET', '/health/ready', { expect: 200 });
+  await call('GET', '/api/v1/sites/{site}', { params: site, expect: 200 });
+  await call('GET', '/api/v1/sites/{site}/counts', { params: site, query: { uri: THREAD }, expect: 200 });
+  await call('GET', '/api/v1/sites/{site}/thread', { params: site, query: { uri: THREAD }, expect: 200 });
+
+  // a thread of our own: a user's comment, a guest's reply, a user's reply to that
+  const user = await devToken('Connie Contract');
+  const me = await call('GET', '/api/v1/me', { token: user, expect: 200 });
+  const root = await call('POST', '/api/v1/sites/{site}/comments', { params: site, token: user, body: { uri, title: 'Contract', body: 'Root *comment* with a [link](https://example.com/).' }, expect: 201 });
+  const rootId = root.json?.comment?.id;
+  // (a first comment may be held, and only a published one can be replied to)
+  if (root.json?.status !== 'approved') await call('POST', '/api/mod/v1/comments/{id}/actions', mod({ params: { id: rootId }, body: { action: 'approve', note: 'contract test' }, expect: 200 }));
+  const guestReply = await call('POST', '/api/v1/sites/{site}/comments', {
+    params: site, body: { uri, parent_id: rootId, body: 'A guest reply.', guest: { name: 'Gus Guest', email: 'gus@example.com', website: 'https://gus.example.org/' } }, expect: 201,
+  });
+  const guestId = guestReply.json?.comment?.id;
+  await call('GET', '/api/mod/v1/sites/{site}/queue', mod({ expect: 200 }));
+  await call('GET', '/api/mod/v1/sites/{site}/queue', mod({ query: { status: 'pending', limit: '5' }, expect: 200 }));
+  if (guestReply.json?.status !== 'approved') await call('POST', '/api/mod/v1/comments/{id}/actions', mod({ params: { id: guestId }, body: { action: 'approve' }, expect: 200 }));
+  const deep = await call('POST', '/api/v1/sites/{site}/comments', { params: site, token: user, body: { uri, parent_id: guestId, body: 'A reply to the reply.' }, expect: 201 });
+  const deepId = deep.json?.comment?.id;
+  if (deep.json?.status !== 'approved') await call('POST', '/api/mod/v1/comments/{id}/actions', mod({ params: { id: deepId }, body: { action: 'approve' }, expect: 200 }));
+  const thread = await call('GET', '/api/v1/sites/{site}/thread', { params: site, query: { uri, sort: 'oldest' }, expect: 200 });
+  await call('GET', '/api/v1/sites/{site}/thread', { params: site, query: { uri, sort: 'newest', limit: '1' }, token: user, expect: 200 });
+  const etag = thread.res.headers.get('etag');
+  if (etag) await call('GET', '/api/v1/sites/{site}/thread', { params: site, query: { uri, sort: 'oldest' }, headers: { 'If-None-Match': etag }, expect: 304 });
+  await call('GET', '/api/v1/sites/{site}/counts', { params: site, query: { uri }, expect: 200 });
+
+  // the author's own actions, and a reader's on someone else's comment
+  await call('PATCH', '/api/v1/comments/{id}', { params: { id: deepId }, token: user, body: { body: 'A reply to the reply (edited).' }, expect: 200 });
+  await call('PUT', '/api/v1/comments/{id}/vote', { params: { id: guestId }, token: user, body: { value: 1 }, expect: 200 });
+  await call('POST', '/api/v1/comments/{id}/flags', { params: { id: guestId }, token: user, body: { reason: 'off_topic', note: 'contract test' }, expect: 201 });
+  await call('GET', '/api/v1/me/appeals', { token: user, expect: 200 });
+  await call('GET', '/api/v1/me/export', { token: user, expect: 200 });
+
+  // the moderator API
+  await call('GET', '/api/mod/v1/sites', { token: modToken, expect: 200 });
+  await call('GET', '/api/mod/v1/sites/{site}', mod({ expect: 200 }));
+  await call('PATCH', '/api/mod/v1/sites/{site}', mod({ body: { closed: false }, expect: 200 }));
+  await call('GET', '/api/mod/v1/sites/{site}/comments', mod({ query: { q: 'reply' }, expect: 200 }));
+  await call('GET', '/api/mod/v1/sites/{site}/comments', mod({ query: { thread: uri, status: 'approved' }, expect: 200 }));
+  await call('GET', '/api/mod/v1/comments/{id}/history', mod({ params: { id: deepId }, expect: 200 }));
+  await call('PATCH', '/api/mod/v1/comments/{id}', mod({ params: { id: rootId }, body: { body: 'Root comment, tidied by a moderator.' }, expect: 200 }));
+  await call('POST', '/api/mod/v1/sites/{site}/actions', mod({ body: { ids: [rootId, guestId, '00000000-0000-0000-0000-000000000000'], action: 'approve', note: 'bulk' }, expect: 200 }));
+  await call('POST', '/api/mod/v1/sites/{site}/queue/claim', mod({ body: { limit: 1 }, expect: 200 }));
+  await call('GET', '/api/mod/v1/sites/{site}/audit', mod({ query: { limit: '20' }, expect: 200 }));
+  await call('GET', '/api/mod/v1/sites/{site}/appeals', mod({ expect: 200 }));
+  if (me.json?.id) {
+    await call('GET', '/api/mod/v1/sites/{site}/users/{id}', mod({ params: { id: me.json.id }, expect: 200 }));
+    await call('PATCH', '/api/mod/v1/sites/{site}/users/{id}', mod({ params: { id: me.json.id }, body: { premoderated: false }, expect: 200 }));
+  }
+  await call('GET', '/api/mod/v1/sites/{site}/bans', mod({ expect: 200 }));
+  const ban = await call('POST', '/api/mod/v1/sites/{site}/bans', mod({ body: { email: 'troll-contract@example.com', reason: 'contract test', until: '2099-01-31T00:00:00Z' }, expect: 201 }));
+  if (ban.json?.id) {
+    await call('GET', '/api/mod/v1/sites/{site}/bans/{id}', mod({ params: { id: ban.json.id }, expect: 200 }));
+    await call('GET', '/api/mod/v1/sites/{site}/bans', mod({ expect: 200 })); // with one in it
+    await call('DELETE', '/api/mod/v1/sites/{site}/bans/{id}', mod({ params: { id: ban.json.id }, expect: 204 }));
+  }
+  const rule = await call('POST', '/api/mod/v1/sites/{site}/rules', mod({ body: { kind: 'word', pattern: 'zzcontractzz', action: 'hold', note: 'contract test' }, expect: 201 }));
+  if (rule.json?.id) {
+    await call('GET', '/api/mod/v1/sites/{site}/rules', mod({ expect: 200 }));
+    await call('GET', '/api/mod/v1/sites/{site}/rules/{id}', mod({ params: { id: rule.json.id }, expect: 200 }));
+    await call('PATCH', '/api/mod/v1/sites/{site}/rules/{id}', mod({ params: { id: rule.json.id }, body: { enabled: false, note: '' }, expect: 200 }));
+    await call('DELETE', '/api/mod/v1/sites/{site}/rules/{id}', mod({ params: { id: rule.json.id }, expect: 204 }));
+  }
+  await call('POST', '/api/mod/v1/sites/{site}/rules/dry-run', mod({ body: { rules: [{ kind: 'word', pattern: 'reply', action: 'spam' }], sample: 50 }, expect: 200 }));
+  await call('GET', '/api/mod/v1/sites/{site}/moderators', mod({ expect: 200 }));
+  await call('GET', '/api/mod/v1/tokens', { token: modToken, expect: 200 });
+  const tok = await call('POST', '/api/mod/v1/tokens', { token: modToken, body: { name: `contract ${uri}`, expires_at: '2099-01-31T00:00:00Z' }, expect: 201 });
+  await call('POST', '/api/mod/v1/tokens', { token: modToken, body: { name: `contract ${uri}` }, expect: 409 });
+  await call('GET', '/api/mod/v1/tokens', { token: modToken, expect: 200 }); // with one in it
+  if (tok.json?.id) await call('DELETE', '/api/mod/v1/tokens/{id}', { token: modToken, params: { id: tok.json.id }, expect: 204 });
+
+  // deleting, then error answers against their documented error schema
+  await call('DELETE', '/api/v1/comments/{id}', { params: { id: deepId }, token: user, expect: 204 });
+  await call('GET', '/api/v1/sites/{site}', { params: { site: 'no-such-site' }, expect: 404 });
+  await call('GET', '/api/v1/sites/{site}/thread', { params: { site: 'no-such-site' }, query: { uri }, expect: 404 });
+  await call('GET', '/api/v1/sites/{site}/thread', { params: site, expect: 400 }); // no uri
+  await call('POST', '/api/v1/sites/{site}/comments', { params: site, body: { uri, body: 'x', guest: { name: 'Bad', email: 'not-an-email' } }, expect: 400 });
+  await call('POST', '/api/v1/sites/{site}/comments', { params: site, body: { uri, body: 'x', surprise: 1 }, expect: 400 });
+  await call('POST', '/api/v1/sites/{site}/comments', { params: site, raw: 'body', headers: { 'Content-Type': 'text/plain' }, expect: 415 });
+  await call('GET', '/api/v1/me', { expect: 401 });
+  await call('GET', '/api/v1/me', { token: 'not-a-token', expect: 401 });
+  await call('GET', '/api/mod/v1/sites', { expect: 401 });
+  await call('GET', '/api/mod/v1/sites/{site}', mod({ params: { site: 'no-such-site' }, expect: 404 }));
+  await call('GET', '/api/mod/v1/comments/{id}/history', mod({ params: { id: '00000000-0000-0000-0000-000000000000' }, expect: 404 }));
+  await call('GET', '/api/mod/v1/sites/{site}/rules/{id}', mod({ params: { id: '00000000-0000-0000-0000-000000000000' }, expect: 404 }));
+  await call('POST', '/api/mod/v1/sites/{site}/bans', mod({ body: { reason: 'none of the three' }, expect: 400 }));
+  await call('POST', '/api/mod/v1/login', { body: { email: MOD.email, password: 'wrong' }, expect: 401 });
+  await call('POST', '/api/v1/logout', { token: user, expect: 204 });
+
+  t.diagnostic(`${seen.length} answers checked`);
+  if (extras.length) t.diagnostic('fields sent but not documented (not a failure):');
+  for (const e of extras) t.diagnostic(`  ${e}`);
+  assert.ok(failures.length === 0, `${failures.length} of ${seen.length} answers do not match the document:\n\n${failures.join('\n\n')}`);
 });
 
 test('/api/docs renders every operation offline, under its CSP', T, async () => {

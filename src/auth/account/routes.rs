@@ -274,7 +274,9 @@ pub struct EraseParams {
 /// One transaction: identities, sessions, flags, pending links and the profile go. With
 /// `comments=keep` (default) the comments stay up as "deleted user" without email, IP or user
 /// agent; with `comments=remove` each is deleted through the moderation state machine (audited
-/// as the author's) and its text blanked.
+/// as the author's) and its text blanked. Erasing doesn't lift a ban: while one stands, a
+/// SHA-256 of each `provider:subject` is kept with it, and a new account with (or linking) that
+/// login inherits the ban.
 #[utoipa::path(
     delete,
     path = "/api/v1/me",

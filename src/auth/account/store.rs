@@ -132,7 +132,7 @@ pub async fn link(
     let Some(user) = user else {
         return Ok(Link::UserGone);
     };
-    sqlx::query(
+    let inserted = sqlx::query(
         "INSERT INTO identities (id, user_id, provider, subject, email, email_verified, profile)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT ON CONSTRAINT identities_provider_subject_key DO NOTHING",
@@ -145,7 +145,13 @@ pub async fn link(
     .bind(p.email_verified)
     .bind(&p.raw)
     .execute(&mut *conn)
-    .await?;
+    .await?
+    .rows_affected()
+        == 1;
+    if inserted {
+        // Linking an erased, banned account's identity brings its ban along.
+        crate::moderation::bans::inherit_erased(conn, user_id, &p.provider, &p.subject).await?;
+    }
     let owner: Uuid = sqlx::query_scalar(
         "SELECT user_id FROM identities WHERE provider = $1 AND subject = $2 FOR UPDATE",
     )
@@ -470,6 +476,7 @@ pub async fn erase(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Uuid>, 
     .fetch_all(&mut *conn)
     .await?;
     threads.extend(authored);
+    crate::moderation::bans::remember_erased_identities(conn, user_id).await?;
     for sql in [
         "DELETE FROM flags WHERE user_id = $1",
         "DELETE FROM sessions WHERE user_id = $1",
