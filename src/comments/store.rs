@@ -700,26 +700,30 @@ pub async fn set_vote(
 
 /// One comment as readers see it, with its count of visible direct replies and whether it was
 /// ever published (live updates).
-pub async fn public_comment(
-    pool: &PgPool,
-    id: Uuid,
-) -> Result<Option<(CommentRow, i64, bool)>, sqlx::Error> {
-    #[derive(FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        comment: CommentRow,
-        replies: i64,
-        ever_public: bool,
-    }
-    let row: Option<Row> = sqlx::query_as(concat!(
+/// A changed comment as live updates need it: the row, its visible replies, whether it was
+/// ever public, and where it lives (site and thread uri, so a reader of a thread that didn't
+/// exist yet recognizes its first comment without a query).
+#[derive(FromRow)]
+pub struct LiveComment {
+    #[sqlx(flatten)]
+    pub comment: CommentRow,
+    pub replies: i64,
+    pub ever_public: bool,
+    pub site_id: Uuid,
+    pub thread_uri: String,
+}
+
+pub async fn public_comment(pool: &PgPool, id: Uuid) -> Result<Option<LiveComment>, sqlx::Error> {
+    sqlx::query_as(concat!(
         "SELECT ",
         comment_row_columns!(),
         ", (SELECT count(*) FROM comments r WHERE r.parent_id = c.id AND r.status = 'approved') AS replies,
-           EXISTS (SELECT 1 FROM moderation_events e WHERE e.comment_id = c.id AND e.to_status = 'approved') AS ever_public
-         FROM comments c JOIN users u ON u.id = c.user_id WHERE c.id = $1"
+           EXISTS (SELECT 1 FROM moderation_events e WHERE e.comment_id = c.id AND e.to_status = 'approved') AS ever_public,
+           c.site_id, t.uri AS thread_uri
+         FROM comments c JOIN users u ON u.id = c.user_id JOIN threads t ON t.id = c.thread_id
+         WHERE c.id = $1"
     ))
     .bind(id)
     .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|r| (r.comment, r.replies, r.ever_public)))
+    .await
 }

@@ -71,16 +71,15 @@ pub async fn thread_events(
     let thread_id = store::find_thread(&state.db.pool, site.id, uri.as_str())
         .await?
         .map(|t| t.id);
-    let pool = state.db.pool.clone();
     let site_id = site.id;
-    let uri = uri.as_str().to_owned();
+    let uri: std::sync::Arc<str> = uri.as_str().into();
 
-    // The thread may not exist yet: its first comment creates it, so it is looked up again
-    // when a change for an unknown thread arrives.
+    // The thread may not exist yet: its first comment creates it. Events name their comment's
+    // site and uri, so the stream recognizes that comment, and learns the thread's id, without
+    // a query: a reader of a page nobody commented on costs nothing per event.
     let stream = futures_util::stream::unfold(
         (rx, thread_id, true),
         move |(mut rx, mut thread_id, first)| {
-            let pool = pool.clone();
             let uri = uri.clone();
             async move {
                 if first {
@@ -103,12 +102,12 @@ pub async fn thread_events(
                         Ok(Err(RecvError::Closed)) => return None,
                         Ok(Ok(e)) => e,
                     };
-                    if thread_id.is_none() {
-                        thread_id = store::find_thread(&pool, site_id, &uri)
-                            .await
-                            .ok()
-                            .flatten()
-                            .map(|t| t.id);
+                    if thread_id.is_none()
+                        && let Some((site, place_uri)) = &event.place
+                        && *site == site_id
+                        && **place_uri == *uri
+                    {
+                        thread_id = Some(event.thread_id);
                     }
                     if thread_id == Some(event.thread_id) {
                         let frame = format!("event: {}\ndata: {}\n\n", event.name, event.data);

@@ -18,6 +18,8 @@ pub const QUEUE_CHANNEL: &str = "colloquy_queue";
 #[derive(Clone, Debug)]
 pub struct LiveEvent {
     pub thread_id: Uuid,
+    /// The comment's site and thread uri, when it still exists (not for a hard delete).
+    pub place: Option<(Uuid, Arc<str>)>,
     /// `comment` (newly approved or edited) or `deleted` (gone from public view).
     pub name: &'static str,
     pub data: Arc<str>,
@@ -126,20 +128,22 @@ impl Hub {
     /// Reads the changed comment once and hands the event to every stream.
     async fn publish(&self, db: &Db, thread_id: Uuid, comment_id: Uuid) {
         let event = match store::public_comment(&db.pool, comment_id).await {
-            Ok(Some((row, replies, _))) if row.status == "approved" => {
-                serde_json::to_string(&CommentView::new(&row, None, replies as usize))
+            Ok(Some(c)) if c.comment.status == "approved" => {
+                serde_json::to_string(&CommentView::new(&c.comment, None, c.replies as usize))
                     .ok()
                     .map(|data| LiveEvent {
                         thread_id,
+                        place: Some((c.site_id, c.thread_uri.into())),
                         name: "comment",
                         data: data.into(),
                     })
             }
             // Never published (a new pending comment): nothing to tell readers, not even its id.
-            Ok(Some((_, _, false))) => None,
+            Ok(Some(c)) if !c.ever_public => None,
             // Deleted, held, rejected or gone: readers drop it if they show it.
-            Ok(_) => Some(LiveEvent {
+            Ok(c) => Some(LiveEvent {
                 thread_id,
+                place: c.map(|c| (c.site_id, c.thread_uri.into())),
                 name: "deleted",
                 data: serde_json::json!({ "id": comment_id }).to_string().into(),
             }),

@@ -681,7 +681,7 @@ test('real answers match the OpenAPI schemas', { timeout: 120_000 }, async (t) =
     let json;
     try { json = JSON.parse(text); } catch { /* not JSON */ }
     const where = `${method} ${template} → ${res.status}`;
-    seen.push(where); console.error("DBG", where, p, text.slice(0, 160));
+    seen.push(where);
     const fail = (what) => failures.push(`${where} (${p}): ${what}\n    body: ${snippet(text) || '(empty)'}`);
     if (expect !== undefined && res.status !== expect) fail(`expected ${expect} (the test's own expectation)`);
     const m = method.toLowerCase();
@@ -736,6 +736,9 @@ test('real answers match the OpenAPI schemas', { timeout: 120_000 }, async (t) =
   const guestId = guestReply.json?.comment?.id;
   await call('GET', '/api/mod/v1/sites/{site}/queue', mod({ expect: 200 }));
   await call('GET', '/api/mod/v1/sites/{site}/queue', mod({ query: { status: 'pending', limit: '5' }, expect: 200 }));
+  const claim = await call('POST', '/api/mod/v1/sites/{site}/queue/claim', mod({ body: { limit: 1 }, expect: 200 }));
+  const claimed = claim.json?.items?.[0]?.comment?.id; // the oldest waiting, maybe another test's
+  if (claimed) await call('POST', '/api/mod/v1/comments/{id}/release', mod({ params: { id: claimed }, expect: 200 }));
   if (guestReply.json?.status !== 'approved') await call('POST', '/api/mod/v1/comments/{id}/actions', mod({ params: { id: guestId }, body: { action: 'approve' }, expect: 200 }));
   const deep = await call('POST', '/api/v1/sites/{site}/comments', { params: site, token: user, body: { uri, parent_id: guestId, body: 'A reply to the reply.' }, expect: 201 });
   const deepId = deep.json?.comment?.id;
@@ -762,9 +765,16 @@ test('real answers match the OpenAPI schemas', { timeout: 120_000 }, async (t) =
   await call('GET', '/api/mod/v1/comments/{id}/history', mod({ params: { id: deepId }, expect: 200 }));
   await call('PATCH', '/api/mod/v1/comments/{id}', mod({ params: { id: rootId }, body: { body: 'Root comment, tidied by a moderator.' }, expect: 200 }));
   await call('POST', '/api/mod/v1/sites/{site}/actions', mod({ body: { ids: [rootId, guestId, '00000000-0000-0000-0000-000000000000'], action: 'approve', note: 'bulk' }, expect: 200 }));
-  await call('POST', '/api/mod/v1/sites/{site}/queue/claim', mod({ body: { limit: 1 }, expect: 200 }));
   await call('GET', '/api/mod/v1/sites/{site}/audit', mod({ query: { limit: '20' }, expect: 200 }));
+  // a rejected comment, its author's appeal, and the decision
+  const rejected = await call('POST', '/api/v1/sites/{site}/comments', { params: site, token: user, body: { uri, body: 'Soon to be rejected.' }, expect: 201 });
+  const rejectedId = rejected.json?.comment?.id;
+  await call('POST', '/api/mod/v1/comments/{id}/actions', mod({ params: { id: rejectedId }, body: { action: 'reject', note: 'contract test' }, expect: 200 }));
+  const appeal = await call('POST', '/api/v1/comments/{id}/appeal', { params: { id: rejectedId }, token: user, body: { message: 'Please look again.' }, expect: 201 });
+  await call('POST', '/api/v1/comments/{id}/appeal', { params: { id: rejectedId }, token: user, body: { message: 'Again.' }, expect: 409 });
+  await call('GET', '/api/v1/me/appeals', { token: user, expect: 200 }); // with one in it
   await call('GET', '/api/mod/v1/sites/{site}/appeals', mod({ expect: 200 }));
+  await call('POST', '/api/mod/v1/appeals/{id}/actions', mod({ params: { id: appeal.json?.id }, body: { action: 'uphold', note: 'contract test' }, expect: 200 }));
   if (me.json?.id) {
     await call('GET', '/api/mod/v1/sites/{site}/users/{id}', mod({ params: { id: me.json.id }, expect: 200 }));
     await call('PATCH', '/api/mod/v1/sites/{site}/users/{id}', mod({ params: { id: me.json.id }, body: { premoderated: false }, expect: 200 }));
@@ -785,6 +795,10 @@ test('real answers match the OpenAPI schemas', { timeout: 120_000 }, async (t) =
   }
   await call('POST', '/api/mod/v1/sites/{site}/rules/dry-run', mod({ body: { rules: [{ kind: 'word', pattern: 'reply', action: 'spam' }], sample: 50 }, expect: 200 }));
   await call('GET', '/api/mod/v1/sites/{site}/moderators', mod({ expect: 200 }));
+  const member = await call('POST', '/api/mod/v1/sites/{site}/moderators', mod({ body: { email: `contract-${uri.split('/')[2]}@example.com`, role: 'moderator', password: 'a long enough contract password' }, expect: 201 }));
+  await call('DELETE', '/api/mod/v1/sites/{site}/moderators/{id}', mod({ params: { id: member.json?.id }, expect: 204 }));
+  const session = await call('POST', '/api/mod/v1/login', { body: MOD, expect: 200 });
+  await call('POST', '/api/mod/v1/logout', { token: session.json?.token, expect: 204 });
   await call('GET', '/api/mod/v1/tokens', { token: modToken, expect: 200 });
   const tok = await call('POST', '/api/mod/v1/tokens', { token: modToken, body: { name: `contract ${uri}`, expires_at: '2099-01-31T00:00:00Z' }, expect: 201 });
   await call('POST', '/api/mod/v1/tokens', { token: modToken, body: { name: `contract ${uri}` }, expect: 409 });
@@ -808,6 +822,7 @@ test('real answers match the OpenAPI schemas', { timeout: 120_000 }, async (t) =
   await call('POST', '/api/mod/v1/sites/{site}/bans', mod({ body: { reason: 'none of the three' }, expect: 400 }));
   await call('POST', '/api/mod/v1/login', { body: { email: MOD.email, password: 'wrong' }, expect: 401 });
   await call('POST', '/api/v1/logout', { token: user, expect: 204 });
+  await call('DELETE', '/api/v1/me', { token: await devToken('Dora Deleted'), expect: 204 });
 
   t.diagnostic(`${seen.length} answers checked`);
   if (extras.length) t.diagnostic('fields sent but not documented (not a failure):');
