@@ -123,19 +123,24 @@ pub async fn evaluate(env: &Env<'_>, s: &Submission<'_>) -> Result<Verdict, ApiE
     }
 
     // 2–3. Flood limits and duplicates, from the author's stored history.
+    let limits = per_minute_limits(env, site);
     let history = store::history(
         env.pool,
-        site.id,
-        s.user_id,
-        s.ip,
-        s.thread_id,
-        s.markdown,
-        i64::from(env.settings.moderation.duplicate_window_s),
-        s.editing,
+        &store::HistoryQuery {
+            site_id: site.id,
+            user_id: s.user_id,
+            ip: s.ip,
+            thread_id: s.thread_id,
+            body: s.markdown,
+            duplicate_window_s: i64::from(env.settings.moderation.duplicate_window_s),
+            editing: s.editing,
+            user_cap: i64::from(limits.1),
+            ip_cap: i64::from(limits.2),
+        },
     )
     .await?;
     if s.editing.is_none() {
-        check_limits(env, site, &history)?;
+        check_limits(limits, &history)?;
     }
     if history.duplicate {
         return Err(ApiError::conflict(
@@ -268,20 +273,27 @@ pub async fn evaluate(env: &Env<'_>, s: &Submission<'_>) -> Result<Verdict, ApiE
     })
 }
 
-fn check_limits(env: &Env<'_>, site: &Site, h: &store::History) -> Result<(), ApiError> {
+/// The site's flood limits, or the server's: (seconds between comments, per user per minute,
+/// per IP per minute); 0 turns one off.
+fn per_minute_limits(env: &Env<'_>, site: &Site) -> (u32, u32, u32) {
     let l = &env.settings.limits;
-    let interval = site
-        .limits
-        .comment_interval_s
-        .unwrap_or(l.comment_interval_s);
-    let per_user = site
-        .limits
-        .comments_per_minute_user
-        .unwrap_or(l.comments_per_minute_user);
-    let per_ip = site
-        .limits
-        .comments_per_minute_ip
-        .unwrap_or(l.comments_per_minute_ip);
+    (
+        site.limits
+            .comment_interval_s
+            .unwrap_or(l.comment_interval_s),
+        site.limits
+            .comments_per_minute_user
+            .unwrap_or(l.comments_per_minute_user),
+        site.limits
+            .comments_per_minute_ip
+            .unwrap_or(l.comments_per_minute_ip),
+    )
+}
+
+fn check_limits(
+    (interval, per_user, per_ip): (u32, u32, u32),
+    h: &store::History,
+) -> Result<(), ApiError> {
     if let Some(since) = h.since_last_s
         && interval > 0
         && since < f64::from(interval)

@@ -89,26 +89,35 @@ pub struct History {
     pub has_approved: bool,
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn history(
-    pool: &PgPool,
-    site_id: Uuid,
-    user_id: Option<Uuid>,
-    ip: Option<IpAddr>,
-    thread_id: Option<Uuid>,
-    body: &str,
-    duplicate_window_s: i64,
-    editing: Option<Uuid>,
-) -> Result<History, sqlx::Error> {
+/// What the pipeline asks of an author's history.
+pub struct HistoryQuery<'a> {
+    pub site_id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub ip: Option<IpAddr>,
+    pub thread_id: Option<Uuid>,
+    pub body: &'a str,
+    pub duplicate_window_s: i64,
+    /// The comment being edited (its own row doesn't count against it).
+    pub editing: Option<Uuid>,
+    /// Per-minute limits (0 = off): the last minute's comments are counted only up to the
+    /// limit, so a busy shared address (a campus NAT, a load test) costs a bounded index range,
+    /// not a scan of everything it posted this minute.
+    pub user_cap: i64,
+    pub ip_cap: i64,
+}
+
+pub async fn history(pool: &PgPool, q: &HistoryQuery<'_>) -> Result<History, sqlx::Error> {
     sqlx::query_as(
         "WITH mine AS (
              SELECT created_at FROM comments
              WHERE site_id = $1 AND user_id = $2 AND created_at > now() - interval '1 minute'
                AND id IS DISTINCT FROM $7
+             ORDER BY created_at LIMIT $8
          ), from_ip AS (
              SELECT created_at FROM comments
              WHERE site_id = $1 AND author_ip = $3::inet AND created_at > now() - interval '1 minute'
                AND id IS DISTINCT FROM $7
+             ORDER BY created_at LIMIT $9
          )
          SELECT
              (SELECT extract(epoch FROM now() - max(created_at))::float8 FROM comments
@@ -123,13 +132,15 @@ pub async fn history(
                        AND created_at > now() - make_interval(secs => $6) AND id IS DISTINCT FROM $7) AS duplicate,
              EXISTS (SELECT 1 FROM comments WHERE site_id = $1 AND user_id = $2 AND status = 'approved') AS has_approved",
     )
-    .bind(site_id)
-    .bind(user_id)
-    .bind(ip.map(ipnet::IpNet::from))
-    .bind(thread_id)
-    .bind(body)
-    .bind(duplicate_window_s as f64)
-    .bind(editing)
+    .bind(q.site_id)
+    .bind(q.user_id)
+    .bind(q.ip.map(ipnet::IpNet::from))
+    .bind(q.thread_id)
+    .bind(q.body)
+    .bind(q.duplicate_window_s as f64)
+    .bind(q.editing)
+    .bind(q.user_cap)
+    .bind(q.ip_cap)
     .fetch_one(pool)
     .await
 }
