@@ -37,11 +37,9 @@ pub enum Link {
 const CONFIRM_TTL_MINUTES: i32 = 5;
 
 /// Parks the profile a linking popup brought back until the linking user confirms it; returns
-/// the one-time code (only its hash is stored). Sweeps codes nobody confirmed.
+/// the one-time code (only its hash is stored). Codes nobody confirmed are ignored once expired
+/// and deleted by the janitor's sweep.
 pub async fn park(pool: &PgPool, user_id: Uuid, p: &Profile) -> Result<String, sqlx::Error> {
-    sqlx::query("DELETE FROM link_confirmations WHERE expires_at < now()")
-        .execute(pool)
-        .await?;
     let code = crate::auth::token::generate();
     sqlx::query(
         "INSERT INTO link_confirmations (code_hash, user_id, provider, subject, name, email,
