@@ -88,6 +88,13 @@ impl Application {
                 Arc::new(settings.clone()),
             ));
         }
+        // A public route naming a site or comment the route resolver doesn't know stops the
+        // start here, with its name (see `RouteKind::of`), not later in each worker.
+        for group in groups(&settings).iter().filter(|g| g.prefix == "/api/v1") {
+            for r in &group.resources {
+                RouteKind::of(r.path);
+            }
+        }
         let openapi = crate::openapi::document(&settings).to_json()?;
         let state = web::Data::new(AppState {
             openapi: web::Bytes::from(openapi),

@@ -2,7 +2,10 @@
 //!
 //! A request without `Authorization` is anonymous. A request *with* one whose token is unknown,
 //! expired or revoked is refused with 401 — never quietly treated as anonymous, or a reader
-//! whose session ended would post as a guest without noticing.
+//! whose session ended would post as a guest without noticing. So is a session of another site
+//! than the one the matched route names (`http::route::RouteScope`), and a session bound to no
+//! site at all. These extractors serve `/api/v1` only: they need the route scope its resources
+//! resolve.
 
 use std::future::Future;
 use std::pin::Pin;

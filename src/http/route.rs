@@ -216,7 +216,10 @@ mod tests {
         assert_eq!(RouteKind::of("/comments/{id}"), RouteKind::Comment);
         assert_eq!(RouteKind::of("/comments/{id}/vote"), RouteKind::Comment);
         assert_eq!(RouteKind::of("/me"), RouteKind::NoSite);
-        assert_eq!(RouteKind::of("/me/identities/{provider}"), RouteKind::NoSite);
+        assert_eq!(
+            RouteKind::of("/me/identities/{provider}"),
+            RouteKind::NoSite
+        );
     }
 
     #[test]

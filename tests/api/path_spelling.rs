@@ -212,7 +212,14 @@ async fn world(app: &TestApp, staff: &Staff) -> World {
     .await;
     let owner = Some(staff.owner.as_str());
     let mod_post = |path: String, body: Value| async move {
-        send(app, Method::POST, &format!("/api/mod/v1{path}"), owner, Some(body)).await
+        send(
+            app,
+            Method::POST,
+            &format!("/api/mod/v1{path}"),
+            owner,
+            Some(body),
+        )
+        .await
     };
     let ban = mod_post(
         format!("/sites/{slug}/bans"),
@@ -224,7 +231,11 @@ async fn world(app: &TestApp, staff: &Staff) -> World {
         json!({ "kind": "word", "pattern": "zzz", "action": "hold" }),
     )
     .await;
-    let token = mod_post("/tokens".to_owned(), json!({ "name": format!("script w{n}q") })).await;
+    let token = mod_post(
+        "/tokens".to_owned(),
+        json!({ "name": format!("script w{n}q") }),
+    )
+    .await;
     World {
         appeal: id_of(&appeal, "an appeal"),
         ban: id_of(&ban, "a ban"),
@@ -344,7 +355,10 @@ fn spellings(v: &str) -> Vec<(&'static str, String)> {
     };
     vec![
         ("plain", v.to_owned()),
-        ("one character", format!("{}{}", encode(bytes[0], false), &v[1..])),
+        (
+            "one character",
+            format!("{}{}", encode(bytes[0], false), &v[1..]),
+        ),
         ("one character, last", {
             let last = bytes.len() - 1;
             format!("{}{}", &v[..last], encode(bytes[last], true))
@@ -409,7 +423,8 @@ fn mask(text: &str) -> String {
         r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
     )
     .unwrap();
-    let time = regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)").unwrap();
+    let time =
+        regex::Regex::new(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)").unwrap();
     let tag = regex::Regex::new(r"w\d+q").unwrap();
     let secret = regex::Regex::new(r"state=[A-Za-z0-9_-]+").unwrap();
     let text = secret.replace_all(text, "state=<secret>");
@@ -420,9 +435,10 @@ fn mask(text: &str) -> String {
 
 async fn answer(app: &TestApp, method: &str, path: &str, w: &World, route: &str) -> Answer {
     let public = route.starts_with("/api/v1/");
-    let mut req = app
-        .client
-        .request(Method::from_bytes(method.as_bytes()).unwrap(), app.url(path));
+    let mut req = app.client.request(
+        Method::from_bytes(method.as_bytes()).unwrap(),
+        app.url(path),
+    );
     if public {
         req = req.bearer_auth(&w.reader).header("Origin", &w.origin);
     } else {
@@ -472,7 +488,11 @@ fn walked_routes(app: &TestApp) -> Vec<(&'static str, String)> {
         })
         .collect();
     assert!(
-        routes.iter().filter(|(_, p)| p.starts_with("/api/v1/")).count() >= 10
+        routes
+            .iter()
+            .filter(|(_, p)| p.starts_with("/api/v1/"))
+            .count()
+            >= 10
             && routes.len() >= 40,
         "the walk lost routes: {routes:?}"
     );
@@ -557,7 +577,9 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
         "identities",
         "idempotency_keys",
     ] {
-        let sql = format!("SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM {table} t");
+        let sql = format!(
+            "SELECT coalesce(string_agg(t::text, '|' ORDER BY t::text), '') FROM {table} t"
+        );
         let rows: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
             .fetch_one(&app.db)
             .await
@@ -638,7 +660,10 @@ async fn a_token_of_one_site_acts_on_no_spelling_of_another_sites_slug_or_commen
             );
             let mut req = app
                 .client
-                .request(Method::from_bytes(method.as_bytes()).unwrap(), app.url(&path))
+                .request(
+                    Method::from_bytes(method.as_bytes()).unwrap(),
+                    app.url(&path),
+                )
                 .bearer_auth(&token_a);
             let body = match (method, rest) {
                 ("GET", _) => None,
@@ -676,7 +701,11 @@ async fn a_token_of_one_site_acts_on_no_spelling_of_another_sites_slug_or_commen
         failures.join("\n")
     );
     assert!(walked >= 100, "walked only {walked} requests");
-    assert_eq!(snapshot(&app).await, before, "blog A's token changed something");
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "blog A's token changed something"
+    );
 
     // The same routes do answer blog B's own token: the refusals above were the site binding.
     let r = app
@@ -690,7 +719,10 @@ async fn a_token_of_one_site_acts_on_no_spelling_of_another_sites_slug_or_commen
     assert_eq!(r.status(), 201);
     let r = app
         .client
-        .put(app.url(&format!("/api/v1/comments/{}/vote", spellings(&other_b)[4].1)))
+        .put(app.url(&format!(
+            "/api/v1/comments/{}/vote",
+            spellings(&other_b)[4].1
+        )))
         .bearer_auth(&token_b)
         .json(&json!({ "value": 1 }))
         .send()
@@ -723,7 +755,10 @@ async fn a_session_bound_to_no_site_is_refused_by_the_public_api() {
     ] {
         let mut req = app
             .client
-            .request(Method::from_bytes(method.as_bytes()).unwrap(), app.url(&path))
+            .request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                app.url(&path),
+            )
             .bearer_auth(&token);
         if let Some(b) = body {
             req = req.json(&b);
