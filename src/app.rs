@@ -17,6 +17,7 @@ use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::errors::{json_error_bodies, method_not_allowed, not_found};
 use crate::http::json::JsonLimit;
+use crate::http::route::{self, RouteKind};
 use crate::http::telemetry::RequestSpan;
 use crate::moderation::routes as moderation;
 use crate::sites::{Site, SiteCache};
@@ -86,6 +87,13 @@ impl Application {
                 db.clone(),
                 Arc::new(settings.clone()),
             ));
+        }
+        // A public route naming a site or comment the route resolver doesn't know stops the
+        // start here, with its name (see `RouteKind::of`), not later in each worker.
+        for group in groups(&settings).iter().filter(|g| g.prefix == "/api/v1") {
+            for r in &group.resources {
+                RouteKind::of(r.path);
+            }
         }
         let openapi = crate::openapi::document(&settings).to_json()?;
         let state = web::Data::new(AppState {
@@ -183,13 +191,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
                 }
             }
             "/api/v1" => {
-                cfg.service(
-                    group
-                        .scope()
-                        .wrap(from_fn(crate::http::cors::cors))
-                        .wrap(from_fn(require_database))
-                        .default_service(web::to(not_found)),
-                );
+                cfg.service(group.public_scope().wrap(from_fn(require_database)));
             }
             "/api/mod/v1" => {
                 // Moderator tools are scripts and apps, not pages on a blog's origin: no CORS.
@@ -233,6 +235,34 @@ impl Group {
             .fold(web::scope(self.prefix), |scope, r| {
                 scope.service((r.add)(resource(r.path, r.allow)))
             })
+    }
+
+    /// The public API: every resource first resolves the site (or comment) its own matched
+    /// route names, once (see `http::route`), then CORS decides on that site. Wrapping each
+    /// resource, not the scope, is what makes the decoded parameters of the matched route
+    /// available; a route added to `PUBLIC_API` gets the same treatment without asking.
+    fn public_scope(&self) -> actix_web::Scope {
+        let scope = self
+            .resources
+            .iter()
+            .fold(web::scope(self.prefix), |scope, r| {
+                let kind = RouteKind::of(r.path);
+                scope.service(
+                    (r.add)(resource(r.path, r.allow))
+                        .wrap(from_fn(crate::http::cors::cors))
+                        .wrap(from_fn(move |req, next| route::resolve(kind, req, next))),
+                )
+            });
+        // Paths no resource matched: the JSON 404, with CORS as for a route about no one site
+        // (registered last, this catch-all scope sees only what nothing else matched).
+        scope.service(
+            web::scope("")
+                .wrap(from_fn(crate::http::cors::cors))
+                .wrap(from_fn(|req, next| {
+                    route::resolve(RouteKind::NoSite, req, next)
+                }))
+                .default_service(web::to(not_found)),
+        )
     }
 }
 

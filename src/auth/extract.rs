@@ -2,7 +2,10 @@
 //!
 //! A request without `Authorization` is anonymous. A request *with* one whose token is unknown,
 //! expired or revoked is refused with 401 — never quietly treated as anonymous, or a reader
-//! whose session ended would post as a guest without noticing.
+//! whose session ended would post as a guest without noticing. So is a session of another site
+//! than the one the matched route names (`http::route::RouteScope`), and a session bound to no
+//! site at all. These extractors serve `/api/v1` only: they need the route scope its resources
+//! resolve.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,6 +17,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use super::sessions::{self, SessionUser};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::http::RouteScope;
 
 /// A caller with a valid commenter session.
 #[derive(Debug, Clone)]
@@ -53,6 +57,10 @@ async fn resolve(req: HttpRequest) -> Result<Option<SessionUser>, ApiError> {
     let Some(token) = bearer(&req)? else {
         return Ok(None);
     };
+    let route = RouteScope::of(&req)?;
+    if let Some(unknown) = route.not_found() {
+        return Err(unknown);
+    }
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
@@ -62,39 +70,24 @@ async fn resolve(req: HttpRequest) -> Result<Option<SessionUser>, ApiError> {
             "Your session has expired or was ended; please log in again.",
         ));
     };
-    // A session acts only on the site it was opened on: the blog that holds the token can't
-    // use it on another blog of the same server.
-    if let Some(own) = user.site_id
-        && let Some(target) = request_site(&state, req.path()).await?
-        && target != own
+    // A reader session acts only on the site it was opened on: the blog that holds the token
+    // can't use it on another blog of the same server. The route's site is the one resolved
+    // from the matched route (never the raw path), the same value the handler acts on. A
+    // session bound to no site is not a blog's session at all (first-party account sessions
+    // are used under /account/ only) and is never accepted here.
+    let Some(own) = user.site_id else {
+        return Err(ApiError::unauthenticated(
+            "This login can't be used by a site's comments; log in on the site.",
+        ));
+    };
+    if let Some(site) = route.site()
+        && site.id != own
     {
         return Err(ApiError::unauthenticated(
             "This login belongs to another site; please log in on this one.",
         ));
     }
     Ok(Some(user))
-}
-
-/// The site a public API request acts on: the `{site}` of `/api/v1/sites/{site}/...` (through
-/// the site cache), or the site of the comment in `/api/v1/comments/{id}/...`. None for
-/// requests about no one site, and for unknown sites and comments (the handler answers 404).
-async fn request_site(state: &AppState, path: &str) -> Result<Option<uuid::Uuid>, ApiError> {
-    if let Some(rest) = path.strip_prefix("/api/v1/sites/") {
-        let slug = rest.split('/').next().unwrap_or("");
-        if crate::domain::SiteSlug::parse(slug).is_err() {
-            return Ok(None);
-        }
-        return Ok(state.sites.get(&state.db.pool, slug).await?.map(|s| s.id));
-    }
-    if let Some(rest) = path.strip_prefix("/api/v1/comments/") {
-        let Ok(id) = uuid::Uuid::parse_str(rest.split('/').next().unwrap_or("")) else {
-            return Ok(None);
-        };
-        return Ok(crate::comments::store::find_target(&state.db.pool, id)
-            .await?
-            .map(|t| t.site_id));
-    }
-    Ok(None)
 }
 
 impl FromRequest for MaybeCommenter {

@@ -11,7 +11,6 @@ use super::Cursor;
 use super::edits;
 use super::reactions::{self, FlagReason, Vote};
 use super::service::{self, Author, SubmitInput, ThreadQuery};
-use super::target::{self, Target};
 use super::view::{PostedComment, ThreadPage};
 use crate::app::AppState;
 use crate::auth::{Commenter, MaybeCommenter};
@@ -20,7 +19,7 @@ use crate::domain::{
     WebUrl,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{ApiJson, ClientInfo};
+use crate::http::{ApiJson, ClientInfo, RouteComment, RouteSite};
 use crate::moderation::pipeline::Env;
 
 #[derive(Deserialize)]
@@ -65,12 +64,11 @@ pub struct ThreadParams {
 )]
 pub async fn get_thread(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    RouteSite(site): RouteSite,
     params: web::Query<ThreadParams>,
     req: HttpRequest,
     viewer: MaybeCommenter,
 ) -> ApiResult<HttpResponse> {
-    let site = state.site(&path).await?;
     let limits = &state.settings.limits;
     let mut errors = Errors::default();
     let uri = errors.check(
@@ -158,10 +156,9 @@ pub async fn get_thread(
 )]
 pub async fn get_counts(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    RouteSite(site): RouteSite,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    let site = state.site(&path).await?;
     let limits = &state.settings.limits;
     let raw: Vec<String> = url::form_urlencoded::parse(req.query_string().as_bytes())
         .filter(|(k, _)| k == "uri")
@@ -274,12 +271,11 @@ pub struct GuestBody {
 
 pub async fn post_comment(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    RouteSite(site): RouteSite,
     req: HttpRequest,
     caller: MaybeCommenter,
     ApiJson(dto): ApiJson<PostCommentBody>,
 ) -> ApiResult<HttpResponse> {
-    let site = state.site(&path).await?;
     let limits = &state.settings.limits;
     let idempotency = match req.headers().get("idempotency-key") {
         None => None,
@@ -442,15 +438,13 @@ pub struct EditCommentBody {
 )]
 pub async fn edit_comment(
     state: web::Data<AppState>,
-    path: web::Path<String>,
     req: HttpRequest,
     caller: Commenter,
+    RouteComment(t): RouteComment,
     ApiJson(dto): ApiJson<EditCommentBody>,
 ) -> ApiResult<HttpResponse> {
-    let id = target::parse_id(&path)?;
     let body = CommentBody::parse(&dto.body, state.settings.limits.body_max_chars)
         .map_err(|e| ApiError::validation("body", e))?;
-    let t = Target::load(&state, id).await?;
     let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     let env = Env {
         pool: &state.db.pool,
@@ -483,11 +477,9 @@ pub async fn edit_comment(
 )]
 pub async fn delete_comment(
     state: web::Data<AppState>,
-    path: web::Path<String>,
     caller: Commenter,
+    RouteComment(t): RouteComment,
 ) -> ApiResult<HttpResponse> {
-    let id = target::parse_id(&path)?;
-    let t = Target::load(&state, id).await?;
     edits::delete(&state.db.pool, &state.threads, &t, &caller.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -562,11 +554,10 @@ const FLAG_NOTE_MAX_CHARS: usize = 1000;
 )]
 pub async fn flag_comment(
     state: web::Data<AppState>,
-    path: web::Path<String>,
     caller: Commenter,
+    RouteComment(t): RouteComment,
     ApiJson(dto): ApiJson<FlagBody>,
 ) -> ApiResult<HttpResponse> {
-    let id = target::parse_id(&path)?;
     let mut errors = Errors::default();
     let reason = errors.check(
         "reason",
@@ -592,7 +583,6 @@ pub async fn flag_comment(
             "validation bookkeeping out of step"
         )));
     };
-    let t = Target::load(&state, id).await?;
     let flags =
         reactions::flag(&state.db.pool, &state.threads, &t, &caller.0, reason, note).await?;
     Ok(HttpResponse::Created().json(FlagCount { flags }))
@@ -622,17 +612,15 @@ pub async fn flag_comment(
 )]
 pub async fn vote_comment(
     state: web::Data<AppState>,
-    path: web::Path<String>,
     caller: Commenter,
+    RouteComment(t): RouteComment,
     ApiJson(dto): ApiJson<VoteBody>,
 ) -> ApiResult<HttpResponse> {
-    let id = target::parse_id(&path)?;
     let vote = dto
         .value
         .as_i64()
         .and_then(Vote::parse)
         .ok_or_else(|| ApiError::validation("value", "must be 1, -1 or 0"))?;
-    let t = Target::load(&state, id).await?;
     let score = reactions::vote(&state.db.pool, &state.threads, &t, &caller.0, vote).await?;
     Ok(HttpResponse::Ok().json(VoteResult {
         score,

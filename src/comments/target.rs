@@ -22,11 +22,6 @@ pub fn unknown_comment() -> ApiError {
     ApiError::not_found("Comment")
 }
 
-/// A path's comment id; a malformed one is simply an unknown comment.
-pub fn parse_id(raw: &str) -> ApiResult<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| unknown_comment())
-}
-
 impl Target {
     /// The comment and its site, or 404.
     pub async fn load(state: &AppState, id: Uuid) -> ApiResult<Self> {

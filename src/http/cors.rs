@@ -1,4 +1,5 @@
-//! CORS for `/api/v1`: exactly the registered origins of the site named in the path.
+//! CORS for `/api/v1`: exactly the registered origins of the site the matched route names (its
+//! `{site}`, or the site of its `{id}` comment).
 //!
 //! actix-cors decides from a fixed list or a synchronous callback; our origins live per site in
 //! Postgres (through the site cache), so the decision is made here. Requests without `Origin`
@@ -14,6 +15,7 @@ use actix_web::{HttpResponse, ResponseError, web};
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::http::RouteScope;
 
 const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
 const ALLOW_HEADERS: &str = "Authorization, Content-Type, Idempotency-Key, If-Match";
@@ -44,19 +46,25 @@ pub async fn cors(
         .cloned()
         .expect("AppState is registered on the App"); // set in app::configure, always present
 
-    let allowed = match site_slug(req.path()) {
-        // A malformed slug is an unknown site: no query, no cache entry.
-        Some(slug) if crate::domain::SiteSlug::parse(slug).is_err() => None,
-        Some(slug) => match state.sites.get(&state.db.pool, slug).await {
-            Ok(Some(site)) => Some(site.allows_origin(&origin)),
-            // Unknown site: let the route answer 404 (preflight too).
-            Ok(None) => None,
-            Err(e) => return Ok(req.into_response(ApiError::from(e).error_response())),
-        },
-        None => match crate::sites::store::origin_known(&state.db.pool, &origin).await {
-            Ok(known) => Some(known),
-            Err(e) => return Ok(req.into_response(ApiError::from(e).error_response())),
-        },
+    // The site comes from the matched route, resolved once by `route::resolve` (which wraps
+    // this middleware): the same site the reader extractors check and the handler acts on.
+    let route = match RouteScope::of(req.request()) {
+        Ok(route) => route,
+        Err(e) => return Ok(req.into_response(e.error_response())),
+    };
+    let allowed = match route {
+        RouteScope::Site(site) => Some(site.allows_origin(&origin)),
+        RouteScope::Comment(target) => Some(target.site.allows_origin(&origin)),
+        // Unknown site: let the route answer 404 (preflight too).
+        RouteScope::UnknownSite => None,
+        // No one site (or a comment that doesn't exist, whose route answers 404): any
+        // registered origin may ask.
+        RouteScope::NoSite | RouteScope::UnknownComment => {
+            match crate::sites::store::origin_known(&state.db.pool, &origin).await {
+                Ok(known) => Some(known),
+                Err(e) => return Ok(req.into_response(ApiError::from(e).error_response())),
+            }
+        }
     };
 
     match (allowed, preflight) {
@@ -112,24 +120,4 @@ fn add_allow_origin(headers: &mut actix_web::http::header::HeaderMap, origin: &s
         HeaderValue::from_static(EXPOSE_HEADERS),
     );
     headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-}
-
-/// `/api/v1/sites/{slug}/...` -> `slug`.
-fn site_slug(path: &str) -> Option<&str> {
-    let rest = path.strip_prefix("/api/v1/sites/")?;
-    let slug = rest.split('/').next()?;
-    (!slug.is_empty()).then_some(slug)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::site_slug;
-
-    #[test]
-    fn slug_from_path() {
-        assert_eq!(site_slug("/api/v1/sites/blog/thread"), Some("blog"));
-        assert_eq!(site_slug("/api/v1/sites/blog"), Some("blog"));
-        assert_eq!(site_slug("/api/v1/me"), None);
-        assert_eq!(site_slug("/api/v1/sites/"), None);
-    }
 }

@@ -1,11 +1,13 @@
-//! HTTP plumbing shared by every domain: the JSON extractor, CORS, client IPs, error bodies for
-//! whatever the framework answers on its own, and the per-request tracing span.
+//! HTTP plumbing shared by every domain: the JSON extractor, the route scope, CORS, client IPs,
+//! error bodies for whatever the framework answers on its own, and the per-request tracing span.
 
 pub mod client_ip;
 pub mod cors;
 pub mod errors;
 pub mod json;
+pub mod route;
 pub mod telemetry;
 
 pub use client_ip::ClientInfo;
 pub use json::ApiJson;
+pub use route::{RouteComment, RouteScope, RouteSite};

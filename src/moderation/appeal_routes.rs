@@ -22,10 +22,11 @@ use crate::auth::moderators::routes::{
     decode_time_cursor, encode_time_cursor, page_parts, private, split_page,
 };
 use crate::auth::moderators::{Moderator, SiteScope};
-use crate::comments::target::{self, Target};
+use crate::comments::target;
 use crate::domain::CommentStatus;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::json::ApiJson;
+use crate::http::{RouteComment, RouteSite};
 
 fn appeal_not_found() -> ApiError {
     ApiError::not_found("Appeal")
@@ -116,14 +117,13 @@ fn created(outcome: Created) -> ApiResult<HttpResponse> {
 )]
 pub async fn appeal_comment(
     state: web::Data<AppState>,
-    path: web::Path<String>,
     Commenter(user): Commenter,
+    RouteComment(t): RouteComment,
     ApiJson(body): ApiJson<AppealBody>,
 ) -> ApiResult<HttpResponse> {
-    let id = target::parse_id(&path)?;
+    let id = t.row.id;
     let message =
         appeals::message(&body.message).map_err(|e| ApiError::validation("message", e))?;
-    let t = Target::load(&state, id).await?;
     if t.row.user_id != user.user_id {
         return Err(if t.status == CommentStatus::Approved {
             ApiError::forbidden("forbidden", "Only its author can appeal this comment.")
@@ -191,11 +191,10 @@ pub async fn appeal_comment(
 )]
 pub async fn appeal_ban(
     state: web::Data<AppState>,
-    path: web::Path<String>,
     Commenter(user): Commenter,
+    RouteSite(site): RouteSite,
     ApiJson(body): ApiJson<AppealBody>,
 ) -> ApiResult<HttpResponse> {
-    let site = state.site(&path).await?;
     let message =
         appeals::message(&body.message).map_err(|e| ApiError::validation("message", e))?;
     let pool = &state.db.pool;

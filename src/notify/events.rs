@@ -16,6 +16,7 @@ use crate::auth::moderators::Moderator;
 use crate::comments::store;
 use crate::domain::ThreadUri;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::RouteSite;
 
 /// Comment lines keep proxies from closing an idle stream.
 const KEEPALIVE: Duration = Duration::from_secs(20);
@@ -58,10 +59,9 @@ pub struct EventsParams {
 )]
 pub async fn thread_events(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    RouteSite(site): RouteSite,
     params: web::Query<EventsParams>,
 ) -> ApiResult<HttpResponse> {
-    let site = state.site(&path).await?;
     let uri = ThreadUri::parse(
         params.uri.as_deref().unwrap_or(""),
         state.settings.limits.uri_max_chars,

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::RouteSite;
 
 /// A site's public configuration: what the widget needs to draw the comment form.
 #[derive(Serialize, ToSchema)]
@@ -54,9 +55,8 @@ pub struct PublicSite<'a> {
 )]
 pub async fn get_site(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    RouteSite(site): RouteSite,
 ) -> ApiResult<HttpResponse> {
-    let site = state.site(&path).await?;
     // Only what this server can actually log people in with.
     let providers: Vec<String> = site
         .providers

@@ -21,6 +21,7 @@ mod moderation_api;
 mod moderators;
 mod oauth;
 mod openapi;
+mod path_spelling;
 mod pipeline;
 mod reactions;
 mod thread;
