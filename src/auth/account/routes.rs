@@ -34,6 +34,7 @@ pub struct ProvidersBody {
 #[utoipa::path(
     get,
     path = "/account/api/providers",
+    operation_id = "account_providers",
     tag = "account",
     params(("X-Colloquy-Account" = String, Header, description = "Any value; required on every account request (CSRF).")),
     responses(
@@ -66,6 +67,7 @@ pub struct AccountMe {
 #[utoipa::path(
     get,
     path = "/account/api/me",
+    operation_id = "account_me",
     tag = "account",
     params(("X-Colloquy-Account" = String, Header, description = "Any value; required on every account request (CSRF).")),
     security(("account" = [])),
@@ -113,6 +115,7 @@ pub struct CommentsPage {
 #[utoipa::path(
     get,
     path = "/account/api/comments",
+    operation_id = "account_comments",
     tag = "account",
     params(
         ("X-Colloquy-Account" = String, Header, description = "Any value; required on every account request (CSRF)."),
@@ -159,6 +162,7 @@ pub struct LinkStart {
 #[utoipa::path(
     post,
     path = "/account/api/links/{provider}",
+    operation_id = "account_start_link",
     tag = "account",
     params(
         ("provider" = String, Path, description = "A configured provider, or `dev` where enabled."),
@@ -205,6 +209,7 @@ pub async fn start_link(
 #[utoipa::path(
     delete,
     path = "/account/api/identities/{id}",
+    operation_id = "account_unlink",
     tag = "account",
     params(
         ("id" = String, Path, description = "The identity's id, from `GET /account/api/me`."),
@@ -273,6 +278,7 @@ pub struct ExportBody {
 #[utoipa::path(
     get,
     path = "/account/api/export",
+    operation_id = "account_export",
     tag = "account",
     params(("X-Colloquy-Account" = String, Header, description = "Any value; required on every account request (CSRF).")),
     security(("account" = [])),
