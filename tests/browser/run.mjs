@@ -63,6 +63,18 @@ async function http(method, p, body, token) {
   return { status: res.status, json, text };
 }
 
+/** Logs in to the account page with the dev login (as the page's own window would); the headers
+ * of the page's requests: its session cookie, the CSRF header and its origin. */
+async function accountHeaders(name) {
+  const start = await fetch(`${base}/account/login/dev`, { redirect: 'manual' });
+  const binding = start.headers.getSetCookie().find((c) => c.startsWith('colloquy-login=')).split(';')[0];
+  const state = new URL(start.headers.get('location'), base).searchParams.get('state');
+  const done = await fetch(`${base}/auth/dev/callback`, { method: 'POST', redirect: 'manual', headers: { Cookie: binding }, body: new URLSearchParams({ state, name }) });
+  assert.equal(done.status, 303);
+  const session = done.headers.getSetCookie().find((c) => c.startsWith('colloquy-account=')).split(';')[0];
+  return { Cookie: session, 'X-Colloquy-Account': '1', Origin: base };
+}
+
 async function approve(id) {
   const r = await http('POST', `/api/mod/v1/comments/${id}/actions`, { action: 'approve' }, modToken);
   assert.equal(r.status, 200, `approve answered ${r.status}: ${r.text}`);
@@ -754,7 +766,15 @@ test('real answers match the OpenAPI schemas', { timeout: 120_000 }, async (t) =
   await call('PUT', '/api/v1/comments/{id}/vote', { params: { id: guestId }, token: user, body: { value: 1 }, expect: 200 });
   await call('POST', '/api/v1/comments/{id}/flags', { params: { id: guestId }, token: user, body: { reason: 'off_topic', note: 'contract test' }, expect: 201 });
   await call('GET', '/api/v1/me/appeals', { token: user, expect: 200 });
-  await call('GET', '/api/v1/me/export', { token: user, expect: 200 });
+  // the account page's API (its cookie, its CSRF header), the same person
+  const acct = await accountHeaders('Connie Contract');
+  await call('GET', '/account/api/providers', { headers: acct, expect: 200 });
+  await call('GET', '/account/api/me', { headers: acct, expect: 200 });
+  await call('GET', '/account/api/comments', { headers: acct, query: { limit: 2 }, expect: 200 });
+  await call('GET', '/account/api/export', { headers: acct, expect: 200 });
+  await call('GET', '/account/api/me', { headers: { 'X-Colloquy-Account': '1' }, expect: 401 });
+  await call('GET', '/account/api/me', { token: user, headers: { 'X-Colloquy-Account': '1' }, expect: 401 });
+  await call('DELETE', '/account/api/me', { headers: { ...acct, Origin: 'https://evil.example' }, query: { confirm: 'erase' }, expect: 403 });
 
   // the moderator API
   await call('GET', '/api/mod/v1/sites', { token: modToken, expect: 200 });
@@ -822,7 +842,7 @@ test('real answers match the OpenAPI schemas', { timeout: 120_000 }, async (t) =
   await call('POST', '/api/mod/v1/sites/{site}/bans', mod({ body: { reason: 'none of the three' }, expect: 400 }));
   await call('POST', '/api/mod/v1/login', { body: { email: MOD.email, password: 'wrong' }, expect: 401 });
   await call('POST', '/api/v1/logout', { token: user, expect: 204 });
-  await call('DELETE', '/api/v1/me', { token: await devToken('Dora Deleted'), expect: 204 });
+  await call('DELETE', '/account/api/me', { headers: await accountHeaders('Dora Deleted'), query: { confirm: 'erase' }, expect: 204 });
 
   t.diagnostic(`${seen.length} answers checked`);
   if (extras.length) t.diagnostic('fields sent but not documented (not a failure):');
