@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 
 use super::providers::Attempt;
 use super::sessions::{self, SessionUser};
-use super::users::{self, Profile};
 use super::states::{Purpose, Target};
+use super::users::{self, Profile};
 use super::{Commenter, dev, popup, states};
 use crate::app::AppState;
 use crate::domain::{DisplayName, Email, Origin};
@@ -315,7 +315,11 @@ fn refuse_unbound(
         Target::Account { browser_hash, .. }
             if !super::account::login::bound(state, req, browser_hash) =>
         {
-            Some(super::account::login::failed(state, provider, "invalid_state"))
+            Some(super::account::login::failed(
+                state,
+                provider,
+                "invalid_state",
+            ))
         }
         _ => None,
     }

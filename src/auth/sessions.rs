@@ -44,10 +44,7 @@ pub async fn create_account(
 }
 
 /// The user behind an account-page cookie: `account` sessions only, never a blog's token.
-pub async fn find_account(
-    pool: &PgPool,
-    secret: &str,
-) -> Result<Option<SessionUser>, sqlx::Error> {
+pub async fn find_account(pool: &PgPool, secret: &str) -> Result<Option<SessionUser>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.id AS session_id, u.id AS user_id, s.provider, u.name, u.email, u.avatar_url, u.profile_url,
                 s.site_id

@@ -119,7 +119,12 @@ pub enum Target {
 impl Row {
     /// The table's check makes every row one of the two shapes; anything else is refused.
     fn into_state(self) -> Option<LoginState> {
-        let target = match (self.purpose.as_str(), self.site_id, self.origin, self.browser_hash) {
+        let target = match (
+            self.purpose.as_str(),
+            self.site_id,
+            self.origin,
+            self.browser_hash,
+        ) {
             ("site", Some(site_id), Some(origin), None) if self.link_user_id.is_none() => {
                 Target::Site { site_id, origin }
             }

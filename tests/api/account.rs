@@ -51,7 +51,10 @@ pub fn account(app: &TestApp, method: Method, path: &str, session: &str) -> Requ
 }
 
 pub async fn account_json(app: &TestApp, path: &str, session: &str) -> Value {
-    let r = account(app, Method::GET, path, session).send().await.unwrap();
+    let r = account(app, Method::GET, path, session)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "{path}");
     r.json().await.unwrap()
 }
@@ -172,7 +175,10 @@ async fn a_blog_session_reaches_no_export_erase_or_linking_route() {
         (Method::GET, "/comments".to_owned()),
         (Method::GET, "/export".to_owned()),
         (Method::DELETE, "/me?confirm=erase".to_owned()),
-        (Method::DELETE, "/me?comments=remove&confirm=erase".to_owned()),
+        (
+            Method::DELETE,
+            "/me?comments=remove&confirm=erase".to_owned(),
+        ),
         (Method::POST, "/links/dev".to_owned()),
         (Method::DELETE, format!("/identities/{identity}")),
         (Method::POST, "/logout".to_owned()),
@@ -187,12 +193,19 @@ async fn a_blog_session_reaches_no_export_erase_or_linking_route() {
             .await
             .unwrap();
         assert_error(bearer, 401, "unauthenticated").await;
-        let as_cookie = account(&app, method.clone(), &path, &token).send().await.unwrap();
+        let as_cookie = account(&app, method.clone(), &path, &token)
+            .send()
+            .await
+            .unwrap();
         assert_error(as_cookie, 401, "unauthenticated").await;
     }
     assert_eq!(count(&app, "SELECT count(*) FROM identities").await, 1);
     assert_eq!(
-        count(&app, "SELECT count(*) FROM comments WHERE status = 'approved'").await,
+        count(
+            &app,
+            "SELECT count(*) FROM comments WHERE status = 'approved'"
+        )
+        .await,
         1
     );
     assert_eq!(
@@ -332,7 +345,10 @@ async fn the_account_login_sets_an_httponly_strict_cookie_and_posts_nothing() {
     let r = app
         .client
         .post(app.url("/auth/dev/callback"))
-        .header("cookie", format!("colloquy-login={}", cookie_value(&binding)))
+        .header(
+            "cookie",
+            format!("colloquy-login={}", cookie_value(&binding)),
+        )
         .form(&[("state", state), ("name", "Ann")])
         .send()
         .await
@@ -348,7 +364,10 @@ async fn the_account_login_sets_an_httponly_strict_cookie_and_posts_nothing() {
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
     let secret = cookie_value(&session);
     let body = r.text().await.unwrap();
-    assert!(!body.contains("postMessage") && !body.contains(&secret), "{body}");
+    assert!(
+        !body.contains("postMessage") && !body.contains(&secret),
+        "{body}"
+    );
     let (kind, site): (String, Option<uuid::Uuid>) =
         sqlx::query_as("SELECT kind, site_id FROM sessions")
             .fetch_one(&app.db)
@@ -393,7 +412,10 @@ async fn the_account_login_sets_an_httponly_strict_cookie_and_posts_nothing() {
     let r = app
         .client
         .post(app.url("/auth/dev/callback"))
-        .header("cookie", format!("colloquy-login={}", cookie_value(&binding)))
+        .header(
+            "cookie",
+            format!("colloquy-login={}", cookie_value(&binding)),
+        )
         .form(&[("state", state), ("name", "Ann")])
         .send()
         .await
@@ -418,7 +440,10 @@ async fn the_account_login_sets_an_httponly_strict_cookie_and_posts_nothing() {
             .unwrap()
             .contains("Max-Age=0")
     );
-    let r = account(&app, Method::GET, "/me", &secret).send().await.unwrap();
+    let r = account(&app, Method::GET, "/me", &secret)
+        .send()
+        .await
+        .unwrap();
     assert_error(r, 401, "unauthenticated").await;
 }
 
@@ -452,7 +477,10 @@ async fn the_page_lists_comments_from_every_blog_as_their_author_sees_them() {
     let all = format!("{page}{rest}");
     assert!(all.contains("blog words 0") && !all.contains("bob's words"));
     for bad in ["/comments?limit=0", "/comments?cursor=%%%"] {
-        let r = account(&app, Method::GET, bad, &secret).send().await.unwrap();
+        let r = account(&app, Method::GET, bad, &secret)
+            .send()
+            .await
+            .unwrap();
         assert_error(r, 400, "validation_failed").await;
     }
 
@@ -540,7 +568,10 @@ async fn a_shadow_banned_authors_export_and_page_show_what_the_author_sees() {
     assert_eq!(stored, "spam");
 
     let secret = dev_account_login(&app, "Ann").await;
-    let r = account(&app, Method::GET, "/export", &secret).send().await.unwrap();
+    let r = account(&app, Method::GET, "/export", &secret)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let text = r.text().await.unwrap();
     let x: Value = serde_json::from_str(&text).unwrap();
@@ -568,10 +599,15 @@ async fn the_last_login_is_never_unlinked() {
     assert_error(r, 409, "last_identity").await;
     assert_eq!(count(&app, "SELECT count(*) FROM identities").await, 1);
     for other in ["00000000-0000-0000-0000-000000000000", "nope"] {
-        let r = account(&app, Method::DELETE, &format!("/identities/{other}"), &secret)
-            .send()
-            .await
-            .unwrap();
+        let r = account(
+            &app,
+            Method::DELETE,
+            &format!("/identities/{other}"),
+            &secret,
+        )
+        .send()
+        .await
+        .unwrap();
         assert_error(r, 404, "not_found").await;
     }
 }
@@ -595,7 +631,10 @@ async fn the_page_and_its_files_are_served_under_a_strict_csp() {
     assert!(html.contains("<script src=\"/account/account.js?v="));
     assert!(!html.contains("<script>"), "no inline script");
     assert!(!html.contains("https://"), "nothing from another origin");
-    for (asset, ct) in [("account.js", "text/javascript"), ("account.css", "text/css")] {
+    for (asset, ct) in [
+        ("account.js", "text/javascript"),
+        ("account.css", "text/css"),
+    ] {
         let r = app.get(&format!("/account/{asset}")).await;
         assert_eq!(r.status(), 200);
         assert!(
@@ -613,7 +652,10 @@ async fn the_page_and_its_files_are_served_under_a_strict_csp() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.json::<Value>().await.unwrap()["providers"], json!(["dev"]));
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["providers"],
+        json!(["dev"])
+    );
     // An unknown provider goes back to the page with a code.
     let r = app.get("/account/login/facebook").await;
     assert_eq!(r.status(), 303);

@@ -58,7 +58,13 @@ pub fn login_name(settings: &Settings) -> &'static str {
     }
 }
 
-fn set_cookie(settings: &Settings, name: &str, value: &str, same_site: &str, max_age: i64) -> String {
+fn set_cookie(
+    settings: &Settings,
+    name: &str,
+    value: &str,
+    same_site: &str,
+    max_age: i64,
+) -> String {
     let secure = if secure(settings) { "; Secure" } else { "" };
     format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}")
 }
@@ -76,7 +82,13 @@ pub fn clear_session_cookie(settings: &Settings) -> String {
 
 /// `Set-Cookie` for the binding of a login or link attempt.
 pub fn login_cookie(settings: &Settings, secret: &str) -> String {
-    set_cookie(settings, login_name(settings), secret, "Lax", LOGIN_COOKIE_SECONDS)
+    set_cookie(
+        settings,
+        login_name(settings),
+        secret,
+        "Lax",
+        LOGIN_COOKIE_SECONDS,
+    )
 }
 
 /// `Set-Cookie` spending the binding once the callback has read it.

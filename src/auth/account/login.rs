@@ -32,7 +32,10 @@ fn back(state: &AppState, fragment: &str) -> HttpResponse {
         .insert_header((header::LOCATION, to))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .insert_header((header::SET_COOKIE, cookie::clear_login_cookie(&state.settings)))
+        .insert_header((
+            header::SET_COOKIE,
+            cookie::clear_login_cookie(&state.settings),
+        ))
         .finish()
 }
 
@@ -180,6 +183,9 @@ pub async fn logout(
 ) -> ApiResult<HttpResponse> {
     sessions::revoke(&state.db.pool, user.session_id).await?;
     Ok(HttpResponse::NoContent()
-        .insert_header((header::SET_COOKIE, cookie::clear_session_cookie(&state.settings)))
+        .insert_header((
+            header::SET_COOKIE,
+            cookie::clear_session_cookie(&state.settings),
+        ))
         .finish())
 }
