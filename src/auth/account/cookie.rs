@@ -191,3 +191,52 @@ impl FromRequest for AccountSession {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(public_url: &str) -> Settings {
+        Settings::load_from(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config")),
+            "test",
+            [(
+                "COLLOQUY__SERVER__PUBLIC_URL".to_owned(),
+                public_url.to_owned(),
+            )],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn under_https_the_cookies_are_secure_and_host_prefixed() {
+        let s = settings("https://comments.example/");
+        let session = session_cookie(&s, "abc");
+        assert!(
+            session.starts_with("__Host-colloquy-account=abc; Path=/;"),
+            "{session}"
+        );
+        for attr in ["HttpOnly", "SameSite=Strict", "Secure"] {
+            assert!(session.contains(attr), "{session}");
+        }
+        assert!(!session.contains("Domain"));
+        let login = login_cookie(&s, "xyz");
+        assert!(
+            login.starts_with("__Host-colloquy-login=xyz; Path=/;"),
+            "{login}"
+        );
+        for attr in ["HttpOnly", "SameSite=Lax", "Secure", "Max-Age=600"] {
+            assert!(login.contains(attr), "{login}");
+        }
+        assert_eq!(public_origin(&s), "https://comments.example");
+    }
+
+    #[test]
+    fn over_plain_http_the_cookies_carry_no_secure_flag_or_prefix() {
+        let s = settings("http://localhost:8080");
+        assert!(session_cookie(&s, "abc").starts_with("colloquy-account=abc;"));
+        assert!(!session_cookie(&s, "abc").contains("Secure"));
+        assert!(clear_session_cookie(&s).contains("Max-Age=0"));
+        assert_eq!(public_origin(&s), "http://localhost:8080");
+    }
+}
