@@ -202,6 +202,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &web::Data<AppState>) {
                         .default_service(web::to(not_found)),
                 );
             }
+            "/account/api" => {
+                // First-party only: no CORS (a cross-origin request can't even send the
+                // required header), and the guard refuses anything another page could send.
+                cfg.service(
+                    group
+                        .scope()
+                        .wrap(from_fn(auth::account::cookie::guard))
+                        .wrap(from_fn(require_database))
+                        .default_service(web::to(not_found)),
+                );
+            }
             "/auth" => {
                 // Browser navigations in the login popup: no CORS, HTML answers.
                 cfg.service(
@@ -303,6 +314,10 @@ fn groups(settings: &Settings) -> Vec<Group> {
             prefix: "/auth",
             resources: login,
         },
+        Group {
+            prefix: "/account/api",
+            resources: ACCOUNT_API.iter().collect(),
+        },
     ]
 }
 
@@ -355,6 +370,69 @@ static ROOT: &[ApiResource] = &[
         path: "/api/docs/{asset}",
         allow: "GET, HEAD",
         add: |r| r.route(get().to(crate::openapi::viewer::asset)),
+    },
+    // The account page, on Colloquy's own origin (see `auth::account`).
+    ApiResource {
+        path: "/account",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(auth::account::page::redirect)),
+    },
+    ApiResource {
+        path: "/account/",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(auth::account::page::page)),
+    },
+    ApiResource {
+        path: "/account/{asset}",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(auth::account::page::asset)),
+    },
+    ApiResource {
+        path: "/account/login/{provider}",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(auth::account::login::login)),
+    },
+];
+
+/// The account page's JSON API: account sessions (cookie) only, behind the CSRF guard.
+static ACCOUNT_API: &[ApiResource] = &[
+    ApiResource {
+        path: "/providers",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(auth::account::routes::providers)),
+    },
+    ApiResource {
+        path: "/me",
+        allow: "GET, HEAD, DELETE",
+        add: |r| {
+            r.route(get().to(auth::account::routes::me))
+                .route(web::delete().to(auth::account::routes::erase))
+        },
+    },
+    ApiResource {
+        path: "/logout",
+        allow: "POST",
+        add: |r| r.route(web::post().to(auth::account::login::logout)),
+    },
+    ApiResource {
+        path: "/comments",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(auth::account::routes::comments)),
+    },
+    ApiResource {
+        path: "/export",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(auth::account::routes::export)),
+    },
+    ApiResource {
+        path: "/links/{provider}",
+        allow: "POST",
+        add: |r| r.route(web::post().to(auth::account::routes::start_link)),
+    },
+    ApiResource {
+        path: "/identities/{id}",
+        allow: "DELETE",
+        add: |r| r.route(web::delete().to(auth::account::routes::unlink)),
     },
 ];
 
@@ -417,28 +495,12 @@ static PUBLIC_API: &[ApiResource] = &[
         allow: "POST",
         add: |r| r.route(web::post().to(comments::routes::post_comment)),
     },
+    // A blog's session reaches this blog only: what spans blogs (every comment, export, erase,
+    // linking logins) is on the account page, `ACCOUNT_API`, never here.
     ApiResource {
         path: "/me",
-        allow: "GET, HEAD, DELETE",
-        add: |r| {
-            r.route(get().to(auth::routes::me))
-                .route(web::delete().to(auth::account::routes::erase))
-        },
-    },
-    ApiResource {
-        path: "/me/export",
         allow: "GET, HEAD",
-        add: |r| r.route(get().to(auth::account::routes::export)),
-    },
-    ApiResource {
-        path: "/me/identities/{provider}",
-        allow: "POST",
-        add: |r| r.route(web::post().to(auth::account::routes::link_identity)),
-    },
-    ApiResource {
-        path: "/me/identities/{provider}/confirm",
-        allow: "POST",
-        add: |r| r.route(web::post().to(auth::account::routes::confirm_link)),
+        add: |r| r.route(get().to(auth::routes::me)),
     },
     ApiResource {
         path: "/me/appeals",

@@ -1,4 +1,4 @@
-//! Deletes what has expired: sessions, login attempts, link codes, idempotency keys. Nothing
+//! Deletes what has expired: sessions, login attempts, idempotency keys. Nothing
 //! reads those rows once expired (every lookup checks the time), but without a sweep they pile
 //! up for ever — a busy blog writes an idempotency key per comment and a session per login.
 
@@ -36,7 +36,6 @@ const SWEEPS: &[(&str, &str)] = &[
     sweep_sql!("sessions", "expires_at < now()"),
     sweep_sql!("moderator_sessions", "expires_at < now()"),
     sweep_sql!("login_states", "expires_at < now()"),
-    sweep_sql!("link_confirmations", "expires_at < now()"),
     sweep_sql!(
         "idempotency_keys",
         "created_at < now() - interval '24 hours'"

@@ -17,16 +17,6 @@ pub fn success(origin: &str, session_token: &str, user: &impl Serialize) -> Http
     )
 }
 
-/// The page ending a linking popup: `{type: "colloquy:link-code", provider, code}`. The widget
-/// that opened the popup confirms the code with its own session; nothing is linked before.
-pub fn link_code(origin: &str, provider: &str, code: &str) -> HttpResponse {
-    page(
-        origin,
-        &json!({ "type": "colloquy:link-code", "provider": provider, "code": code }),
-        "Almost done: the comment form confirms the link. You can close this window.",
-    )
-}
-
 /// The failure page: `{type: "colloquy:login-error", code, message}`. Without a known origin
 /// (forged or expired state) nothing is posted: the page only says what happened.
 pub fn failure(origin: Option<&str>, code: &str, message: &str) -> HttpResponse {

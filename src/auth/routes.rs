@@ -1,13 +1,14 @@
 //! `/auth/{provider}/login|callback` (the popup flow), `/api/v1/me` and `/api/v1/logout`.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::providers::Attempt;
 use super::sessions::{self, SessionUser};
+use super::states::{Purpose, Target};
 use super::users::{self, Profile};
 use super::{Commenter, dev, popup, states};
 use crate::app::AppState;
@@ -77,7 +78,11 @@ pub async fn login(
             "This login method is not available on this site.",
         ));
     }
-    let target = match begin(&state, &provider, site.id, origin.as_str(), None).await? {
+    let purpose = Purpose::Site {
+        site_id: site.id,
+        origin: origin.as_str(),
+    };
+    let target = match begin(&state, &provider, purpose).await? {
         Ok(url) => url,
         Err(code) => {
             return Ok(failed(
@@ -100,26 +105,15 @@ pub(crate) fn offers(state: &AppState, site: &crate::sites::Site, provider: &str
     state.providers.is_available(provider) && site.providers.iter().any(|p| p == provider)
 }
 
-/// Starts a login attempt (stored, single use) and answers where the popup goes next: the
+/// Starts a login attempt (stored, single use) and answers where the browser goes next: the
 /// provider's authorize page, or an error code when the provider can't be reached right now.
-/// `link_user_id` makes it a linking attempt: the callback attaches the identity to that user.
+/// `purpose` decides, on the server, what the callback will do with the result.
 pub(crate) async fn begin(
     state: &AppState,
     provider: &str,
-    site_id: uuid::Uuid,
-    origin: &str,
-    link_user_id: Option<uuid::Uuid>,
+    purpose: Purpose<'_>,
 ) -> ApiResult<Result<String, &'static str>> {
-    let started = states::start(
-        &state.db.pool,
-        &states::NewState {
-            provider,
-            site_id,
-            origin,
-            link_user_id,
-        },
-    )
-    .await?;
+    let started = states::start(&state.db.pool, &states::NewState { provider, purpose }).await?;
     if provider == dev::PROVIDER {
         return Ok(Ok(format!("/auth/dev/authorize?state={}", started.state)));
     }
@@ -185,9 +179,9 @@ pub async fn dev_authorize(
         return Err(ApiError::not_found("Provider"));
     }
     let s = params.state.as_deref().unwrap_or("");
-    match states::peek_origin(&state.db.pool, s).await? {
-        Some(_) => Ok(dev::form(s)),
-        None => Ok(popup::failure(
+    match states::exists(&state.db.pool, s).await? {
+        true => Ok(dev::form(s)),
+        false => Ok(popup::failure(
             None,
             "invalid_state",
             "This login link is invalid or has expired; start again from the comment form.",
@@ -213,10 +207,12 @@ pub struct DevLogin {
 ///
 /// Only where `auth.dev_provider = true`. Consumes the `state`, upserts the dev user, opens a
 /// session, and answers the popup's success page, which posts `{type: "colloquy:login",
-/// token, user}` to the origin the login started from and closes (a linking attempt opens no
-/// session and posts `{type: "colloquy:link-code", provider, code}` for the widget to confirm).
-/// Any failure answers the failure page, which posts `{type: "colloquy:login-error", code,
-/// message}` (codes `invalid_state`, `expired_state`, `invalid_profile`).
+/// token, user}` to the origin the login started from and closes. An account-page attempt
+/// (`/account/login/dev`, or a link started there) instead sets the account cookie or links the
+/// identity and redirects (303) to `/account/`, posting nothing. Any failure answers the failure
+/// page, which posts `{type: "colloquy:login-error", code, message}` (codes `invalid_state`,
+/// `expired_state`, `invalid_profile`), or for an account attempt redirects to
+/// `/account/#error=<code>`.
 #[utoipa::path(
     post,
     path = "/auth/dev/callback",
@@ -225,12 +221,15 @@ pub struct DevLogin {
     responses(
         (status = 200, description = "The success or failure page, which hands the result to the blog page by `postMessage` and closes.",
             content_type = "text/html", body = String),
+        (status = 303, description = "An account-page attempt: back to `/account/` (with the account cookie) or `/account/#error=<code>`.",
+            headers(("Location" = String), ("Set-Cookie" = String))),
         (status = 400, description = "`validation_failed` (`form`): the form is malformed or misses `state` or `name`.", body = ErrorBody),
         (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
     )
 )]
 pub async fn dev_callback(
     state: web::Data<AppState>,
+    req: HttpRequest,
     form: web::Form<DevLogin>,
 ) -> ApiResult<HttpResponse> {
     if !state.settings.auth.dev_provider {
@@ -245,31 +244,33 @@ pub async fn dev_callback(
             "This login link is invalid or was already used; start again.",
         ));
     };
-    let origin = login.origin.as_str();
+    if let Some(refused) = refuse_unbound(&state, &req, &login, dev::PROVIDER) {
+        return Ok(refused);
+    }
     if login.expired {
-        return Ok(failed(
+        return Ok(fail(
             &state,
             dev::PROVIDER,
-            Some(origin),
+            &login.target,
             "expired_state",
             "The login took too long; please start again.",
         ));
     }
     if login.provider != dev::PROVIDER {
-        return Ok(failed(
+        return Ok(fail(
             &state,
             dev::PROVIDER,
-            Some(origin),
+            &login.target,
             "invalid_state",
             "This login link belongs to another provider.",
         ));
     }
     let limits = &state.settings.limits;
     let Ok(name) = DisplayName::parse(&form.name, limits.name_max_chars) else {
-        return Ok(failed(
+        return Ok(fail(
             &state,
             dev::PROVIDER,
-            Some(origin),
+            &login.target,
             "invalid_profile",
             "A name is required.",
         ));
@@ -281,10 +282,10 @@ pub async fn dev_callback(
         .map(Email::parse)
         .transpose();
     let Ok(email) = email else {
-        return Ok(failed(
+        return Ok(fail(
             &state,
             dev::PROVIDER,
-            Some(origin),
+            &login.target,
             "invalid_profile",
             "That email address is not valid.",
         ));
@@ -299,7 +300,55 @@ pub async fn dev_callback(
         profile_url: None,
         raw: json!({ "name": name.as_str() }),
     };
-    complete_login(&state, origin, login.site_id, &profile, login.link_user_id).await
+    complete(&state, &login.target, &profile).await
+}
+
+/// An account attempt finished in a browser that didn't start it (login CSRF, or someone's
+/// link URL sent to a victim): refused, and nothing is told to that browser but the code.
+fn refuse_unbound(
+    state: &AppState,
+    req: &HttpRequest,
+    login: &states::LoginState,
+    provider: &str,
+) -> Option<HttpResponse> {
+    match &login.target {
+        Target::Account { browser_hash, .. }
+            if !super::account::login::bound(state, req, browser_hash) =>
+        {
+            Some(super::account::login::failed(
+                state,
+                provider,
+                "invalid_state",
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// A failed attempt, answered where its purpose says: the blog popup's failure page (posted
+/// to the site's origin), or a redirect to the account page with the code.
+fn fail(
+    state: &AppState,
+    provider: &str,
+    target: &Target,
+    code: &str,
+    message: &str,
+) -> HttpResponse {
+    match target {
+        Target::Site { origin, .. } => failed(state, provider, Some(origin), code, message),
+        Target::Account { .. } => super::account::login::failed(state, provider, code),
+    }
+}
+
+/// A successful attempt: a blog login opens a site session and posts it to the blog's origin;
+/// an account login or link ends on the account page (cookie, or the identity linked).
+async fn complete(state: &AppState, target: &Target, profile: &Profile) -> ApiResult<HttpResponse> {
+    match target {
+        Target::Site { site_id, origin } => complete_login(state, origin, *site_id, profile).await,
+        Target::Account { link_user_id, .. } => {
+            super::account::login::complete(state, profile, *link_user_id).await
+        }
+    }
 }
 
 /// Upserts the user behind a provider profile, opens a session, answers the success popup.
@@ -308,11 +357,7 @@ async fn complete_login(
     origin: &str,
     site_id: uuid::Uuid,
     profile: &Profile,
-    link_user_id: Option<uuid::Uuid>,
 ) -> ApiResult<HttpResponse> {
-    if let Some(user_id) = link_user_id {
-        return super::account::complete_link(state, origin, profile, user_id).await;
-    }
     let mut tx = state.db.pool.begin().await?;
     let user_id = users::upsert(&mut tx, profile).await?;
     let token = sessions::create_for_site(
@@ -352,13 +397,17 @@ pub struct CallbackParams {
 /// to the origin the login started from, and only to it, then closes:
 ///
 /// - success: `{type: "colloquy:login", token, user}`, where `user` is the public user (as
-///   `GET /api/v1/me`) and `token` the session for `Authorization: Bearer`; a linking attempt
-///   (`/api/v1/me/identities/{provider}`) opens no session and posts
-///   `{type: "colloquy:link-code", provider, code}`, which the widget then confirms;
+///   `GET /api/v1/me`) and `token` the session for `Authorization: Bearer`, usable on that
+///   blog's site only;
 /// - failure: `{type: "colloquy:login-error", code, message}`, with `code` one of
 ///   `invalid_state`, `expired_state`, `access_denied`, `provider_error`,
 ///   `provider_unavailable`, or the provider exchange's error code. Without a valid `state` no
 ///   origin is known: the page posts nothing and only says what happened.
+///
+/// An attempt started by the account page (`/account/login/{provider}`, or a link started there)
+/// is told apart by its stored purpose, never by anything in the URL: it completes only in the
+/// browser that started it (its login binding cookie), sets the account cookie (or links the
+/// identity) and redirects (303) to `/account/` or `/account/#error=<code>`; it never posts.
 #[utoipa::path(
     get,
     path = "/auth/{provider}/callback",
@@ -372,11 +421,14 @@ pub struct CallbackParams {
     responses(
         (status = 200, description = "The popup's success or failure page (see above).",
             content_type = "text/html", body = String),
+        (status = 303, description = "An account-page attempt: back to `/account/` (with the account cookie) or `/account/#error=<code>`.",
+            headers(("Location" = String), ("Set-Cookie" = String))),
         (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
     )
 )]
 pub async fn callback(
     state: web::Data<AppState>,
+    req: HttpRequest,
     path: web::Path<String>,
     params: web::Query<CallbackParams>,
 ) -> ApiResult<HttpResponse> {
@@ -395,21 +447,25 @@ pub async fn callback(
             "This login link is invalid or was already used; start again.",
         ));
     };
-    let origin = login.origin.as_str();
+    // Before the code is exchanged: an account attempt only completes in its own browser.
+    if let Some(refused) = refuse_unbound(&state, &req, &login, &provider) {
+        return Ok(refused);
+    }
+    let target = &login.target;
     if login.expired {
-        return Ok(failed(
+        return Ok(fail(
             &state,
             &provider,
-            Some(origin),
+            target,
             "expired_state",
             "The login took too long; please start again.",
         ));
     }
     if login.provider != provider {
-        return Ok(failed(
+        return Ok(fail(
             &state,
             &provider,
-            Some(origin),
+            target,
             "invalid_state",
             "This login link belongs to another provider.",
         ));
@@ -420,26 +476,26 @@ pub async fn callback(
         } else {
             ("provider_error", "The login provider reported an error.")
         };
-        return Ok(failed(&state, &provider, Some(origin), code, message));
+        return Ok(fail(&state, &provider, target, code, message));
     }
     let Some(code) = params
         .code
         .as_deref()
         .filter(|c| !c.is_empty() && c.len() <= 2048)
     else {
-        return Ok(failed(
+        return Ok(fail(
             &state,
             &provider,
-            Some(origin),
+            target,
             "provider_error",
             "The login provider sent no authorization code.",
         ));
     };
     if !state.providers.is_available(&provider) || provider == dev::PROVIDER {
-        return Ok(failed(
+        return Ok(fail(
             &state,
             &provider,
-            Some(origin),
+            target,
             "provider_unavailable",
             "This login method is not available.",
         ));
@@ -450,15 +506,13 @@ pub async fn callback(
         nonce: &login.nonce,
     };
     match state.providers.finish(&provider, code, &attempt).await {
-        Ok(profile) => {
-            complete_login(&state, origin, login.site_id, &profile, login.link_user_id).await
-        }
+        Ok(profile) => complete(&state, target, &profile).await,
         Err(e) => {
             tracing::warn!(provider = %provider, error = %e, "login failed");
-            Ok(failed(
+            Ok(fail(
                 &state,
                 &provider,
-                Some(origin),
+                target,
                 e.code(),
                 "The login could not be completed; please try again.",
             ))

@@ -16,7 +16,7 @@ pub struct SessionUser {
     pub email: Option<String>,
     pub avatar_url: Option<String>,
     pub profile_url: Option<String>,
-    /// The site the session was opened on; None only for sessions older than that rule.
+    /// The site a blog session was opened on; None for an account session.
     pub site_id: Option<Uuid>,
 }
 
@@ -32,6 +32,32 @@ pub async fn create_for_site(
     insert(conn, user_id, provider, ttl_days, Some(site_id)).await
 }
 
+/// Creates an account session (the `/account/` page's cookie, site-less) and returns its
+/// secret. Only `find_account` accepts it.
+pub async fn create_account(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    provider: &str,
+    ttl_days: u32,
+) -> Result<String, sqlx::Error> {
+    insert(conn, user_id, provider, ttl_days, None).await
+}
+
+/// The user behind an account-page cookie: `account` sessions only, never a blog's token.
+pub async fn find_account(pool: &PgPool, secret: &str) -> Result<Option<SessionUser>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT s.id AS session_id, u.id AS user_id, s.provider, u.name, u.email, u.avatar_url, u.profile_url,
+                s.site_id
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = $1 AND s.kind = 'account' AND s.site_id IS NULL
+           AND s.revoked_at IS NULL AND s.expires_at > now()",
+    )
+    .bind(token::hash(secret))
+    .fetch_optional(pool)
+    .await
+}
+
+/// `site_id` None makes an account session (the table's check holds the two together).
 async fn insert(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -41,8 +67,9 @@ async fn insert(
 ) -> Result<String, sqlx::Error> {
     let secret = token::generate();
     let expires = OffsetDateTime::now_utc() + Duration::days(i64::from(ttl_days));
+    let kind = if site_id.is_some() { "site" } else { "account" };
     sqlx::query(
-        "INSERT INTO sessions (id, token_hash, user_id, provider, expires_at, site_id) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO sessions (id, token_hash, user_id, provider, expires_at, site_id, kind) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(Uuid::now_v7())
     .bind(token::hash(&secret))
@@ -50,18 +77,22 @@ async fn insert(
     .bind(provider)
     .bind(expires)
     .bind(site_id)
+    .bind(kind)
     .execute(conn)
     .await?;
     Ok(secret)
 }
 
-/// The session's user, when the token is known, unexpired and not revoked.
+/// The user behind a blog's session token, when the token is known, unexpired and not revoked.
+/// Only `site` sessions: an account session (the `/account/` cookie) is never a Bearer token of
+/// the public API, even if its secret were sent as one.
 pub async fn find(pool: &PgPool, secret: &str) -> Result<Option<SessionUser>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.id AS session_id, u.id AS user_id, s.provider, u.name, u.email, u.avatar_url, u.profile_url,
                 s.site_id
          FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()",
+         WHERE s.token_hash = $1 AND s.kind = 'site' AND s.site_id IS NOT NULL
+           AND s.revoked_at IS NULL AND s.expires_at > now()",
     )
     .bind(token::hash(secret))
     .fetch_optional(pool)

@@ -11,10 +11,22 @@ const LIFETIME: Duration = Duration::minutes(10);
 
 pub struct NewState<'a> {
     pub provider: &'a str,
-    pub site_id: Uuid,
-    pub origin: &'a str,
-    /// Set when a signed-in commenter links this provider to their user (see `auth::account`).
-    pub link_user_id: Option<Uuid>,
+    pub purpose: Purpose<'a>,
+}
+
+/// What a login attempt is for, decided when it starts and kept on the server: the callback
+/// (one per provider, shared) reads it back and can't be talked into the other outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose<'a> {
+    /// A blog's popup: a site session, posted to the site's registered origin.
+    Site { site_id: Uuid, origin: &'a str },
+    /// The account page on Colloquy's origin: an account cookie and a redirect, nothing posted.
+    /// Bound to the browser that started it (SHA-256 of its login cookie's secret); with
+    /// `link_user_id`, it links the provider's identity to that user instead of logging in.
+    Account {
+        browser_hash: Vec<u8>,
+        link_user_id: Option<Uuid>,
+    },
 }
 
 /// The secrets of a login attempt: `state` and `nonce` go to the provider, the verifier stays.
@@ -35,52 +47,121 @@ pub async fn start(pool: &PgPool, s: &NewState<'_>) -> Result<Started, sqlx::Err
     sqlx::query("DELETE FROM login_states WHERE expires_at < now() - interval '1 day'")
         .execute(pool)
         .await?;
+    let (purpose, site_id, origin, browser_hash, link_user_id) = match &s.purpose {
+        Purpose::Site { site_id, origin } => ("site", Some(*site_id), Some(*origin), None, None),
+        Purpose::Account {
+            browser_hash,
+            link_user_id,
+        } => (
+            "account",
+            None,
+            None,
+            Some(browser_hash.as_slice()),
+            *link_user_id,
+        ),
+    };
     sqlx::query(
-        "INSERT INTO login_states (state_hash, provider, site_id, origin, pkce_verifier, nonce, expires_at, link_user_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO login_states (state_hash, provider, site_id, origin, pkce_verifier, nonce, expires_at, link_user_id,
+                                   purpose, browser_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(token::hash(&started.state))
     .bind(s.provider)
-    .bind(s.site_id)
-    .bind(s.origin)
+    .bind(site_id)
+    .bind(origin)
     .bind(&started.pkce_verifier)
     .bind(&started.nonce)
     .bind(OffsetDateTime::now_utc() + LIFETIME)
-    .bind(s.link_user_id)
+    .bind(link_user_id)
+    .bind(purpose)
+    .bind(browser_hash)
     .execute(pool)
     .await?;
     Ok(started)
 }
 
 #[derive(Debug, FromRow)]
+struct Row {
+    provider: String,
+    purpose: String,
+    site_id: Option<Uuid>,
+    origin: Option<String>,
+    browser_hash: Option<Vec<u8>>,
+    pkce_verifier: String,
+    nonce: String,
+    expired: bool,
+    link_user_id: Option<Uuid>,
+}
+
+/// A consumed login attempt.
+#[derive(Debug)]
 pub struct LoginState {
     pub provider: String,
-    pub site_id: Uuid,
-    pub origin: String,
     pub pkce_verifier: String,
     pub nonce: String,
     pub expired: bool,
-    /// The user this login links a new identity to, when it was started by a linking request.
-    pub link_user_id: Option<Uuid>,
+    pub target: Target,
+}
+
+/// Where a consumed attempt's result goes (the owned form of [`Purpose`]).
+#[derive(Debug)]
+pub enum Target {
+    Site {
+        site_id: Uuid,
+        origin: String,
+    },
+    Account {
+        browser_hash: Vec<u8>,
+        link_user_id: Option<Uuid>,
+    },
+}
+
+impl Row {
+    /// The table's check makes every row one of the two shapes; anything else is refused.
+    fn into_state(self) -> Option<LoginState> {
+        let target = match (
+            self.purpose.as_str(),
+            self.site_id,
+            self.origin,
+            self.browser_hash,
+        ) {
+            ("site", Some(site_id), Some(origin), None) if self.link_user_id.is_none() => {
+                Target::Site { site_id, origin }
+            }
+            ("account", None, None, Some(browser_hash)) => Target::Account {
+                browser_hash,
+                link_user_id: self.link_user_id,
+            },
+            _ => return None,
+        };
+        Some(LoginState {
+            provider: self.provider,
+            pkce_verifier: self.pkce_verifier,
+            nonce: self.nonce,
+            expired: self.expired,
+            target,
+        })
+    }
 }
 
 /// Takes a state out of the table: a second use finds nothing. Expired states are consumed too
 /// (and reported as such) so they can't be retried.
 pub async fn consume(pool: &PgPool, state: &str) -> Result<Option<LoginState>, sqlx::Error> {
-    sqlx::query_as(
+    let row: Option<Row> = sqlx::query_as(
         "DELETE FROM login_states WHERE state_hash = $1
-         RETURNING provider, site_id, origin, pkce_verifier, nonce, expires_at <= now() AS expired,
-                   link_user_id",
+         RETURNING provider, purpose, site_id, origin, browser_hash, pkce_verifier, nonce,
+                   expires_at <= now() AS expired, link_user_id",
     )
     .bind(token::hash(state))
     .fetch_optional(pool)
-    .await
+    .await?;
+    Ok(row.and_then(Row::into_state))
 }
 
-/// The origin a state was started for, without consuming it (to address an error message).
-pub async fn peek_origin(pool: &PgPool, state: &str) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT origin FROM login_states WHERE state_hash = $1")
+/// Whether a state is waiting to be used, without consuming it.
+pub async fn exists(pool: &PgPool, state: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM login_states WHERE state_hash = $1)")
         .bind(token::hash(state))
-        .fetch_optional(pool)
+        .fetch_one(pool)
         .await
 }

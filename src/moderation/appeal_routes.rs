@@ -266,8 +266,9 @@ pub struct MyAppealsPage<'a> {
 
 /// The caller's appeals.
 ///
-/// The signed-in commenter's appeals on every site, newest first, each with its status and the
-/// moderator's note once decided.
+/// The signed-in commenter's appeals on the session's site, newest first, each with its status
+/// and the moderator's note once decided. A blog's session sees that blog's appeals only (every
+/// appeal on every blog is in the account page's export).
 #[utoipa::path(
     get,
     path = "/api/v1/me/appeals",
@@ -291,8 +292,18 @@ pub async fn my_appeals(
 ) -> ApiResult<HttpResponse> {
     let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
     let before = decode_time_cursor(cursor)?;
-    let rows =
-        appeals::list_for_user(&state.db.pool, user.user_id, before, i64::from(limit) + 1).await?;
+    // Blog sessions always carry their site (`sessions::find` returns no other kind).
+    let Some(site_id) = user.site_id else {
+        return Err(ApiError::unauthenticated("Log in on this site first."));
+    };
+    let rows = appeals::list_for_user(
+        &state.db.pool,
+        user.user_id,
+        site_id,
+        before,
+        i64::from(limit) + 1,
+    )
+    .await?;
     let (rows, next) = split_page(rows, limit, |a| encode_time_cursor(a.created_at, a.id));
     // The author's view: the outcome and the note meant for them, not who decided.
     let items = rows

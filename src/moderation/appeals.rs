@@ -303,17 +303,18 @@ pub async fn list_for_site(
         .await
 }
 
-/// A commenter's own appeals on every site, newest first, before the keyset `before`.
+/// A commenter's own appeals on one site, newest first, before the keyset `before`.
 pub async fn list_for_user(
     pool: &PgPool,
     user_id: Uuid,
+    site_id: Uuid,
     before: Option<(OffsetDateTime, Uuid)>,
     limit: i64,
 ) -> Result<Vec<AppealView>, sqlx::Error> {
     let (at, id) = before.unzip();
     sqlx::query_as(concat!(
         view_select!(),
-        "WHERE a.user_id = $1
+        "WHERE a.user_id = $1 AND a.site_id = $5
            AND (a.created_at, a.id) < (COALESCE($2::timestamptz, 'infinity'),
                                        COALESCE($3::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
          ORDER BY a.created_at DESC, a.id DESC
@@ -323,6 +324,7 @@ pub async fn list_for_user(
     .bind(at)
     .bind(id)
     .bind(limit)
+    .bind(site_id)
     .fetch_all(pool)
     .await
 }

@@ -10,13 +10,15 @@ mod ops;
 mod public;
 pub mod viewer;
 
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::config::Settings;
 
 /// Security scheme of a reader's session (`Authorization: Bearer <token>` from the login popup).
 pub const COMMENTER: &str = "commenter";
+/// Security scheme of the account page's session (an HttpOnly cookie on this origin).
+pub const ACCOUNT: &str = "account";
 /// Security scheme of a moderator's session or named API token.
 pub const MODERATOR: &str = "moderator";
 
@@ -32,7 +34,7 @@ pub const MODERATOR: &str = "moderator";
     components(schemas(crate::error::ErrorBody)),
     tags(
         (name = "comments", description = "What the widget reads and writes for readers."),
-        (name = "account", description = "A signed-in reader's own data."),
+        (name = "account", description = "A reader's account page on this server's own origin (`/account/`): every comment on every blog, linked logins, export, erase. Its session is a cookie set on this origin, never a blog's token."),
         (name = "login", description = "The popup sign-in flow (browser navigations, HTML answers)."),
         (name = "moderation", description = "Queue, actions, search, audit, bans, rules, users."),
         (name = "appeals", description = "Authors contest rejections and bans; moderators decide."),
@@ -56,6 +58,15 @@ impl Modify for SecuritySchemes {
             "A moderator session (POST /api/mod/v1/login) or a named API token (/tokens).".into(),
         );
         components.add_security_scheme(MODERATOR, SecurityScheme::Http(moderator));
+        // The cookie's name is `__Host-colloquy-account` where public_url is https.
+        let account = ApiKey::Cookie(ApiKeyValue::with_description(
+            "colloquy-account",
+            "The account page's session: HttpOnly, SameSite=Strict, set by an account login \
+             (`/account/login/{provider}`) on this origin and never handed to a page. Every \
+             `/account/api` request also needs the `X-Colloquy-Account` header, and Origin \
+             (when sent) must be this server's.",
+        ));
+        components.add_security_scheme(ACCOUNT, SecurityScheme::ApiKey(account));
     }
 }
 

@@ -48,8 +48,7 @@
       needLogin: "Log in to do that.", needBody: "Please write your comment first.",
       needGuest: "Please fill in your name and email, or log in.",
       loggedIn: "You are logged in as {name}.", loggedOut: "You are logged out.",
-      linkWith: "Also log in with:", linked: "Your {p} account is linked: either login now opens this account.",
-      linkFailed: "Linking failed: {msg}",
+      account: "Manage your account", accountHint: "your comments on every blog, linked logins, your data (opens in a new tab)",
       loginFailed: "Login failed: {msg}", blocked: "The login window was blocked. Please allow pop-ups for this page and try again.",
       session: "Your session has ended. Please log in again; your text is still here.",
       network: "The comment server could not be reached. Check your connection and try again.",
@@ -92,8 +91,7 @@
       needLogin: "Connectez-vous pour faire cela.", needBody: "Veuillez d’abord écrire votre commentaire.",
       needGuest: "Indiquez votre nom et votre e-mail, ou connectez-vous.",
       loggedIn: "Vous êtes connecté en tant que {name}.", loggedOut: "Vous êtes déconnecté.",
-      linkWith: "Se connecter aussi avec :", linked: "Votre compte {p} est lié : les deux connexions ouvrent désormais ce compte.",
-      linkFailed: "Échec de la liaison : {msg}",
+      account: "Gérer votre compte", accountHint: "vos commentaires sur tous les blogs, vos connexions liées, vos données (nouvel onglet)",
       loginFailed: "Échec de la connexion : {msg}", blocked: "La fenêtre de connexion a été bloquée. Autorisez les fenêtres pop-up pour cette page et réessayez.",
       session: "Votre session a expiré. Reconnectez-vous ; votre texte est conservé.",
       network: "Le serveur de commentaires est injoignable. Vérifiez votre connexion et réessayez.",
@@ -136,8 +134,7 @@
       needLogin: "Для этого нужно войти.", needBody: "Сначала напишите комментарий.",
       needGuest: "Укажите имя и адрес почты или войдите.",
       loggedIn: "Вы вошли как {name}.", loggedOut: "Вы вышли.",
-      linkWith: "Входить также через:", linked: "Аккаунт {p} привязан: теперь любой из входов открывает этот аккаунт.",
-      linkFailed: "Не удалось привязать аккаунт: {msg}",
+      account: "Управление аккаунтом", accountHint: "ваши комментарии во всех блогах, привязанные входы, ваши данные (в новой вкладке)",
       loginFailed: "Не удалось войти: {msg}", blocked: "Окно входа заблокировано. Разрешите всплывающие окна для этой страницы и попробуйте снова.",
       session: "Сеанс завершён. Войдите снова; ваш текст сохранён.",
       network: "Сервер комментариев недоступен. Проверьте подключение и попробуйте снова.",
@@ -743,13 +740,11 @@
           h("button", { type: "button", class: "link", text: s.t("change"), onclick: function () { self.logout(true, f); } }), ")"
         ])
       ]));
-      // Linking another login to this account: bans, trust and history then follow the person.
-      var others = (cfg.providers || []).filter(function (p) { return p !== "guest" && p !== u.provider; });
-      if (others.length) {
-        f.auth.append(h("p", { class: "link-more" }, [s.t("linkWith"), " "].concat(others.map(function (p) {
-          return h("button", { type: "button", class: "link", "data-link": p, text: providerName(p), onclick: function () { self.link(p, f); } });
-        }))));
-      }
+      // Everything beyond this blog (comments elsewhere, linking logins, export, erase) is on
+      // the account page, on the comment server's own origin: this page's token can't do it.
+      f.auth.append(h("p", { class: "link-more" }, [
+        h("a", { class: "account", href: API + "/account/", target: "_blank", rel: "noopener", title: s.t("accountHint"), text: s.t("account") })
+      ]));
       return;
     }
     var providers = (cfg.providers || []).filter(function (p) { return p !== "guest"; });
@@ -795,35 +790,6 @@
     if (!popup) { this.formMsg(f, this.t("blocked"), true); return; }
     pendingLogin = { popup: popup, widget: this, form: f };
     return this;
-  };
-  // The popup opens within the click (browsers block it after an await), then goes where the
-  // server says. It ends by posting a one-time code, which only this session can confirm.
-  W.link = function (provider, f) {
-    var self = this;
-    var popup = openPopup("about:blank");
-    if (!popup) { this.formMsg(f, this.t("blocked"), true); return; }
-    pendingLogin = { popup: popup, widget: this, form: f, link: provider };
-    api("POST", "/api/v1/me/identities/" + enc(provider), { site: this.site, origin: location.origin }).then(function (r) {
-      if (!r.ok || !r.data || typeof r.data.url !== "string") {
-        try { popup.close(); } catch (e) { /* ignore */ }
-        if (pendingLogin && pendingLogin.popup === popup) pendingLogin = null;
-        self.formMsg(f, self.t("linkFailed", { msg: self.explain(r) }), true);
-        return;
-      }
-      popup.location.href = r.data.url;
-    });
-  };
-  W.confirmLink = function (provider, code, f) {
-    var self = this;
-    api("POST", "/api/v1/me/identities/" + enc(provider) + "/confirm", { code: code }).then(function (r) {
-      if (r.ok) {
-        var msg = self.t("linked", { p: providerName(provider, true) });
-        self.formMsg(f, msg);
-        self.say(msg);
-      } else {
-        self.formMsg(f, self.t("linkFailed", { msg: self.explain(r) }), true);
-      }
-    });
   };
   W.loggedIn = function (f) {
     var s = this;
@@ -1034,9 +1000,6 @@
       var u = d.user;
       setSession({ token: d.token, user: { id: String(u.id || ""), name: String(u.name || ""), avatar_url: u.avatar_url || null, profile_url: u.profile_url || null, provider: String(u.provider || "") } });
       p.widget.loggedIn(p.form);
-    } else if (d.type === "colloquy:link-code" && p.link && d.provider === p.link && typeof d.code === "string") {
-      pendingLogin = null;
-      p.widget.confirmLink(p.link, d.code, p.form);
     } else if (d.type === "colloquy:login-error") {
       pendingLogin = null;
       p.widget.formMsg(p.form, p.widget.t("loginFailed", { msg: String(d.message || d.code || "") }), true);

@@ -1,11 +1,15 @@
 //! Linked identities (one person, several logins: bans and history follow the person), and a
-//! commenter's own data: export and erase.
+//! commenter's own data: export and erase. All of it on the account page (`/account/api`), with
+//! the account session; a blog's token reaches none of it (see `account.rs`).
 
 use colloquy::auth::moderators::Role;
 use colloquy::domain::Policy;
 use reqwest::Response;
 use serde_json::{Value, json};
 
+use crate::account::{
+    CSRF, account, account_json, cookie_value, dev_account_login, own_origin, set_cookie,
+};
 use crate::auth::{dev_app, login as dev_login, posted};
 use crate::doubles::{Double, Kind};
 use crate::helpers::{ORIGIN, SiteOpts, TestApp, assert_error, spawn_app_with};
@@ -73,51 +77,71 @@ async fn login_with(app: &TestApp, double: &Double) -> (String, String) {
     )
 }
 
-async fn start_link(app: &TestApp, token: &str, provider: &str, body: Value) -> Response {
+/// A whole account-page login in its own window: start, consent at the provider, back to the
+/// callback with this browser's binding cookie. Returns the account cookie's secret.
+async fn account_login_with(app: &TestApp, double: &Double) -> String {
+    let r = app
+        .get(&format!("/account/login/{}", double.kind.name()))
+        .await;
+    assert_eq!(r.status(), 302);
+    let binding = cookie_value(&set_cookie(&r, "colloquy-login").unwrap());
+    let url = r.headers()["location"].to_str().unwrap().to_owned();
+    let r = callback_in(app, double, &url, &binding).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/account/");
+    cookie_value(&set_cookie(&r, "colloquy-account").unwrap())
+}
+
+/// Consents at the double and follows its redirect to our callback in a browser holding the
+/// login binding `binding`.
+async fn callback_in(app: &TestApp, double: &Double, url: &str, binding: &str) -> Response {
+    let code = double.consent(url);
+    let state = state_of(url);
     app.client
-        .post(app.url(&format!("/api/v1/me/identities/{provider}")))
-        .bearer_auth(token)
-        .json(&body)
+        .get(app.url(&format!("/auth/{}/callback", double.kind.name())))
+        .header("cookie", format!("colloquy-login={binding}"))
+        .query(&[("code", code.as_str()), ("state", state.as_str())])
         .send()
         .await
         .unwrap()
 }
 
-/// Links `double`'s account to the session's user as the widget does: start, popup, confirm
-/// the posted code with the same session. Returns the confirmation's status and body.
-async fn link(app: &TestApp, token: &str, double: &Double) -> (u16, Value) {
-    let msg = link_popup(app, token, double).await;
-    assert_eq!(msg["type"], "colloquy:link-code", "{msg}");
-    assert_eq!(msg["provider"], double.kind.name());
-    let r = confirm(app, token, double.kind.name(), &msg["code"]).await;
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap())
-}
-
-async fn confirm(app: &TestApp, token: &str, provider: &str, code: &Value) -> Response {
-    app.client
-        .post(app.url(&format!("/api/v1/me/identities/{provider}/confirm")))
-        .bearer_auth(token)
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Starts a link and finishes the popup at the provider; returns the popup's message.
-async fn link_popup(app: &TestApp, token: &str, double: &Double) -> Value {
-    let r = start_link(
+async fn start_link(app: &TestApp, secret: &str, provider: &str) -> Response {
+    account(
         app,
-        token,
-        double.kind.name(),
-        json!({ "site": "blog", "origin": ORIGIN }),
+        reqwest::Method::POST,
+        &format!("/links/{provider}"),
+        secret,
     )
-    .await;
+    .send()
+    .await
+    .unwrap()
+}
+
+/// Starts a link from the account page; (provider URL, binding cookie).
+async fn link_url(app: &TestApp, secret: &str, double: &Double) -> (String, String) {
+    let r = start_link(app, secret, double.kind.name()).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
+    let binding = cookie_value(&set_cookie(&r, "colloquy-login").unwrap());
     let body: Value = r.json().await.unwrap();
-    let url = body["url"].as_str().unwrap().to_owned();
-    finish_at_provider(app, double, &url).await
+    (body["url"].as_str().unwrap().to_owned(), binding)
+}
+
+/// Links `double`'s account to the account session's user as the page does: start, consent,
+/// callback in the same browser. Returns where the callback sends the page back to.
+async fn link(app: &TestApp, secret: &str, double: &Double) -> String {
+    let (url, binding) = link_url(app, secret, double).await;
+    let r = callback_in(app, double, &url, &binding).await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        set_cookie(&r, "colloquy-account").is_none(),
+        "linking opens no session"
+    );
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let body = r.text().await.unwrap();
+    assert!(!body.contains("postMessage"));
+    location
 }
 
 async fn post_as(app: &TestApp, token: &str, body: &str) -> Response {
@@ -146,23 +170,23 @@ async fn a_ban_through_the_google_identity_follows_the_person_to_their_linked_x_
         .unwrap()
         .unwrap();
 
-    // Jane logs in with Google and comments.
+    // Jane logs in with Google on the blog and comments.
     let (g_token, user) = login_with(&app, &google).await;
     assert_eq!(
         post_as(&app, &g_token, "hello from google").await.status(),
         201
     );
 
-    // She links her X account to the same user.
-    let (status, linked) = link(&app, &g_token, &x).await;
-    assert_eq!(status, 200, "{linked}");
-    assert_eq!(linked["provider"], "twitter");
-    assert_eq!(linked["user"]["id"], user.as_str());
-    assert!(
-        linked.get("token").is_none(),
-        "linking hands out no new session"
+    // On her account page (Google again), she links her X account to the same user.
+    let secret = account_login_with(&app, &google).await;
+    assert_eq!(
+        account_json(&app, "/me", &secret).await["id"],
+        user.as_str()
     );
+    assert_eq!(link(&app, &secret, &x).await, "/account/#linked=twitter");
     assert_eq!(identities_of(&app, &user).await, ["google", "twitter"]);
+    let me = account_json(&app, "/me", &secret).await;
+    assert_eq!(me["identities"].as_array().unwrap().len(), 2);
     assert_eq!(
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM users")
             .fetch_one(&app.db)
@@ -187,7 +211,7 @@ async fn a_ban_through_the_google_identity_follows_the_person_to_their_linked_x_
     )
     .await;
 
-    // Later she logs in with X: the same user, and banned.
+    // Later she logs in with X on the blog: the same user, and banned.
     let (x_token, x_user) = login_with(&app, &x).await;
     assert_eq!(x_user, user, "the X login is the same person");
     let me: Value = app
@@ -214,11 +238,13 @@ async fn an_identity_with_history_is_never_merged_but_an_unused_one_moves() {
     // X logs in first as its own user, who comments: that identity is in use.
     let (x_token, x_user) = login_with(&app, &x).await;
     assert_eq!(post_as(&app, &x_token, "from x").await.status(), 201);
-    let (g_token, g_user) = login_with(&app, &google).await;
+    let (_, g_user) = login_with(&app, &google).await;
     assert_ne!(x_user, g_user);
-    let (status, err) = link(&app, &g_token, &x).await;
-    assert_eq!(status, 409, "{err}");
-    assert_eq!(err["error"]["code"], "identity_in_use");
+    let g_account = account_login_with(&app, &google).await;
+    assert_eq!(
+        link(&app, &g_account, &x).await,
+        "/account/#error=identity_in_use"
+    );
     assert_eq!(identities_of(&app, &x_user).await, ["twitter"]);
     assert_eq!(identities_of(&app, &g_user).await, ["google"]);
     assert_eq!(post_as(&app, &x_token, "still me").await.status(), 201);
@@ -226,9 +252,9 @@ async fn an_identity_with_history_is_never_merged_but_an_unused_one_moves() {
     // Without comments (and no ban), the identity moves, and its old sessions end.
     let (app, google, x) = two_provider_app().await;
     let (x_token, x_user) = login_with(&app, &x).await;
-    let (g_token, g_user) = login_with(&app, &google).await;
-    let (status, msg) = link(&app, &g_token, &x).await;
-    assert_eq!(status, 200, "{msg}");
+    let (_, g_user) = login_with(&app, &google).await;
+    let g_account = account_login_with(&app, &google).await;
+    assert_eq!(link(&app, &g_account, &x).await, "/account/#linked=twitter");
     assert_eq!(identities_of(&app, &g_user).await, ["google", "twitter"]);
     assert!(identities_of(&app, &x_user).await.is_empty());
     assert_error(
@@ -241,235 +267,186 @@ async fn an_identity_with_history_is_never_merged_but_an_unused_one_moves() {
     assert_eq!(again, g_user);
 
     // Linking an identity the user already holds is a no-op success.
-    let (status, msg) = link(&app, &g_token, &x).await;
-    assert_eq!(status, 200, "{msg}");
+    assert_eq!(link(&app, &g_account, &x).await, "/account/#linked=twitter");
     assert_eq!(identities_of(&app, &g_user).await, ["google", "twitter"]);
-}
 
-#[tokio::test]
-async fn linking_needs_a_session_an_offered_provider_and_a_registered_origin() {
-    let (app, google, x) = two_provider_app().await;
-    let (token, user) = login_with(&app, &google).await;
-    let ok = json!({ "site": "blog", "origin": ORIGIN });
-
-    let r = app
-        .client
-        .post(app.url("/api/v1/me/identities/twitter"))
-        .json(&ok)
-        .send()
-        .await
-        .unwrap();
-    assert_error(r, 401, "unauthenticated").await;
+    // Unlinking one of two works, ends the sessions opened through it, and the other stays;
+    // the last one can't go.
+    let me = account_json(&app, "/me", &g_account).await;
+    let x_id = me["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["provider"] == "twitter")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (x_token, _) = login_with(&app, &x).await;
+    let r = account(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/identities/{x_id}"),
+        &g_account,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(identities_of(&app, &g_user).await, ["google"]);
     assert_error(
-        start_link(&app, "nope", "twitter", ok.clone()).await,
+        post_as(&app, &x_token, "unlinked").await,
         401,
         "unauthenticated",
     )
     .await;
-    for provider in ["facebook", "wordpress", "dev", "guest", "oidc-x", "%00"] {
-        assert_error(
-            start_link(&app, &token, provider, ok.clone()).await,
-            404,
-            "not_found",
-        )
-        .await;
-    }
-    let cases = [
-        (
-            json!({ "site": "blog", "origin": "https://evil.example" }),
-            403,
-            "origin_not_allowed",
-        ),
-        (
-            json!({ "site": "nosuch", "origin": ORIGIN }),
-            404,
-            "not_found",
-        ),
-        (
-            json!({ "site": "blog", "origin": "javascript:alert(1)" }),
-            400,
-            "validation_failed",
-        ),
-        (json!({ "site": "blog" }), 400, "validation_failed"),
-        (
-            json!({ "site": 7, "origin": ORIGIN }),
-            400,
-            "validation_failed",
-        ),
-        (
-            json!({ "site": "blog", "origin": ORIGIN, "user_id": user }),
-            400,
-            "validation_failed",
-        ),
-        (json!([]), 400, "validation_failed"),
-    ];
-    for (body, status, code) in cases {
-        assert_error(
-            start_link(&app, &token, "twitter", body).await,
-            status,
-            code,
-        )
-        .await;
-    }
-    let r = app
-        .client
-        .post(app.url("/api/v1/me/identities/twitter"))
-        .bearer_auth(&token)
-        .header("content-type", "application/json")
-        .body("{")
-        .send()
-        .await
-        .unwrap();
-    assert_error(r, 400, "invalid_json").await;
-
-    // The link attempt is single use: replaying its callback links nothing a second time.
-    let r = start_link(&app, &token, "twitter", ok.clone()).await;
-    let url = r.json::<Value>().await.unwrap()["url"]
+    let g_id = account_json(&app, "/me", &g_account).await["identities"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
+    let r = account(
+        &app,
+        reqwest::Method::DELETE,
+        &format!("/identities/{g_id}"),
+        &g_account,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_error(r, 409, "last_identity").await;
+    // X now logs in as a new user of its own.
+    let (_, x_again) = login_with(&app, &x).await;
+    assert_ne!(x_again, g_user);
+}
+
+#[tokio::test]
+async fn linking_needs_an_account_session_and_a_configured_provider() {
+    let (app, google, x) = two_provider_app().await;
+    let (token, user) = login_with(&app, &google).await;
+    let secret = account_login_with(&app, &google).await;
+
+    // No session, a blog's token (as Bearer or as the cookie), or a garbage cookie: 401.
+    let r = app
+        .client
+        .post(app.url("/account/api/links/twitter"))
+        .header(CSRF, "1")
+        .header("origin", own_origin(&app))
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, 401, "unauthenticated").await;
+    let r = app
+        .client
+        .post(app.url("/account/api/links/twitter"))
+        .bearer_auth(&token)
+        .header(CSRF, "1")
+        .header("origin", own_origin(&app))
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, 401, "unauthenticated").await;
+    for bad in [token.as_str(), "nope"] {
+        assert_error(
+            start_link(&app, bad, "twitter").await,
+            401,
+            "unauthenticated",
+        )
+        .await;
+    }
+    for provider in ["facebook", "wordpress", "dev", "guest", "oidc-x", "%00"] {
+        assert_error(start_link(&app, &secret, provider).await, 404, "not_found").await;
+    }
+
+    // The link attempt is single use: replaying its callback links nothing a second time.
+    let (url, binding) = link_url(&app, &secret, &x).await;
     assert!(url.starts_with(&x.server.uri()), "{url}");
     let code = x.consent(&url);
     let state = state_of(&url);
     let callback = |code: String| {
         let state = state.clone();
+        let binding = binding.clone();
         let app = &app;
         async move {
-            let r = app
-                .client
+            app.client
                 .get(app.url("/auth/twitter/callback"))
+                .header("cookie", format!("colloquy-login={binding}"))
                 .query(&[("code", code.as_str()), ("state", state.as_str())])
                 .send()
                 .await
-                .unwrap();
-            posted_or_plain(&r.text().await.unwrap())
+                .unwrap()
         }
     };
-    let msg = callback(code).await["message"].clone();
-    assert_eq!(msg["type"], "colloquy:link-code", "{msg}");
+    let r = callback(code).await;
+    assert_eq!(r.headers()["location"], "/account/#linked=twitter");
+    assert_eq!(identities_of(&app, &user).await, ["google", "twitter"]);
     let replay = callback(x.consent(&url)).await;
-    assert!(replay.is_null(), "a replayed state posts nothing: {replay}");
-    assert_eq!(
-        identities_of(&app, &user).await,
-        ["google"],
-        "nothing is linked before the widget confirms"
-    );
-    assert_eq!(
-        confirm(&app, &token, "twitter", &msg["code"])
-            .await
-            .status(),
-        200
+    assert_eq!(replay.status(), 200);
+    assert!(
+        posted_or_plain(&replay.text().await.unwrap()).is_null(),
+        "a replayed state posts nothing"
     );
     assert_eq!(identities_of(&app, &user).await, ["google", "twitter"]);
-    // The code is spent.
-    assert_error(
-        confirm(&app, &token, "twitter", &msg["code"]).await,
-        404,
-        "not_found",
-    )
-    .await;
 }
 
-/// The login-CSRF attack on linking: Mallory starts a link and gets the victim to finish the
-/// popup at the provider, where the victim is signed in. The code lands in the victim's
-/// browser, which holds no session of Mallory's; neither the victim's session nor Mallory's
-/// (even had she obtained it) nor a wrong provider, an expired or garbage code links anything.
+/// The login-CSRF attack on linking: Mallory starts a link from her account page and gets the
+/// victim to finish it at the provider, where the victim is signed in. The attempt is bound to
+/// Mallory's browser: in the victim's (no binding cookie, or the victim's own) nothing links
+/// and the attempt is spent. The same for an account login URL.
 #[tokio::test]
 async fn a_link_url_sent_to_someone_else_never_links_their_account() {
     let (app, google, x) = two_provider_app().await;
-    let (mallory, mallory_user) = login_with(&app, &google).await;
+    let (_, mallory_user) = login_with(&app, &google).await;
+    let mallory = account_login_with(&app, &google).await;
     // The victim: their own user, signed in with another Google account; X is theirs too.
     google.profile.lock().unwrap()["sub"] = json!("220000000000000000002");
-    let (victim, victim_user) = login_with(&app, &google).await;
+    let (_, victim_user) = login_with(&app, &google).await;
+    let victim = account_login_with(&app, &google).await;
     assert_ne!(mallory_user, victim_user);
 
-    // Mallory's link URL, finished in the victim's browser: a code, and nothing linked yet.
-    let msg = link_popup(&app, &mallory, &x).await;
-    assert_eq!(msg["type"], "colloquy:link-code", "{msg}");
-    assert_eq!(identities_of(&app, &mallory_user).await, ["google"]);
-    // The victim's widget (their session) can't use it, and that attempt spends it.
-    assert_error(
-        confirm(&app, &victim, "twitter", &msg["code"]).await,
-        404,
-        "not_found",
-    )
-    .await;
-    assert_error(
-        confirm(&app, &mallory, "twitter", &msg["code"]).await,
-        404,
-        "not_found",
-    )
-    .await;
+    // Mallory's link URL, finished in the victim's browser: without a binding cookie, or with
+    // the binding of the victim's own attempt.
+    let (victims_own, victim_binding) = link_url(&app, &victim, &x).await;
+    for binding in ["", victim_binding.as_str()] {
+        let (url, _) = link_url(&app, &mallory, &x).await;
+        let r = callback_in(&app, &x, &url, binding).await;
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "/account/#error=invalid_state");
+        assert!(set_cookie(&r, "colloquy-account").is_none());
+    }
     assert_eq!(identities_of(&app, &mallory_user).await, ["google"]);
     assert_eq!(identities_of(&app, &victim_user).await, ["google"]);
-
-    // A code confirmed under another provider's name is refused (and spent).
-    let msg = link_popup(&app, &mallory, &x).await;
-    assert_error(
-        confirm(&app, &mallory, "google", &msg["code"]).await,
-        404,
-        "not_found",
-    )
-    .await;
-    // An expired code is refused.
-    let msg = link_popup(&app, &mallory, &x).await;
-    sqlx::query("UPDATE link_confirmations SET expires_at = now() - interval '1 second'")
-        .execute(&app.db)
-        .await
-        .unwrap();
-    assert_error(
-        confirm(&app, &mallory, "twitter", &msg["code"]).await,
-        404,
-        "not_found",
-    )
-    .await;
-    for (body, status, code) in [
-        (json!({ "code": "" }), 400, "validation_failed"),
-        (json!({ "code": "x".repeat(129) }), 400, "validation_failed"),
-        (json!({ "code": "garbage" }), 404, "not_found"),
-        (json!({}), 400, "validation_failed"),
-        (json!({ "code": 7 }), 400, "validation_failed"),
-        (
-            json!({ "code": "a", "user_id": mallory_user }),
-            400,
-            "validation_failed",
-        ),
-    ] {
-        let r = app
-            .client
-            .post(app.url("/api/v1/me/identities/twitter/confirm"))
-            .bearer_auth(&mallory)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_error(r, status, code).await;
-    }
-    let r = app
-        .client
-        .post(app.url("/api/v1/me/identities/twitter/confirm"))
-        .json(&json!({ "code": "a" }))
-        .send()
-        .await
-        .unwrap();
-    assert_error(r, 401, "unauthenticated").await;
-    assert_eq!(identities_of(&app, &mallory_user).await, ["google"]);
     assert_eq!(
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM link_confirmations")
-            .fetch_one(&app.db)
-            .await
-            .unwrap(),
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM login_states WHERE link_user_id = $1::uuid"
+        )
+        .bind(&mallory_user)
+        .fetch_one(&app.db)
+        .await
+        .unwrap(),
         0,
-        "every code was spent by its first use"
+        "every one of Mallory's attempts was spent"
     );
 
-    // The honest path still works: Mallory links her own X account with her own session.
-    let (status, linked) = link(&app, &mallory, &x).await;
-    assert_eq!(status, 200, "{linked}");
+    // A blog's popup attempt never links, even finished in a browser holding a binding.
+    let r = app
+        .get(&format!("/auth/twitter/login?site=blog&origin={ORIGIN}"))
+        .await;
+    let url = r.headers()["location"].to_str().unwrap().to_owned();
+    let r = callback_in(&app, &x, &url, &victim_binding).await;
+    assert_eq!(r.status(), 200);
+    let msg = posted(&r.text().await.unwrap())["message"].clone();
+    assert_eq!(msg["type"], "colloquy:login", "{msg}");
+    assert_eq!(identities_of(&app, &victim_user).await, ["google"]);
+
+    // The honest path still works: the victim's own attempt, in the victim's browser (the X
+    // login above made a user without history, so the identity moves).
+    let r = callback_in(&app, &x, &victims_own, &victim_binding).await;
+    assert_eq!(r.headers()["location"], "/account/#linked=twitter");
     assert_eq!(
-        identities_of(&app, &mallory_user).await,
+        identities_of(&app, &victim_user).await,
         ["google", "twitter"]
     );
+    assert_eq!(identities_of(&app, &mallory_user).await, ["google"]);
 }
 
 /// The popup's posted data, or null for a page that posts nothing.
@@ -491,6 +468,11 @@ async fn authed(app: &TestApp, method: reqwest::Method, path: &str, token: &str)
         .send()
         .await
         .unwrap()
+}
+
+/// A request of the account page with the account session `secret`.
+async fn on_account(app: &TestApp, method: reqwest::Method, path: &str, secret: &str) -> Response {
+    account(app, method, path, secret).send().await.unwrap()
 }
 
 /// Ann (dev login) comments twice, Bob once; Ann flags and votes on Bob's comment and Bob
@@ -556,7 +538,8 @@ async fn busy_site() -> (TestApp, String, Vec<String>, String, String) {
 #[tokio::test]
 async fn the_export_holds_the_commenters_data_and_no_secrets() {
     let (app, ann, ids, bobs, _) = busy_site().await;
-    let r = authed(&app, reqwest::Method::GET, "/api/v1/me/export", &ann).await;
+    let secret = dev_account_login(&app, "Ann").await;
+    let r = on_account(&app, reqwest::Method::GET, "/export", &secret).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
     let text = r.text().await.unwrap();
@@ -576,7 +559,18 @@ async fn the_export_holds_the_commenters_data_and_no_secrets() {
     assert_eq!(x["votes"][0]["comment_id"], bobs.as_str());
     assert_eq!(x["votes"][0]["value"], -1);
     assert!(x["appeals"].is_array());
-    assert!(!text.contains(&ann), "no session token");
+    assert!(
+        !text.contains(&ann) && !text.contains(&secret),
+        "no session token"
+    );
+    let kinds: Vec<&str> = x["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["site", "account"]);
+    assert_eq!(x["sessions"][0]["site"], "blog");
     assert!(
         !text.contains("token_hash") && !text.contains("pkce"),
         "{text}"
@@ -584,12 +578,18 @@ async fn the_export_holds_the_commenters_data_and_no_secrets() {
     assert!(!text.contains("bob speaks"), "nobody else's text");
 
     assert_error(
-        authed(&app, reqwest::Method::GET, "/api/v1/me/export", "bad").await,
+        on_account(&app, reqwest::Method::GET, "/export", "bad").await,
         401,
         "unauthenticated",
     )
     .await;
-    let r = app.get("/api/v1/me/export").await;
+    let r = app
+        .client
+        .get(app.url("/account/api/export"))
+        .header(CSRF, "1")
+        .send()
+        .await
+        .unwrap();
     assert_error(r, 401, "unauthenticated").await;
 }
 
@@ -624,8 +624,26 @@ async fn user_of(app: &TestApp, token: &str) -> String {
 async fn erasing_keeps_comments_as_deleted_user_by_default_and_ends_the_session() {
     let (app, ann, ids, bobs, _) = busy_site().await;
     let user = user_of(&app, &ann).await;
-    let r = authed(&app, reqwest::Method::DELETE, "/api/v1/me", &ann).await;
+    let secret = dev_account_login(&app, "Ann").await;
+    // The page asks first: without `confirm=erase`, nothing happens.
+    let r = on_account(&app, reqwest::Method::DELETE, "/me", &secret).await;
+    assert_error(r, 400, "validation_failed").await;
+    let r = on_account(&app, reqwest::Method::DELETE, "/me?confirm=yes", &secret).await;
+    assert_error(r, 400, "validation_failed").await;
+    assert_eq!(user_of(&app, &ann).await, user);
+    let r = on_account(&app, reqwest::Method::DELETE, "/me?confirm=erase", &secret).await;
     assert_eq!(r.status(), 204);
+    assert!(
+        set_cookie(&r, "colloquy-account")
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_error(
+        on_account(&app, reqwest::Method::GET, "/me", &secret).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
     assert_error(
         authed(&app, reqwest::Method::GET, "/api/v1/me", &ann).await,
         401,
@@ -684,23 +702,24 @@ async fn erasing_keeps_comments_as_deleted_user_by_default_and_ends_the_session(
 async fn erasing_with_remove_deletes_every_comment_through_the_state_machine() {
     let (app, ann, ids, bobs, bob) = busy_site().await;
     let user = user_of(&app, &ann).await;
+    let secret = dev_account_login(&app, "Ann").await;
     // A pending one too (the state machine takes every live status to deleted).
     app.set_status(&ids[1], "pending").await;
     for bad in ["maybe", "", "KEEP"] {
-        let r = authed(
+        let r = on_account(
             &app,
             reqwest::Method::DELETE,
-            &format!("/api/v1/me?comments={bad}"),
-            &ann,
+            &format!("/me?comments={bad}&confirm=erase"),
+            &secret,
         )
         .await;
         assert_error(r, 400, "validation_failed").await;
     }
-    let r = authed(
+    let r = on_account(
         &app,
         reqwest::Method::DELETE,
-        "/api/v1/me?comments=remove",
-        &ann,
+        "/me?comments=remove&confirm=erase",
+        &secret,
     )
     .await;
     assert_eq!(r.status(), 204);
@@ -743,7 +762,13 @@ async fn erasing_with_remove_deletes_every_comment_through_the_state_machine() {
     let thread = app.thread("blog", "uri=/p/").await;
     assert!(!thread.to_string().contains("first words"), "{thread}");
     assert_error(
-        authed(&app, reqwest::Method::DELETE, "/api/v1/me", &ann).await,
+        authed(&app, reqwest::Method::GET, "/api/v1/me", &ann).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+    assert_error(
+        on_account(&app, reqwest::Method::DELETE, "/me?confirm=erase", &secret).await,
         401,
         "unauthenticated",
     )
@@ -789,11 +814,15 @@ async fn erasing_a_banned_account_does_not_lift_its_ban() {
     )
     .await;
 
-    // Both erase their accounts; only the banned one leaves a fingerprint.
-    for token in [&jane, &xavier] {
-        let r = authed(&app, reqwest::Method::DELETE, "/api/v1/me", token).await;
+    // Both erase their accounts (on the account page); only the banned one leaves a
+    // fingerprint.
+    let jane_account = account_login_with(&app, &google).await;
+    let xavier_account = account_login_with(&app, &x).await;
+    for secret in [&jane_account, &xavier_account] {
+        let r = on_account(&app, reqwest::Method::DELETE, "/me?confirm=erase", secret).await;
         assert_eq!(r.status(), 204);
     }
+    assert_error(post_as(&app, &jane, "gone").await, 401, "unauthenticated").await;
     assert_eq!(fingerprints(&app).await, 1);
 
     // Jane logs in again with the same Google account: a new user, still banned.
@@ -808,14 +837,25 @@ async fn erasing_a_banned_account_does_not_lift_its_ban() {
     assert_eq!(reason, "Carried over from an erased account: abuse");
     // Xavier, never banned, comes back clean.
     let (xavier2, _) = login_with(&app, &x).await;
+    let xavier2_account = account_login_with(&app, &x).await;
     assert_eq!(post_as(&app, &xavier2, "hi again").await.status(), 201);
 
     // Erased once more, the account's Google login is linked by Xavier: the ban comes along.
-    let r = authed(&app, reqwest::Method::DELETE, "/api/v1/me", &jane2).await;
+    let jane2_account = account_login_with(&app, &google).await;
+    let r = on_account(
+        &app,
+        reqwest::Method::DELETE,
+        "/me?confirm=erase",
+        &jane2_account,
+    )
+    .await;
     assert_eq!(r.status(), 204);
+    assert_error(post_as(&app, &jane2, "gone").await, 401, "unauthenticated").await;
     assert_eq!(fingerprints(&app).await, 2);
-    let (status, linked) = link(&app, &xavier2, &google).await;
-    assert_eq!(status, 200, "{linked}");
+    assert_eq!(
+        link(&app, &xavier2_account, &google).await,
+        "/account/#linked=google"
+    );
     assert_error(
         post_as(&app, &xavier2, "with google now").await,
         403,

@@ -1,5 +1,6 @@
 //! Integration tests: the real app over real HTTP against real PostgreSQL, one database per test.
 
+mod account;
 mod appeals;
 mod audit;
 mod auth;

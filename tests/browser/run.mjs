@@ -63,6 +63,18 @@ async function http(method, p, body, token) {
   return { status: res.status, json, text };
 }
 
+/** Logs in to the account page with the dev login (as the page's own window would); the headers
+ * of the page's requests: its session cookie, the CSRF header and its origin. */
+async function accountHeaders(name) {
+  const start = await fetch(`${base}/account/login/dev`, { redirect: 'manual' });
+  const binding = start.headers.getSetCookie().find((c) => c.startsWith('colloquy-login=')).split(';')[0];
+  const state = new URL(start.headers.get('location'), base).searchParams.get('state');
+  const done = await fetch(`${base}/auth/dev/callback`, { method: 'POST', redirect: 'manual', headers: { Cookie: binding }, body: new URLSearchParams({ state, name }) });
+  assert.equal(done.status, 303);
+  const session = done.headers.getSetCookie().find((c) => c.startsWith('colloquy-account=')).split(';')[0];
+  return { Cookie: session, 'X-Colloquy-Account': '1', Origin: base };
+}
+
 async function approve(id) {
   const r = await http('POST', `/api/mod/v1/comments/${id}/actions`, { action: 'approve' }, modToken);
   assert.equal(r.status, 200, `approve answered ${r.status}: ${r.text}`);
@@ -754,7 +766,15 @@ test('real answers match the OpenAPI schemas', { timeout: 120_000 }, async (t) =
   await call('PUT', '/api/v1/comments/{id}/vote', { params: { id: guestId }, token: user, body: { value: 1 }, expect: 200 });
   await call('POST', '/api/v1/comments/{id}/flags', { params: { id: guestId }, token: user, body: { reason: 'off_topic', note: 'contract test' }, expect: 201 });
   await call('GET', '/api/v1/me/appeals', { token: user, expect: 200 });
-  await call('GET', '/api/v1/me/export', { token: user, expect: 200 });
+  // the account page's API (its cookie, its CSRF header), the same person
+  const acct = await accountHeaders('Connie Contract');
+  await call('GET', '/account/api/providers', { headers: acct, expect: 200 });
+  await call('GET', '/account/api/me', { headers: acct, expect: 200 });
+  await call('GET', '/account/api/comments', { headers: acct, query: { limit: 2 }, expect: 200 });
+  await call('GET', '/account/api/export', { headers: acct, expect: 200 });
+  await call('GET', '/account/api/me', { headers: { 'X-Colloquy-Account': '1' }, expect: 401 });
+  await call('GET', '/account/api/me', { token: user, headers: { 'X-Colloquy-Account': '1' }, expect: 401 });
+  await call('DELETE', '/account/api/me', { headers: { ...acct, Origin: 'https://evil.example' }, query: { confirm: 'erase' }, expect: 403 });
 
   // the moderator API
   await call('GET', '/api/mod/v1/sites', { token: modToken, expect: 200 });
@@ -822,7 +842,7 @@ test('real answers match the OpenAPI schemas', { timeout: 120_000 }, async (t) =
   await call('POST', '/api/mod/v1/sites/{site}/bans', mod({ body: { reason: 'none of the three' }, expect: 400 }));
   await call('POST', '/api/mod/v1/login', { body: { email: MOD.email, password: 'wrong' }, expect: 401 });
   await call('POST', '/api/v1/logout', { token: user, expect: 204 });
-  await call('DELETE', '/api/v1/me', { token: await devToken('Dora Deleted'), expect: 204 });
+  await call('DELETE', '/account/api/me', { headers: await accountHeaders('Dora Deleted'), query: { confirm: 'erase' }, expect: 204 });
 
   t.diagnostic(`${seen.length} answers checked`);
   if (extras.length) t.diagnostic('fields sent but not documented (not a failure):');
@@ -854,35 +874,88 @@ test('/api/docs renders every operation offline, under its CSP', T, async () => 
   await d.context.close();
 });
 
-test('linking a WordPress.com login to a dev account from the widget', { timeout: 90_000 }, async () => {
-  const set = (providers) => http('PATCH', '/api/mod/v1/sites/demo', { providers }, modToken);
-  const on = await set(['dev', 'wordpress']);
-  assert.equal(on.status, 200, `site providers: ${on.status} ${on.text}`);
-  try {
-    const l = await newPage();
-    const w = widget(l.page);
-    await devLogin(l.page, 'Lena Linker');
-    const link = w.locator('form.form:not(.reply) button[data-link="wordpress"]');
-    await w.locator('form.form:not(.reply)').getByText('Also log in with:').waitFor();
-    const linkOnce = async () => {
-      const [popup] = await Promise.all([l.context.waitForEvent('page'), link.click()]);
-      await popup.waitForEvent('close', { timeout: 30_000 });
-    };
-    await linkOnce();
-    await w.getByText('Your WordPress.com account is linked: either login now opens this account.').first().waitFor();
-    await w.locator('form.form:not(.reply)').screenshot({ path: path.join(ARTIFACTS, 'linked.png') });
-    const { user } = JSON.parse(await l.page.evaluate((key) => localStorage.getItem(key), `colloquy:token:${base}`));
-    const providers = execFileSync('psql', [`${PG}/${DB}`, '-Atc', `SELECT provider FROM identities WHERE user_id = '${user.id.replace(/[^0-9a-f-]/gi, '')}' ORDER BY provider`]).toString().trim().split('\n');
-    assert.deepEqual(providers, ['dev', 'wordpress'], `identities of ${user.id}; double saw: ${WP.calls.join(', ')}`);
-    // a refused confirmation (a code the server doesn't know: 404) is said, not swallowed
-    await l.page.route('**/api/v1/me/identities/wordpress/confirm', (r) => r.continue({ postData: JSON.stringify({ code: 'not-a-code' }) }));
-    await linkOnce();
-    await w.locator('form.form:not(.reply) .msg.bad').getByText(/^Linking failed: /).waitFor();
-    await l.context.close();
-  } finally {
-    const off = await set(['dev']);
-    assert.equal(off.status, 200, off.text);
-  }
+test('the account page: log in, comments from two blogs, link a login, export, erase; the widget links to it', { timeout: 120_000 }, async () => {
+  const NAME = 'Ava Account';
+  // A second blog on this server, with the dev login; Ava comments there through its popup flow.
+  execFileSync(BIN, ['site', 'create', '--slug', 'second', '--name', 'Second blog', '--origin', `http://127.0.0.1:${port}`, '--provider', 'dev'], {
+    cwd: ROOT,
+    env: { ...process.env, COLLOQUY_ENV: 'development', COLLOQUY__DATABASE__URL: `${PG}/${DB}` },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const start = await fetch(`${base}/auth/dev/login?site=second&origin=${encodeURIComponent(`http://127.0.0.1:${port}`)}`, { redirect: 'manual' });
+  const state = new URL(start.headers.get('location'), base).searchParams.get('state');
+  const popupPage = await (await fetch(`${base}/auth/dev/callback`, { method: 'POST', body: new URLSearchParams({ state, name: NAME }) })).text();
+  const secondToken = JSON.parse(popupPage.match(/var d = (.*);\n/)[1]).message.token;
+  const second = await http('POST', '/api/v1/sites/second/comments', { uri: '/elsewhere/', title: 'A page elsewhere', body: 'Words on the second blog' }, secondToken);
+  assert.equal(second.status, 201, second.text);
+
+  // On the demo blog, through the widget: the account link is there, and Ava comments.
+  const a = await newPage();
+  const w = widget(a.page);
+  await devLogin(a.page, NAME);
+  const main = w.locator('form.form:not(.reply)');
+  const link = main.locator('a.account');
+  await link.waitFor();
+  assert.equal(await link.getAttribute('href'), `${base}/account/`);
+  assert.equal(await link.getAttribute('target'), '_blank');
+  assert.match(await link.getAttribute('rel'), /noopener/);
+  assert.equal(await main.locator('[data-link]').count(), 0, 'no linking from a blog page');
+  const posted = await post(a.page, 'Words on the demo blog');
+  assert.equal(posted.status, 201, JSON.stringify(posted.json));
+  await a.context.close();
+
+  // The account page, in its own browser: log in with the dev login, in the same window.
+  const p = await newPage({ url: `${base}/account/` });
+  const page = p.page;
+  await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  await page.locator('#providers a[data-provider="dev"]').click();
+  await page.getByLabel('Name').fill(NAME);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(/\/account\/(#.*)?$/);
+  await page.locator('#name').filter({ hasText: NAME }).waitFor();
+  const items = page.locator('#comment-list li.comment');
+  await items.nth(1).waitFor();
+  assert.equal(await items.count(), 2);
+  const sites = (await items.locator('.site').allTextContents()).sort();
+  assert.deepEqual(sites, ['Colloquy demo blog', 'Second blog']);
+  await page.locator('#comment-list').getByText('Words on the second blog').waitFor();
+  await page.locator('#comment-list a', { hasText: 'A page elsewhere' }).waitFor();
+  const cookies = await p.context.cookies(base);
+  const acct = cookies.find((c) => c.name === 'colloquy-account');
+  assert.ok(acct && acct.httpOnly && acct.sameSite === 'Strict', JSON.stringify(cookies));
+  assert.equal(await page.evaluate(() => document.cookie), '', 'the page script never sees its session');
+
+  // Link a WordPress.com login: to the provider (another site) and back, in this window.
+  await page.locator('#link-providers button[data-link="wordpress"]').click();
+  await page.waitForURL(/\/account\/(#.*)?$/);
+  await page.locator('#notice').getByText('Your WordPress.com login is linked').waitFor();
+  await page.locator('#identities li[data-identity="wordpress"]').waitFor();
+  assert.equal(await page.locator('#identities li').count(), 2);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'account.png'), fullPage: true });
+
+  // Export: a JSON download of everything.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#export').click()]);
+  assert.equal(download.suggestedFilename(), 'colloquy-export.json');
+  const { readFileSync } = await import('node:fs');
+  const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert.equal(exported.user.name, NAME);
+  assert.equal(exported.comments.length, 2);
+  assert.deepEqual(exported.identities.map((i) => i.provider).sort(), ['dev', 'wordpress']);
+
+  // Erase: only after the confirmation box is ticked.
+  const erase = page.locator('#erase-button');
+  assert.equal(await erase.isDisabled(), true);
+  await page.locator('#erase-confirm').check();
+  await erase.click();
+  await page.locator('#notice').getByText('Your account was erased').waitFor();
+  await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  const left = execFileSync('psql', [`${PG}/${DB}`, '-Atc', `SELECT count(*) FROM users WHERE name = '${NAME}'`]).toString().trim();
+  assert.equal(left, '0');
+  const kept = execFileSync('psql', [`${PG}/${DB}`, '-Atc', "SELECT count(*) FROM comments WHERE author_name = 'deleted user'"]).toString().trim();
+  assert.equal(kept, '2', 'comments kept as "deleted user"');
+  // The blog token of the erased account is gone too.
+  assert.equal((await http('GET', '/api/v1/me', undefined, secondToken)).status, 401);
+  await p.context.close();
 });
 
 test('no script errors in any page', () => {

@@ -1,5 +1,7 @@
-//! `POST /api/v1/me/identities/{provider}` and `.../confirm`, `GET /api/v1/me/export`,
-//! `DELETE /api/v1/me`, and the end of a linking popup.
+//! The account page's JSON API (`/account/api/...`): who is logged in, their comments on every
+//! blog, linked logins (link, unlink), export and erase. Only an account session (the cookie
+//! set on Colloquy's own origin, see [`super::cookie`]) reaches these; a blog's Bearer token is
+//! never looked at, and every request passes the CSRF guard of the `/account/api` scope.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -7,204 +9,250 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::cookie::{self, AccountSession};
 use super::store::{
-    self, CommentRow, FlagRow, IdentityRow, Link, PublicUser, SessionRow, UserRow, VoteRow,
+    self, AccountComment, CommentRow, FlagRow, IdentityRow, MyIdentity, SessionRow, UserRow,
+    VoteRow,
 };
 use crate::app::AppState;
-use crate::auth::routes::{begin, offers};
-use crate::auth::users::Profile;
-use crate::auth::{Commenter, popup};
-use crate::domain::Origin;
+use crate::auth::moderators::routes::{
+    decode_time_cursor, encode_time_cursor, page_parts, private, split_page,
+};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::json::ApiJson;
 use crate::moderation::audit::Actor;
 use crate::moderation::state::{self, Move, Request};
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LinkBody {
-    /// The site whose widget asks (its enabled providers apply).
-    #[schema(example = "my-blog")]
-    site: String,
-    /// The blog page's origin: the popup posts its result there, as a login popup does.
-    #[schema(example = "https://blog.example")]
-    origin: String,
+/// The logins this server offers on the account page.
+#[derive(Serialize, ToSchema)]
+pub struct ProvidersBody {
+    /// Every configured provider, and `dev` where enabled.
+    #[schema(example = json!(["google", "wordpress"]))]
+    providers: Vec<String>,
+}
+
+/// The logins the account page offers.
+#[utoipa::path(
+    get,
+    path = "/account/api/providers",
+    operation_id = "account_providers",
+    tag = "account",
+    params(("X-Colloquy-Account" = String, Header, description = "Any value; required on every account request (CSRF).")),
+    responses(
+        (status = 200, description = "The providers.", body = ProvidersBody),
+        (status = 403, description = "`cross_site_request`: not from the account page.", body = ErrorBody)
+    )
+)]
+pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
+    private(HttpResponse::Ok()).json(ProvidersBody {
+        providers: state.providers.configured(),
+    })
+}
+
+/// The reader behind the account session.
+#[derive(Serialize, ToSchema)]
+pub struct AccountMe {
+    id: uuid::Uuid,
+    #[schema(example = "Ada")]
+    name: String,
+    avatar_url: Option<String>,
+    profile_url: Option<String>,
+    /// The login this account session came through.
+    #[schema(example = "google")]
+    provider: String,
+    /// Every login that opens this account (at least one).
+    identities: Vec<MyIdentity>,
+}
+
+/// The signed-in reader and their linked logins.
+#[utoipa::path(
+    get,
+    path = "/account/api/me",
+    operation_id = "account_me",
+    tag = "account",
+    params(("X-Colloquy-Account" = String, Header, description = "Any value; required on every account request (CSRF).")),
+    security(("account" = [])),
+    responses(
+        (status = 200, description = "The account.", body = AccountMe),
+        (status = 401, description = "`unauthenticated`: no valid account session.", body = ErrorBody),
+        (status = 403, description = "`cross_site_request`: not from the account page.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody)
+    )
+)]
+pub async fn me(
+    state: web::Data<AppState>,
+    AccountSession(user): AccountSession,
+) -> ApiResult<HttpResponse> {
+    let identities = store::identities(&state.db.pool, user.user_id).await?;
+    Ok(private(HttpResponse::Ok()).json(AccountMe {
+        id: user.user_id,
+        name: user.name,
+        avatar_url: user.avatar_url,
+        profile_url: user.profile_url,
+        provider: user.provider,
+        identities,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct PageParams {
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// A page of the reader's comments.
+#[derive(Serialize, ToSchema)]
+pub struct CommentsPage {
+    items: Vec<AccountComment>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
+}
+
+/// The reader's comments on every blog, newest first.
+///
+/// Each with its blog (slug and name), the page it is on and a link to it, and its status as
+/// its author sees it: a comment held because of a shadow ban shows `approved`, as it does to
+/// them in the widget.
+#[utoipa::path(
+    get,
+    path = "/account/api/comments",
+    operation_id = "account_comments",
+    tag = "account",
+    params(
+        ("X-Colloquy-Account" = String, Header, description = "Any value; required on every account request (CSRF)."),
+        ("limit" = Option<u32>, Query, description = "Page size (default 50, at most 200)."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+    ),
+    security(("account" = [])),
+    responses(
+        (status = 200, description = "A page of comments.", body = CommentsPage),
+        (status = 400, description = "`validation_failed`: bad `limit` or `cursor`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid account session.", body = ErrorBody),
+        (status = 403, description = "`cross_site_request`: not from the account page.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody)
+    )
+)]
+pub async fn comments(
+    state: web::Data<AppState>,
+    AccountSession(user): AccountSession,
+    params: web::Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
+    let before = decode_time_cursor(cursor)?;
+    let rows =
+        store::comments_of(&state.db.pool, user.user_id, before, i64::from(limit) + 1).await?;
+    let (items, next_cursor) = split_page(rows, limit, |c| encode_time_cursor(c.created_at, c.id));
+    Ok(private(HttpResponse::Ok()).json(CommentsPage { items, next_cursor }))
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct LinkStart {
-    /// Where the widget opens its popup: the provider's consent page (or our dev form).
+    /// Where the account page navigates next: the provider's consent page (or the dev form).
     url: String,
 }
 
-/// Start linking another login to the signed-in reader.
+/// Start linking another login to the account.
 ///
-/// Answers `{url}`, where the widget sends a login popup. The attempt behind that URL is bound,
-/// on the server, to this user. The popup ends by posting
-/// `{type: "colloquy:link-code", provider, code}` to `origin`; nothing is linked until the widget
-/// confirms that code with this same session (`POST .../{provider}/confirm`), so a link URL sent
-/// to someone else can never attach their account to the sender's.
+/// Answers `{url}`; the account page navigates there (same window). The attempt behind it is
+/// stored on the server as an *account link* for this user and bound to this browser by a
+/// `SameSite=Lax` HttpOnly cookie set with this answer: it completes only at
+/// `/auth/{provider}/callback` in this browser, which links the identity and redirects (303) to
+/// `/account/#linked=<provider>` (or `#error=identity_in_use` when that login belongs to another
+/// commenter with comments or a ban; one without history moves here and its old sessions end).
+/// A link URL sent to someone else links nothing.
 #[utoipa::path(
     post,
-    path = "/api/v1/me/identities/{provider}",
+    path = "/account/api/links/{provider}",
+    operation_id = "account_start_link",
     tag = "account",
-    params(("provider" = String, Path, description = "A provider this site offers: `google`, `twitter`, `facebook`, `wordpress`, an `[auth.oidc.NAME]`, or `dev` in development.")),
-    request_body = LinkBody,
-    security(("commenter" = [])),
+    params(
+        ("provider" = String, Path, description = "A configured provider, or `dev` where enabled."),
+        ("X-Colloquy-Account" = String, Header, description = "Any value; required on every account request (CSRF).")
+    ),
+    security(("account" = [])),
     responses(
-        (status = 200, description = "Open the popup at `url`.", body = LinkStart),
-        (status = 400, description = "`validation_failed` or `invalid_json`.", body = ErrorBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
-        (status = 403, description = "`origin_not_allowed`: the origin isn't registered for the site.", body = ErrorBody),
-        (status = 404, description = "Unknown site, or a provider this site doesn't offer.", body = ErrorBody),
+        (status = 200, description = "Navigate to `url`.", body = LinkStart,
+         headers(("Set-Cookie" = String, description = "The login binding (HttpOnly, SameSite=Lax, 10 minutes)."))),
+        (status = 401, description = "`unauthenticated`: no valid account session.", body = ErrorBody),
+        (status = 403, description = "`cross_site_request`: not from the account page.", body = ErrorBody),
+        (status = 404, description = "A provider this server doesn't offer.", body = ErrorBody),
         (status = 503, description = "The provider can't be reached, or the database is down.", body = ErrorBody)
     )
 )]
-pub async fn link_identity(
+pub async fn start_link(
     state: web::Data<AppState>,
-    Commenter(user): Commenter,
+    AccountSession(user): AccountSession,
     path: web::Path<String>,
-    body: ApiJson<LinkBody>,
 ) -> ApiResult<HttpResponse> {
     let provider = path.into_inner();
-    let site = state.site(&body.0.site).await?;
-    let origin = Origin::parse(&body.0.origin).map_err(|e| ApiError::validation("origin", e))?;
-    if !site.allows_origin(origin.as_str()) {
-        return Err(ApiError::forbidden(
-            "origin_not_allowed",
-            "This origin is not registered for this site.",
-        ));
-    }
-    if !offers(&state, &site, &provider) {
+    if !state.providers.is_available(&provider) {
         return Err(ApiError::not_found("Provider"));
     }
-    let url = match begin(
-        &state,
-        &provider,
-        site.id,
-        origin.as_str(),
-        Some(user.user_id),
-    )
-    .await?
+    let (url, set_cookie) = match super::login::start(&state, &provider, Some(user.user_id)).await?
     {
-        Ok(url) if url.starts_with('/') => {
-            format!(
-                "{}{url}",
-                state.settings.server.public_url.trim_end_matches('/')
-            )
-        }
-        Ok(url) => url,
+        Ok(started) => started,
         Err(code) => {
             return Err(ApiError::unavailable(anyhow::anyhow!(
                 "linking could not start: {code}"
             )));
         }
     };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
+    Ok(private(HttpResponse::Ok())
+        .insert_header((header::SET_COOKIE, set_cookie))
         .json(LinkStart { url }))
 }
 
-/// The callback of a linking attempt: parks the profile under a one-time code and posts the
-/// code to the widget that opened the popup (`colloquy:link-code`). Linking happens when that
-/// widget confirms with the linking user's session ([`confirm_link`]).
-pub async fn complete_link(
-    state: &AppState,
-    origin: &str,
-    profile: &Profile,
-    user_id: uuid::Uuid,
-) -> ApiResult<HttpResponse> {
-    let code = store::park(&state.db.pool, user_id, profile).await?;
-    Ok(popup::link_code(origin, &profile.provider, &code))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ConfirmBody {
-    /// The code the linking popup posted (`colloquy:link-code`).
-    code: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Linked {
-    #[schema(example = "google")]
-    provider: String,
-    /// The signed-in user, who now also logs in with `provider`.
-    user: PublicUser,
-}
-
-/// Confirm a finished linking popup with the code it posted.
+/// Unlink a login from the account.
 ///
-/// The code is spent by the first attempt, accepted or not, and lives 5 minutes. It must come
-/// with the session of the user who started the link: any other session, an unknown code, or
-/// one for another provider answers 404 and links nothing. An identity that already belongs
-/// to another commenter with comments or a ban is never merged (409 `identity_in_use`); one
-/// without history moves here, and its old sessions end.
+/// That login no longer opens this account, and the sessions opened through its provider end
+/// (on every blog, and this page's own if it came that way). The last login is never unlinked
+/// (409 `last_identity`): erase the account instead.
 #[utoipa::path(
-    post,
-    path = "/api/v1/me/identities/{provider}/confirm",
+    delete,
+    path = "/account/api/identities/{id}",
+    operation_id = "account_unlink",
     tag = "account",
-    params(("provider" = String, Path, description = "The provider the popup signed in with.")),
-    request_body = ConfirmBody,
-    security(("commenter" = [])),
+    params(
+        ("id" = String, Path, description = "The identity's id, from `GET /account/api/me`."),
+        ("X-Colloquy-Account" = String, Header, description = "Any value; required on every account request (CSRF).")
+    ),
+    security(("account" = [])),
     responses(
-        (status = 200, description = "Linked (or already linked).", body = Linked),
-        (status = 400, description = "`validation_failed` or `invalid_json`.", body = ErrorBody),
-        (status = 401, description = "No valid session, or the account was erased meanwhile.", body = ErrorBody),
-        (status = 404, description = "Unknown, spent or expired code, or not this user's.", body = ErrorBody),
-        (status = 409, description = "`identity_in_use`: that login belongs to another commenter with history.", body = ErrorBody),
-        (status = 503, description = "The database is down.", body = ErrorBody)
+        (status = 204, description = "Unlinked."),
+        (status = 401, description = "`unauthenticated`: no valid account session.", body = ErrorBody),
+        (status = 403, description = "`cross_site_request`: not from the account page.", body = ErrorBody),
+        (status = 404, description = "No such login on this account.", body = ErrorBody),
+        (status = 409, description = "`last_identity`: the account's only login.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable.", body = ErrorBody)
     )
 )]
-pub async fn confirm_link(
+pub async fn unlink(
     state: web::Data<AppState>,
-    Commenter(session): Commenter,
+    AccountSession(user): AccountSession,
     path: web::Path<String>,
-    body: ApiJson<ConfirmBody>,
 ) -> ApiResult<HttpResponse> {
-    let code = body.0.code;
-    if code.is_empty() || code.len() > 128 {
-        return Err(ApiError::validation(
-            "code",
-            "must be the code the popup posted",
-        ));
-    }
-    let parked = store::take_parked(&state.db.pool, &code).await?;
-    let Some((user_id, profile)) =
-        parked.filter(|(user_id, p)| *user_id == session.user_id && p.provider == path.as_str())
-    else {
-        return Err(ApiError::not_found("Link code"));
+    let Ok(id) = uuid::Uuid::parse_str(&path) else {
+        return Err(ApiError::not_found("Identity"));
     };
-    let provider = profile.provider.as_str();
     let mut tx = state.db.pool.begin().await?;
-    match store::link(&mut tx, user_id, &profile).await? {
-        Link::Linked(user) => {
-            tx.commit().await?;
-            tracing::info!(user.id = %user_id, provider = %provider, "identity linked");
-            crate::metrics::login_outcome(provider, "linked");
-            Ok(HttpResponse::Ok()
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .json(Linked {
-                    provider: provider.to_owned(),
-                    user,
-                }))
-        }
-        Link::InUse => {
-            tx.rollback().await?;
-            crate::metrics::login_outcome(provider, "identity_in_use");
-            Err(ApiError::conflict(
-                "identity_in_use",
-                "That account already belongs to another commenter with comments here; it was not linked.",
-            ))
-        }
-        Link::UserGone => {
-            tx.rollback().await?;
-            Err(ApiError::unauthenticated("This account no longer exists."))
+    if !store::lock_user(&mut tx, user.user_id).await? {
+        return Err(ApiError::unauthenticated("This account no longer exists."));
+    }
+    match store::unlink(&mut tx, user.user_id, id).await? {
+        store::Unlink::Done => {}
+        store::Unlink::NotFound => return Err(ApiError::not_found("Identity")),
+        store::Unlink::Last => {
+            return Err(ApiError::conflict(
+                "last_identity",
+                "This is the only login of this account; erase the account instead.",
+            ));
         }
     }
+    tx.commit().await?;
+    tracing::info!(user.id = %user.user_id, "identity unlinked");
+    Ok(HttpResponse::NoContent().finish())
 }
 
-/// Everything stored about a reader (`GET /api/v1/me/export`).
+/// Everything stored about a reader (`GET /account/api/export`).
 #[derive(Serialize, ToSchema)]
 pub struct ExportBody {
     #[serde(with = "time::serde::rfc3339")]
@@ -224,23 +272,27 @@ pub struct ExportBody {
 /// Download everything stored about the signed-in reader, as JSON.
 ///
 /// The account, every linked identity with the profile the provider sent, sessions (never
-/// their tokens), comments with the email/IP/user agent recorded with them, flags, votes and
+/// their tokens), comments with the email/IP/user agent recorded with them (each comment's
+/// status as its author sees it: held by a shadow ban shows `approved`), flags, votes and
 /// appeals. Served as an attachment, never cached.
 #[utoipa::path(
     get,
-    path = "/api/v1/me/export",
+    path = "/account/api/export",
+    operation_id = "account_export",
     tag = "account",
-    security(("commenter" = [])),
+    params(("X-Colloquy-Account" = String, Header, description = "Any value; required on every account request (CSRF).")),
+    security(("account" = [])),
     responses(
         (status = 200, description = "The export.", body = ExportBody,
          headers(("Content-Disposition" = String, description = "`attachment; filename=\"colloquy-export.json\"`"))),
-        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid account session.", body = ErrorBody),
+        (status = 403, description = "`cross_site_request`: not from the account page.", body = ErrorBody),
         (status = 503, description = "The database is down.", body = ErrorBody)
     )
 )]
 pub async fn export(
     state: web::Data<AppState>,
-    Commenter(session): Commenter,
+    AccountSession(session): AccountSession,
 ) -> ApiResult<HttpResponse> {
     let Some(x) = store::export(&state.db.pool, session.user_id).await? else {
         return Err(ApiError::unauthenticated("Log in first."));
@@ -267,11 +319,12 @@ pub async fn export(
 #[derive(Deserialize)]
 pub struct EraseParams {
     comments: Option<String>,
+    confirm: Option<String>,
 }
 
 /// Erase the signed-in reader's account.
 ///
-/// One transaction: identities, sessions, flags, pending links and the profile go. With
+/// Needs `confirm=erase` (the page asks first). One transaction: identities, sessions, flags, pending links and the profile go. With
 /// `comments=keep` (default) the comments stay up as "deleted user" without email, IP or user
 /// agent; with `comments=remove` each is deleted through the moderation state machine (audited
 /// as the author's) and its text blanked. Erasing doesn't lift a ban: while one stands, a
@@ -279,20 +332,26 @@ pub struct EraseParams {
 /// login inherits the ban.
 #[utoipa::path(
     delete,
-    path = "/api/v1/me",
+    path = "/account/api/me",
+    operation_id = "erase_account",
     tag = "account",
-    params(("comments" = Option<String>, Query, description = "`keep` (default) or `remove`.")),
-    security(("commenter" = [])),
+    params(
+        ("comments" = Option<String>, Query, description = "`keep` (default) or `remove`."),
+        ("confirm" = String, Query, description = "Must be `erase`."),
+        ("X-Colloquy-Account" = String, Header, description = "Any value; required on every account request (CSRF).")
+    ),
+    security(("account" = [])),
     responses(
-        (status = 204, description = "Erased; the session has ended."),
-        (status = 400, description = "`comments` is neither keep nor remove.", body = ErrorBody),
-        (status = 401, description = "No valid session.", body = ErrorBody),
+        (status = 204, description = "Erased; every session (blog and account) has ended and the cookie is cleared."),
+        (status = 400, description = "`validation_failed`: `comments` is neither keep nor remove, or `confirm` isn't `erase`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no valid account session.", body = ErrorBody),
+        (status = 403, description = "`cross_site_request`: not from the account page.", body = ErrorBody),
         (status = 503, description = "The database is down.", body = ErrorBody)
     )
 )]
 pub async fn erase(
     state: web::Data<AppState>,
-    Commenter(session): Commenter,
+    AccountSession(session): AccountSession,
     params: web::Query<EraseParams>,
 ) -> ApiResult<HttpResponse> {
     let remove = match params.comments.as_deref() {
@@ -300,6 +359,12 @@ pub async fn erase(
         Some("remove") => true,
         Some(_) => return Err(ApiError::validation("comments", "must be keep or remove")),
     };
+    if params.confirm.as_deref() != Some("erase") {
+        return Err(ApiError::validation(
+            "confirm",
+            "must be `erase`: erasing an account can't be undone",
+        ));
+    }
     let user_id = session.user_id;
     let mut tx = state.db.pool.begin().await?;
     if !store::lock_user(&mut tx, user_id).await? {
@@ -330,5 +395,10 @@ pub async fn erase(
         state.threads.invalidate(t);
     }
     tracing::info!(user.id = %user_id, remove, "commenter account erased");
-    Ok(HttpResponse::NoContent().finish())
+    Ok(HttpResponse::NoContent()
+        .insert_header((
+            header::SET_COOKIE,
+            cookie::clear_session_cookie(&state.settings),
+        ))
+        .finish())
 }

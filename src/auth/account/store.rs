@@ -9,6 +9,15 @@ use uuid::Uuid;
 
 use crate::auth::users::Profile;
 
+/// A comment's status as its author sees it (`c` is the comment): a shadow-banned author's
+/// comment is stored as spam but shown to them as published, in the widget, on the account
+/// page and in their export alike, so nothing they can read gives the shadow ban away.
+macro_rules! author_status {
+    () => {
+        "(CASE WHEN c.status = 'spam' AND c.shadow THEN 'approved' ELSE c.status END)"
+    };
+}
+
 /// The name erased accounts and their kept comments show.
 pub const DELETED_NAME: &str = "deleted user";
 
@@ -31,80 +40,6 @@ pub enum Link {
     InUse,
     /// The user is gone (erased while the popup was open).
     UserGone,
-}
-
-/// How long the widget has to confirm a finished linking popup.
-const CONFIRM_TTL_MINUTES: i32 = 5;
-
-/// Parks the profile a linking popup brought back until the linking user confirms it; returns
-/// the one-time code (only its hash is stored). Codes nobody confirmed are ignored once expired
-/// and deleted by the janitor's sweep.
-pub async fn park(pool: &PgPool, user_id: Uuid, p: &Profile) -> Result<String, sqlx::Error> {
-    let code = crate::auth::token::generate();
-    sqlx::query(
-        "INSERT INTO link_confirmations (code_hash, user_id, provider, subject, name, email,
-                email_verified, avatar_url, profile_url, profile, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() + make_interval(mins => $11))",
-    )
-    .bind(crate::auth::token::hash(&code))
-    .bind(user_id)
-    .bind(&p.provider)
-    .bind(&p.subject)
-    .bind(&p.name)
-    .bind(&p.email)
-    .bind(p.email_verified)
-    .bind(&p.avatar_url)
-    .bind(&p.profile_url)
-    .bind(&p.raw)
-    .bind(CONFIRM_TTL_MINUTES)
-    .execute(pool)
-    .await?;
-    Ok(code)
-}
-
-#[derive(FromRow)]
-struct Parked {
-    user_id: Uuid,
-    provider: String,
-    subject: String,
-    name: String,
-    email: Option<String>,
-    email_verified: bool,
-    avatar_url: Option<String>,
-    profile_url: Option<String>,
-    profile: Value,
-    live: bool,
-}
-
-/// Takes a parked profile: the code is spent by this call whether or not it is then accepted,
-/// so a leaked code can't be tried twice. None when unknown or expired.
-pub async fn take_parked(
-    pool: &PgPool,
-    code: &str,
-) -> Result<Option<(Uuid, Profile)>, sqlx::Error> {
-    let row: Option<Parked> = sqlx::query_as(
-        "DELETE FROM link_confirmations WHERE code_hash = $1
-         RETURNING user_id, provider, subject, name, email, email_verified, avatar_url,
-                   profile_url, profile, expires_at > now() AS live",
-    )
-    .bind(crate::auth::token::hash(code))
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.filter(|r| r.live).map(|r| {
-        (
-            r.user_id,
-            Profile {
-                provider: r.provider,
-                subject: r.subject,
-                name: r.name,
-                email: r.email,
-                email_verified: r.email_verified,
-                avatar_url: r.avatar_url,
-                profile_url: r.profile_url,
-                raw: r.profile,
-            },
-        )
-    }))
 }
 
 /// Attaches a provider identity to `user_id`, in the caller's transaction.
@@ -204,6 +139,129 @@ pub async fn link(
     Ok(Link::Linked(user))
 }
 
+/// A login of the signed-in reader, as the account page lists it.
+#[derive(Debug, FromRow, Serialize, ToSchema)]
+pub struct MyIdentity {
+    /// Pass to `DELETE /account/api/identities/{id}` to unlink it.
+    pub id: Uuid,
+    #[schema(example = "google")]
+    pub provider: String,
+    pub email: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn identities(pool: &PgPool, user_id: Uuid) -> Result<Vec<MyIdentity>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, provider, email, created_at FROM identities WHERE user_id = $1
+         ORDER BY created_at, id",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// How an unlink ended.
+pub enum Unlink {
+    Done,
+    NotFound,
+    /// The account's only login: never unlinked.
+    Last,
+}
+
+/// Unlinks one of the user's identities (the caller holds the user's row lock, so two unlinks
+/// at once can't leave the account without a login), and ends the sessions opened through that
+/// provider: whoever held that login must not keep acting as this account.
+pub async fn unlink(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    identity_id: Uuid,
+) -> Result<Unlink, sqlx::Error> {
+    let held: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, provider FROM identities WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let Some((_, provider)) = held.iter().find(|(id, _)| *id == identity_id) else {
+        return Ok(Unlink::NotFound);
+    };
+    if held.len() < 2 {
+        return Ok(Unlink::Last);
+    }
+    sqlx::query("DELETE FROM identities WHERE id = $1 AND user_id = $2")
+        .bind(identity_id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "UPDATE sessions SET revoked_at = now()
+         WHERE user_id = $1 AND provider = $2 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(provider)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Unlink::Done)
+}
+
+/// One of the reader's comments on the account page.
+#[derive(Debug, FromRow, Serialize, ToSchema)]
+pub struct AccountComment {
+    pub id: Uuid,
+    /// The blog's slug.
+    #[schema(example = "my-blog")]
+    pub site: String,
+    /// The blog's name.
+    pub site_name: String,
+    /// The page's path on the blog.
+    pub uri: String,
+    /// The page's title, when the widget sent one.
+    pub title: Option<String>,
+    /// A link to the page: the one the widget reported, else the blog's first origin + `uri`.
+    pub url: Option<String>,
+    /// As the author sees it: `approved`, `pending`, `spam`, `rejected` or `deleted` (held by
+    /// a shadow ban shows `approved`).
+    pub status: String,
+    /// The comment as shown (sanitized HTML).
+    pub html: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub edited_at: Option<OffsetDateTime>,
+}
+
+/// A page of the user's comments on every site, newest first, before the `(created_at, id)`
+/// cursor.
+pub async fn comments_of(
+    pool: &PgPool,
+    user_id: Uuid,
+    before: Option<(OffsetDateTime, Uuid)>,
+    limit: i64,
+) -> Result<Vec<AccountComment>, sqlx::Error> {
+    let (at, id) = before.unzip();
+    sqlx::query_as(concat!(
+        "SELECT c.id, s.slug AS site, s.name AS site_name, t.uri, t.title,
+                COALESCE(t.url, s.origins[1] || t.uri) AS url, ",
+        author_status!(),
+        " AS status, c.body_html AS html, c.created_at, c.edited_at
+         FROM comments c JOIN sites s ON s.id = c.site_id JOIN threads t ON t.id = c.thread_id
+         WHERE c.user_id = $1
+           AND (c.created_at, c.id) < (COALESCE($2::timestamptz, 'infinity'),
+                                       COALESCE($3::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff'))
+         ORDER BY c.created_at DESC, c.id DESC
+         LIMIT $4"
+    ))
+    .bind(user_id)
+    .bind(at)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
 // ---------------------------------------------------------------------------------------------
 // Export
 
@@ -285,6 +343,11 @@ pub struct VoteRow {
 #[derive(Debug, FromRow, Serialize, ToSchema)]
 pub struct SessionRow {
     pub id: Uuid,
+    /// `site` (opened through a blog's login popup; acts on that blog only) or `account` (this
+    /// account page).
+    pub kind: String,
+    /// The blog a `site` session belongs to.
+    pub site: Option<String>,
     pub provider: String,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -328,20 +391,23 @@ pub async fn export(pool: &PgPool, user_id: Uuid) -> Result<Option<Export>, sqlx
     .fetch_all(&mut *tx)
     .await?;
     let sessions = sqlx::query_as(
-        "SELECT id, provider, created_at, expires_at FROM sessions
-         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
-         ORDER BY created_at, id",
+        "SELECT x.id, x.kind, s.slug AS site, x.provider, x.created_at, x.expires_at
+         FROM sessions x LEFT JOIN sites s ON s.id = x.site_id
+         WHERE x.user_id = $1 AND x.revoked_at IS NULL AND x.expires_at > now()
+         ORDER BY x.created_at, x.id",
     )
     .bind(user_id)
     .fetch_all(&mut *tx)
     .await?;
-    let comments = sqlx::query_as(
-        "SELECT c.id, s.slug AS site, t.uri AS thread_uri, c.parent_id, c.status, c.author_name,
+    let comments = sqlx::query_as(concat!(
+        "SELECT c.id, s.slug AS site, t.uri AS thread_uri, c.parent_id, ",
+        author_status!(),
+        " AS status, c.author_name,
                 c.author_url, c.author_email, host(c.author_ip) AS author_ip, c.author_user_agent,
                 c.body_markdown, c.body_html, c.score, c.created_at, c.edited_at
          FROM comments c JOIN sites s ON s.id = c.site_id JOIN threads t ON t.id = c.thread_id
-         WHERE c.user_id = $1 ORDER BY c.created_at, c.id",
-    )
+         WHERE c.user_id = $1 ORDER BY c.created_at, c.id"
+    ))
     .bind(user_id)
     .fetch_all(&mut *tx)
     .await?;
@@ -480,7 +546,6 @@ pub async fn erase(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Uuid>, 
         "DELETE FROM sessions WHERE user_id = $1",
         "DELETE FROM identities WHERE user_id = $1",
         "DELETE FROM login_states WHERE link_user_id = $1",
-        "DELETE FROM link_confirmations WHERE user_id = $1",
         "DELETE FROM site_users WHERE user_id = $1",
         "DELETE FROM idempotency_keys WHERE author = $1::text",
     ] {

@@ -108,6 +108,29 @@ impl Providers {
             || self.kind(provider).is_some()
     }
 
+    /// Every provider this server can log people in with (the account page offers them all;
+    /// a blog offers the ones its settings name).
+    pub fn configured(&self) -> Vec<String> {
+        let mut out: Vec<String> = ["wordpress", "twitter", "facebook", "google"]
+            .into_iter()
+            .filter(|p| self.kind(p).is_some())
+            .map(str::to_owned)
+            .collect();
+        let mut oidc: Vec<String> = self
+            .auth
+            .oidc
+            .iter()
+            .filter(|(_, s)| s.enabled())
+            .map(|(name, _)| format!("oidc-{name}"))
+            .collect();
+        oidc.sort();
+        out.extend(oidc);
+        if self.auth.dev_provider {
+            out.push(crate::auth::dev::PROVIDER.to_owned());
+        }
+        out
+    }
+
     /// The exact redirect URI registered with the provider.
     pub fn redirect_uri(&self, provider: &str) -> String {
         format!("{}/auth/{provider}/callback", self.public_url)
