@@ -737,7 +737,7 @@ async fn a_session_bound_to_no_site_is_refused_by_the_public_api() {
     create_site(&app, "bloga", "https://bloga.example").await;
     let token = reader_login(&app, "bloga", "https://bloga.example", "Reader").await;
     // What a first-party account session looks like: bound to no blog.
-    sqlx::query("UPDATE sessions SET site_id = NULL")
+    sqlx::query("UPDATE sessions SET kind = 'account', site_id = NULL")
         .execute(&app.db)
         .await
         .unwrap();
