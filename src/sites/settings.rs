@@ -229,8 +229,8 @@ impl SitePatch {
     }
 }
 
-/// A site's settings as its audit rows compare them (the limits as stored overrides).
-fn audit_json(site: &store::Site) -> Value {
+/// A site's settings as its audit rows show and compare them (the limits as stored overrides).
+pub fn audit_json(site: &store::Site) -> Value {
     serde_json::json!({
         "name": site.name,
         "origins": site.origins,

@@ -626,3 +626,48 @@ async fn no_route_changes_or_deletes_audit_entries() {
     let after = json_of(get(app, "/sites/blog/audit", &ctx.owner).await, 200).await;
     assert_eq!(before, after);
 }
+
+/// The operator's own actions are on the record too: a site created from the command line is
+/// the first entry of its log, by `operator`.
+#[tokio::test]
+async fn a_site_created_by_the_operator_is_audited() {
+    let (url, _drop) = crate::cli::fresh_db();
+    let out = crate::cli::colloquy(&url)
+        .args(["site", "create", "--slug", "fresh", "--name", "Fresh"])
+        .args(["--origin", "https://fresh.example", "--policy", "pre"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = sqlx::PgPool::connect(&url).await.unwrap();
+    let (actor_kind, actor_id, action, target_kind, after): (
+        String,
+        Option<Uuid>,
+        String,
+        String,
+        Value,
+    ) = sqlx::query_as(
+        "SELECT a.actor_kind, a.actor_id, a.action, a.target_kind, a.after
+         FROM audit_actions a JOIN sites s ON s.id = a.site_id AND s.id = a.target_id
+         WHERE s.slug = 'fresh'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    db.close().await;
+    assert_eq!(
+        (
+            actor_kind.as_str(),
+            actor_id,
+            action.as_str(),
+            target_kind.as_str()
+        ),
+        ("operator", None, "site.created", "site")
+    );
+    assert_eq!(after["name"], "Fresh");
+    assert_eq!(after["policy"], "pre");
+    assert_eq!(after["origins"], json!(["https://fresh.example"]));
+}
