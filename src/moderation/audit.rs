@@ -377,3 +377,26 @@ pub async fn account_log(
     .fetch_all(pool)
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn changed_fields_keeps_only_what_differs() {
+        let before = json!({"name": "A", "guests": true, "limits": {}, "gone": 1});
+        let after = json!({"name": "B", "guests": true, "limits": {"x": 2}, "new": [1]});
+        let (old, new) = changed_fields(&before, &after).unwrap();
+        assert_eq!(
+            old,
+            json!({"name": "A", "limits": {}, "gone": 1, "new": null})
+        );
+        assert_eq!(
+            new,
+            json!({"name": "B", "limits": {"x": 2}, "gone": null, "new": [1]})
+        );
+        assert!(changed_fields(&before, &before).is_none());
+    }
+}
