@@ -136,8 +136,8 @@ pub async fn record_ban(conn: &mut PgConnection, c: &BanChange<'_>) -> Result<()
     Ok(())
 }
 
-/// One administrative action for `record_action`.
-#[derive(Debug, Clone)]
+/// One administrative action for `record_action`. No Debug: before/after may hold an email
+/// address or IP (of a ban's target), which never goes to a log.
 pub struct ActionRecord<'a> {
     /// The site the action concerns; `None` for account-level actions that belong to no site
     /// (API tokens, a moderator's own password). Those are listed by `GET /api/mod/v1/me/audit`.

@@ -324,6 +324,29 @@ async fn every_administrative_action_is_in_the_sites_audit_log_with_before_and_a
     .await;
     assert_eq!(r.status(), 200);
 
+    // A ban appealed and upheld: the decision only.
+    let bob = reader(app, "Bob").await;
+    let (status, _) = post_as(app, &bob, "Bob was here", None).await;
+    assert_eq!(status, 201);
+    let bob_ban = ban_user(&ctx, &bob).await;
+    let a = send(
+        app,
+        Method::POST,
+        "/api/v1/sites/blog/appeal",
+        Some(&bob),
+        Some(json!({ "message": "Let me back in" })),
+    )
+    .await;
+    let bob_appeal = json_of(a, 201).await["id"].as_str().unwrap().to_owned();
+    let r = post(
+        app,
+        &format!("/appeals/{bob_appeal}/actions"),
+        &ctx.moderator,
+        json!({ "action": "uphold" }),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+
     // One listing, read by a plain moderator of the site, small pages.
     let log = all_entries(app, "/sites/blog/audit", &ctx.moderator, 3).await;
     let whole = json_of(
@@ -352,10 +375,11 @@ async fn every_administrative_action_is_in_the_sites_audit_log_with_before_and_a
     );
 
     let created = actions(&log, "ban.created");
-    assert_eq!(created.len(), 2, "the email ban and Ann's");
-    assert_eq!(created[0]["target"]["id"], ann_ban.as_str());
-    assert_eq!(created[0]["after"]["user_id"], ann.id.as_str());
-    let e = created[1];
+    assert_eq!(created.len(), 3, "the email ban, Ann's and Bob's");
+    assert_eq!(created[0]["target"]["id"], bob_ban.as_str());
+    assert_eq!(created[1]["target"]["id"], ann_ban.as_str());
+    assert_eq!(created[1]["after"]["user_id"], ann.id.as_str());
+    let e = created[2];
     assert_by(e, ctx.owner_id, "owner@example.com");
     assert_eq!(e["target"], json!({ "kind": "ban", "id": ban_id }));
     assert_eq!(e["before"], Value::Null);
@@ -424,6 +448,18 @@ async fn every_administrative_action_is_in_the_sites_audit_log_with_before_and_a
     assert_eq!(e["after"]["status"], "overturned");
     assert_eq!(e["after"]["ban_id"], ann_ban.as_str());
     assert_eq!(e["note"], "Fair enough");
+
+    let e = one(&log, "appeal.upheld");
+    assert_eq!(e["actor"]["email"], "mod@example.com");
+    assert_eq!(e["target"], json!({ "kind": "appeal", "id": bob_appeal }));
+    assert_eq!(e["before"]["status"], "open");
+    assert_eq!(e["after"]["status"], "upheld");
+    assert_eq!(e["after"]["ban_id"], bob_ban.as_str());
+    assert_eq!(
+        actions(&log, "ban.lifted").len(),
+        2,
+        "an upheld appeal lifts nothing"
+    );
 
     // Filters: by resource, by action, by type.
     let rules = all_entries(app, "/sites/blog/audit?action=rule", owner, 50).await;
