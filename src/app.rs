@@ -594,6 +594,11 @@ static MODERATOR_API: &[ApiResource] = &[
         add: |r| r.route(web::delete().to(moderators::revoke_token)),
     },
     ApiResource {
+        path: "/me/audit",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(crate::moderation::audit_routes::my_audit)),
+    },
+    ApiResource {
         path: "/sites",
         allow: "GET, HEAD",
         add: |r| r.route(get().to(moderators::list_sites)),
@@ -647,7 +652,7 @@ static MODERATOR_API: &[ApiResource] = &[
     ApiResource {
         path: "/sites/{site}/audit",
         allow: "GET, HEAD",
-        add: |r| r.route(get().to(moderation::audit_log)),
+        add: |r| r.route(get().to(crate::moderation::audit_routes::audit_log)),
     },
     ApiResource {
         path: "/sites/{site}/bans",

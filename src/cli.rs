@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::db;
 use crate::domain::{Email, Origin, Policy, SiteName, SiteSlug};
 use crate::http::telemetry;
+use crate::moderation::audit;
 use crate::sites::{NewSite, store as site_store};
 
 #[derive(Parser)]
@@ -183,9 +184,24 @@ async fn site_create(settings: Settings, args: SiteCreate) -> anyhow::Result<()>
     };
     let pool = db::connect_now(&settings.database).await?;
     db::MIGRATOR.run(&pool).await?;
-    let mut conn = pool.acquire().await?;
-    match site_store::create(&mut conn, &new).await {
+    let mut tx = pool.begin().await?;
+    match site_store::create(&mut tx, &new).await {
         Ok(site) => {
+            audit::record_action(
+                &mut tx,
+                &audit::ActionRecord {
+                    site_id: Some(site.id),
+                    actor: audit::Actor::Operator,
+                    action: "site.created",
+                    target_kind: "site",
+                    target_id: Some(site.id),
+                    before: None,
+                    after: Some(crate::sites::settings::audit_json(&site)),
+                    note: None,
+                },
+            )
+            .await?;
+            tx.commit().await?;
             println!(
                 "created site {} ({}) policy={} guests={} origins={}",
                 site.slug,

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::Reason;
 use super::appeals::{self, AppealRow, AppealView, Created, Decision, Kind, NewAppeal, Status};
-use super::audit::{self, Actor, BanChange, Change};
+use super::audit::{self, ActionRecord, Actor, BanChange, Change};
 use super::bans;
 use super::state::{self, ModAction, Move};
 use crate::app::AppState;
@@ -517,7 +517,26 @@ pub async fn decide_appeal(
             // A ban deleted meanwhile (ban_id null) has nothing left to lift or to audit.
             if let Some(ban_id) = ban_id {
                 if decision == Decision::Overturn {
-                    bans::expire(&mut tx, &scope, ban_id).await?;
+                    let before = bans::lock(&mut tx, &scope, ban_id).await?;
+                    // A ban that already ended has nothing left to lift.
+                    if let (Some(before), Some(after)) =
+                        (before, bans::expire(&mut tx, &scope, ban_id).await?)
+                    {
+                        audit::record_action(
+                            &mut tx,
+                            &ActionRecord {
+                                site_id: Some(scope.site_id()),
+                                actor,
+                                action: "ban.lifted",
+                                target_kind: "ban",
+                                target_id: Some(ban_id),
+                                before: Some(bans::audit_json(&before)),
+                                after: Some(bans::audit_json(&after)),
+                                note: note.as_deref(),
+                            },
+                        )
+                        .await?;
+                    }
                 }
                 audit::record_ban(
                     &mut tx,
@@ -538,6 +557,30 @@ pub async fn decide_appeal(
         }
     }
     appeals::decide(&mut tx, &scope, id, status, moderator.id, note.as_deref()).await?;
+    // The decision itself, in the site's one audit listing (the status change or the ban's lift
+    // it made has its own entry).
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: Some(scope.site_id()),
+            actor,
+            action: match decision {
+                Decision::Uphold => "appeal.upheld",
+                Decision::Overturn => "appeal.overturned",
+            },
+            target_kind: "appeal",
+            target_id: Some(appeal.id),
+            before: Some(json!({ "status": appeal.status })),
+            after: Some(json!({
+                "status": status.as_str(),
+                "kind": appeal.kind,
+                "comment_id": appeal.comment_id,
+                "ban_id": appeal.ban_id,
+            })),
+            note: note.as_deref(),
+        },
+    )
+    .await?;
     tx.commit().await?;
     if let Some(thread_id) = changed_thread {
         // The trigger tells every node; this one needn't wait for its own notification.

@@ -136,8 +136,8 @@ pub async fn record_ban(conn: &mut PgConnection, c: &BanChange<'_>) -> Result<()
     Ok(())
 }
 
-/// One administrative action for `record_action`.
-#[derive(Debug, Clone)]
+/// One administrative action for `record_action`. No Debug: before/after may hold an email
+/// address or IP (of a ban's target), which never goes to a log.
 pub struct ActionRecord<'a> {
     /// The site the action concerns; `None` for account-level actions that belong to no site
     /// (API tokens, a moderator's own password). Those are listed by `GET /api/mod/v1/me/audit`.
@@ -197,4 +197,206 @@ pub async fn record_action(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The fields that differ between two JSON objects, as (before, after) objects holding only
+/// those keys: what a settings change's audit row shows. Keys missing on one side are `null`
+/// there. `None` when nothing changed (and no row should be written).
+pub fn changed_fields(before: &Value, after: &Value) -> Option<(Value, Value)> {
+    let empty = serde_json::Map::new();
+    let b = before.as_object().unwrap_or(&empty);
+    let a = after.as_object().unwrap_or(&empty);
+    let mut old = serde_json::Map::new();
+    let mut new = serde_json::Map::new();
+    for key in b.keys().chain(a.keys().filter(|k| !b.contains_key(*k))) {
+        let (x, y) = (b.get(key), a.get(key));
+        if x != y {
+            old.insert(key.clone(), x.cloned().unwrap_or(Value::Null));
+            new.insert(key.clone(), y.cloned().unwrap_or(Value::Null));
+        }
+    }
+    (!old.is_empty()).then_some((Value::Object(old), Value::Object(new)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the log
+
+/// Which entries a listing wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryType {
+    /// Comment status changes (`moderation_events`).
+    Status,
+    /// Administrative actions (`audit_actions`).
+    Action,
+}
+
+impl EntryType {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "status" => Some(Self::Status),
+            "action" => Some(Self::Action),
+            _ => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Status => "status",
+            Self::Action => "action",
+        }
+    }
+}
+
+/// Filters of a listing; `action` is a full action name (`ban.created`) or a resource
+/// (`ban`, every `ban.*`), and implies `Action` entries.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Filter<'a> {
+    pub entry_type: Option<EntryType>,
+    pub action: Option<&'a str>,
+}
+
+/// One entry of the merged log: a status change (comment_id, from/to, reasons set) or an
+/// administrative action (action, target, before/after set), by `entry_type`.
+#[derive(sqlx::FromRow)]
+pub struct EntryRow {
+    pub entry_type: String,
+    pub id: i64,
+    pub created_at: time::OffsetDateTime,
+    pub actor_kind: String,
+    pub actor_id: Option<Uuid>,
+    pub moderator_email: Option<String>,
+    pub note: Option<String>,
+    pub comment_id: Option<Uuid>,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub reasons: Option<Value>,
+    pub action: Option<String>,
+    pub target_kind: Option<String>,
+    pub target_id: Option<Uuid>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Both tables share one id sequence (see the migration), so (created_at, id) orders the merged
+/// log totally and one keyset cursor pages through it. Each branch reads at most `limit` rows
+/// from its own (site_id, created_at, id) index.
+const SITE_LOG: &str = "
+    WITH s AS (
+        SELECT 'status'::text AS entry_type, e.id, e.created_at, e.actor_kind, e.actor_id, e.note,
+               e.comment_id, e.from_status, e.to_status, e.reasons,
+               NULL::text AS action, NULL::text AS target_kind, NULL::uuid AS target_id,
+               NULL::jsonb AS before, NULL::jsonb AS after
+        FROM moderation_events e
+        WHERE e.site_id = $1
+          AND $5::text IS DISTINCT FROM 'action' AND $6::text IS NULL
+          AND (e.created_at, e.id) < (COALESCE($2::timestamptz, 'infinity'),
+                                      COALESCE($3::bigint, 9223372036854775807))
+        ORDER BY e.created_at DESC, e.id DESC
+        LIMIT $4
+    ), a AS (
+        SELECT 'action'::text, a.id, a.created_at, a.actor_kind, a.actor_id, a.note,
+               NULL::uuid, NULL::text, NULL::text, NULL::jsonb,
+               a.action, a.target_kind, a.target_id, a.before, a.after
+        FROM audit_actions a
+        WHERE a.site_id = $1
+          AND $5::text IS DISTINCT FROM 'status'
+          AND ($6::text IS NULL OR a.action = $6 OR split_part(a.action, '.', 1) = $6)
+          AND (a.created_at, a.id) < (COALESCE($2::timestamptz, 'infinity'),
+                                      COALESCE($3::bigint, 9223372036854775807))
+        ORDER BY a.created_at DESC, a.id DESC
+        LIMIT $4
+    )
+    SELECT u.*, m.email AS moderator_email
+    FROM (SELECT * FROM s UNION ALL SELECT * FROM a) u
+    LEFT JOIN moderators m ON u.actor_kind = 'moderator' AND m.id = u.actor_id
+    ORDER BY u.created_at DESC, u.id DESC
+    LIMIT $4";
+
+/// A site's log: status changes of its comments and administrative actions on it, newest first,
+/// before the keyset `before` (created_at, id).
+pub async fn site_log(
+    pool: &sqlx::PgPool,
+    site_id: Uuid,
+    filter: Filter<'_>,
+    before: Option<(time::OffsetDateTime, i64)>,
+    limit: i64,
+) -> Result<Vec<EntryRow>, sqlx::Error> {
+    let (at, id) = before.unzip();
+    sqlx::query_as(SITE_LOG)
+        .bind(site_id)
+        .bind(at)
+        .bind(id)
+        .bind(limit)
+        .bind(filter.entry_type.map(EntryType::as_str))
+        .bind(filter.action)
+        .fetch_all(pool)
+        .await
+}
+
+/// A moderator's account-level log (rows with no site): what they did to their own account
+/// (API tokens, password) and what was done to it (e.g. an operator's password reset), newest
+/// first. Two index scans (by actor, by target), merged.
+pub async fn account_log(
+    pool: &sqlx::PgPool,
+    moderator_id: Uuid,
+    action: Option<&str>,
+    before: Option<(time::OffsetDateTime, i64)>,
+    limit: i64,
+) -> Result<Vec<EntryRow>, sqlx::Error> {
+    let (at, id) = before.unzip();
+    sqlx::query_as(
+        "WITH mine AS (
+             (SELECT a.* FROM audit_actions a
+              WHERE a.site_id IS NULL AND a.actor_id = $1 AND a.actor_kind = 'moderator'
+                AND ($5::text IS NULL OR a.action = $5 OR split_part(a.action, '.', 1) = $5)
+                AND (a.created_at, a.id) < (COALESCE($2::timestamptz, 'infinity'),
+                                            COALESCE($3::bigint, 9223372036854775807))
+              ORDER BY a.created_at DESC, a.id DESC LIMIT $4)
+             UNION
+             (SELECT a.* FROM audit_actions a
+              WHERE a.site_id IS NULL AND a.target_id = $1 AND a.target_kind = 'moderator'
+                AND ($5::text IS NULL OR a.action = $5 OR split_part(a.action, '.', 1) = $5)
+                AND (a.created_at, a.id) < (COALESCE($2::timestamptz, 'infinity'),
+                                            COALESCE($3::bigint, 9223372036854775807))
+              ORDER BY a.created_at DESC, a.id DESC LIMIT $4)
+         )
+         SELECT 'action'::text AS entry_type, u.id, u.created_at, u.actor_kind, u.actor_id, u.note,
+                NULL::uuid AS comment_id, NULL::text AS from_status, NULL::text AS to_status,
+                NULL::jsonb AS reasons, u.action, u.target_kind, u.target_id, u.before, u.after,
+                m.email AS moderator_email
+         FROM mine u
+         LEFT JOIN moderators m ON u.actor_kind = 'moderator' AND m.id = u.actor_id
+         ORDER BY u.created_at DESC, u.id DESC
+         LIMIT $4",
+    )
+    .bind(moderator_id)
+    .bind(at)
+    .bind(id)
+    .bind(limit)
+    .bind(action)
+    .fetch_all(pool)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn changed_fields_keeps_only_what_differs() {
+        let before = json!({"name": "A", "guests": true, "limits": {}, "gone": 1});
+        let after = json!({"name": "B", "guests": true, "limits": {"x": 2}, "new": [1]});
+        let (old, new) = changed_fields(&before, &after).unwrap();
+        assert_eq!(
+            old,
+            json!({"name": "A", "limits": {}, "gone": 1, "new": null})
+        );
+        assert_eq!(
+            new,
+            json!({"name": "B", "limits": {"x": 2}, "gone": null, "new": [1]})
+        );
+        assert!(changed_fields(&before, &before).is_none());
+    }
 }

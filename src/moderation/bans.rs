@@ -289,32 +289,62 @@ pub async fn get(
     .await
 }
 
-/// Lifts a ban; false when the site has no such ban.
-pub async fn delete(pool: &PgPool, scope: &SiteScope, id: Uuid) -> Result<bool, sqlx::Error> {
-    let res = sqlx::query("DELETE FROM bans WHERE id = $1 AND site_id = $2")
-        .bind(id)
-        .bind(scope.site_id())
-        .execute(pool)
-        .await?;
-    Ok(res.rows_affected() == 1)
+/// Lifts a ban by deleting it; the deleted ban (for the audit row), or `None` when the site has
+/// no such ban.
+pub async fn delete(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    id: Uuid,
+) -> Result<Option<BanRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "DELETE FROM bans WHERE id = $1 AND site_id = $2 RETURNING ",
+        ban_columns!()
+    ))
+    .bind(id)
+    .bind(scope.site_id())
+    .fetch_optional(conn)
+    .await
+}
+
+/// One ban of the site, locked in the caller's transaction (its state before a change).
+pub async fn lock(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    id: Uuid,
+) -> Result<Option<BanRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        ban_columns!(),
+        " FROM bans WHERE id = $1 AND site_id = $2 FOR UPDATE"
+    ))
+    .bind(id)
+    .bind(scope.site_id())
+    .fetch_optional(conn)
+    .await
 }
 
 /// Lifts a ban by ending it now (the row stays, so its history and any appeal keep pointing at
-/// it); false when it had already ended or the site has no such ban.
+/// it); the ban as ended, or `None` when it had already ended or the site has no such ban.
 pub async fn expire(
     conn: &mut PgConnection,
     scope: &SiteScope,
     id: Uuid,
-) -> Result<bool, sqlx::Error> {
-    let res = sqlx::query(
+) -> Result<Option<BanRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
         "UPDATE bans SET until = now()
-         WHERE id = $1 AND site_id = $2 AND (until IS NULL OR until > now())",
-    )
+         WHERE id = $1 AND site_id = $2 AND (until IS NULL OR until > now())
+         RETURNING ",
+        ban_columns!()
+    ))
     .bind(id)
     .bind(scope.site_id())
-    .execute(conn)
-    .await?;
-    Ok(res.rows_affected() == 1)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The ban as its audit rows show it (the full row: its target, expiry, shadow and reason).
+pub fn audit_json(row: &BanRow) -> serde_json::Value {
+    serde_json::to_value(row).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod akismet;
 pub mod appeal_routes;
 pub mod appeals;
 pub mod audit;
+pub mod audit_routes;
 pub mod bans;
 pub mod claims;
 pub mod dry_run;

@@ -11,12 +11,13 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sqlx::{FromRow, PgConnection, PgPool};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::audit::{self, ActionRecord, Actor};
 use super::claims::{self, Holder};
 use crate::auth::moderators::SiteScope;
 
@@ -508,6 +509,20 @@ pub async fn edit_body(
     .bind(html)
     .fetch_one(&mut *conn)
     .await?;
+    audit::record_action(
+        conn,
+        &ActionRecord {
+            site_id: Some(scope.site_id()),
+            actor: Actor::Moderator(editor),
+            action: "comment.edited",
+            target_kind: "comment",
+            target_id: Some(comment_id),
+            before: Some(json!({ "body_markdown": old_body, "version": version })),
+            after: Some(json!({ "body_markdown": markdown, "version": version + 1 })),
+            note: None,
+        },
+    )
+    .await?;
     Ok(Edit::Edited { thread_id })
 }
 
@@ -670,31 +685,4 @@ pub async fn history(
     .fetch_all(pool)
     .await?;
     Ok((events, revisions))
-}
-
-/// The site's status changes, newest first, before the keyset `before` (created_at, event id).
-pub async fn audit(
-    pool: &PgPool,
-    scope: &SiteScope,
-    before: Option<(OffsetDateTime, i64)>,
-    limit: i64,
-) -> Result<Vec<EventRow>, sqlx::Error> {
-    let (at, id) = before.unzip();
-    sqlx::query_as(concat!(
-        "SELECT ",
-        event_columns!(),
-        " FROM moderation_events e
-          LEFT JOIN moderators m ON e.actor_kind = 'moderator' AND m.id = e.actor_id
-          WHERE e.site_id = $1
-            AND (e.created_at, e.id) < (COALESCE($2::timestamptz, 'infinity'),
-                                        COALESCE($3::bigint, 9223372036854775807))
-          ORDER BY e.created_at DESC, e.id DESC
-          LIMIT $4"
-    ))
-    .bind(scope.site_id())
-    .bind(at)
-    .bind(id)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
 }

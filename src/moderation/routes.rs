@@ -5,22 +5,19 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::audit::Actor;
+use super::audit::{self, ActionRecord, Actor};
 use super::review::{self, EventView, ItemView, Queue, RevisionView, Search};
 use super::state::{self, Changed, ModAction, Move};
 use super::{bans, claims, rules, users};
 use crate::app::AppState;
 use crate::auth::moderators::routes::{
-    bad_cursor, decode_time_cursor, encode_time_cursor, future_time, page_parts, private,
-    split_page,
+    decode_time_cursor, encode_time_cursor, future_time, page_parts, private, split_page,
 };
 use crate::auth::moderators::{Moderator, SiteScope};
 use crate::comments::render;
@@ -751,60 +748,12 @@ pub async fn comment_history(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Audit log
+// Paging
 
 #[derive(Deserialize)]
 pub struct PageParams {
     limit: Option<String>,
     cursor: Option<String>,
-}
-
-fn encode_event_cursor(at: OffsetDateTime, id: i64) -> String {
-    let micros = at.unix_timestamp_nanos() / 1000;
-    URL_SAFE_NO_PAD.encode(format!("{micros}.{id}"))
-}
-
-fn decode_event_cursor(raw: Option<String>) -> ApiResult<Option<(OffsetDateTime, i64)>> {
-    let Some(raw) = raw else { return Ok(None) };
-    let (micros, id) = raw.split_once('.').ok_or_else(bad_cursor)?;
-    let micros: i128 = micros.parse().map_err(|_| bad_cursor())?;
-    let at = OffsetDateTime::from_unix_timestamp_nanos(micros * 1000).map_err(|_| bad_cursor())?;
-    let id: i64 = id.parse().map_err(|_| bad_cursor())?;
-    Ok(Some((at, id)))
-}
-
-/// The site's audit log: every status change of its comments, newest first.
-#[utoipa::path(
-    get,
-    path = "/api/mod/v1/sites/{site}/audit",
-    tag = "moderation",
-    security(("moderator" = [])),
-    params(
-        ("site" = String, Path, description = "The site's slug."),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
-    ),
-    responses(
-        (status = 200, description = "One page of the audit log.", body = Page<EventView>),
-        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
-    )
-)]
-pub async fn audit_log(
-    state: web::Data<AppState>,
-    moderator: Moderator,
-    path: web::Path<String>,
-    params: web::Query<PageParams>,
-) -> ApiResult<HttpResponse> {
-    let scope = moderator.scope(&path)?;
-    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
-    let before = decode_event_cursor(cursor)?;
-    let rows = review::audit(&state.db.pool, &scope, before, i64::from(limit) + 1).await?;
-    let (rows, next) = split_page(rows, limit, |e| encode_event_cursor(e.created_at, e.id));
-    let items: Vec<EventView> = rows.iter().map(EventView::new).collect();
-    Ok(list(items, next))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -906,6 +855,20 @@ pub async fn create_ban(
         },
     )
     .await?;
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: Some(scope.site_id()),
+            actor: Actor::Moderator(moderator.id),
+            action: "ban.created",
+            target_kind: "ban",
+            target_id: Some(row.id),
+            before: None,
+            after: Some(bans::audit_json(&row)),
+            note: None,
+        },
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(moderator.id = %moderator.id, ban.id = %row.id, ban.kind = %row.kind, site.slug = scope.slug(), "ban created");
     Ok(private(HttpResponse::Created()).json(row))
@@ -965,9 +928,25 @@ pub async fn delete_ban(
 ) -> ApiResult<HttpResponse> {
     let (site, id) = path.into_inner();
     let scope = moderator.scope(&site)?;
-    if !bans::delete(&state.db.pool, &scope, id).await? {
-        return Err(ApiError::not_found("Ban"));
-    }
+    let mut tx = state.db.pool.begin().await?;
+    let gone = bans::delete(&mut tx, &scope, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Ban"))?;
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: Some(scope.site_id()),
+            actor: Actor::Moderator(moderator.id),
+            action: "ban.lifted",
+            target_kind: "ban",
+            target_id: Some(id),
+            before: Some(bans::audit_json(&gone)),
+            after: None,
+            note: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
     tracing::info!(moderator.id = %moderator.id, ban.id = %id, site.slug = scope.slug(), "ban lifted");
     Ok(private(HttpResponse::NoContent()).finish())
 }
@@ -1048,7 +1027,23 @@ pub async fn create_rule(
         b.note.as_deref(),
     )
     .map_err(ApiError::validation_many)?;
-    let row = rules::create(&state.db.pool, &scope, &rule).await?;
+    let mut tx = state.db.pool.begin().await?;
+    let row = rules::create(&mut tx, &scope, &rule).await?;
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: Some(scope.site_id()),
+            actor: Actor::Moderator(moderator.id),
+            action: "rule.created",
+            target_kind: "rule",
+            target_id: Some(row.id),
+            before: None,
+            after: Some(rules::audit_json(&row)),
+            note: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
     tracing::info!(moderator.id = %moderator.id, rule.id = %row.id, site.slug = scope.slug(), "rule created");
     Ok(private(HttpResponse::Created()).json(row))
 }
@@ -1131,6 +1126,20 @@ pub async fn patch_rule(
     )
     .map_err(ApiError::validation_many)?;
     let row = rules::update(&mut tx, &scope, id, &rule).await?;
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: Some(scope.site_id()),
+            actor: Actor::Moderator(moderator.id),
+            action: "rule.updated",
+            target_kind: "rule",
+            target_id: Some(id),
+            before: Some(rules::audit_json(&current)),
+            after: Some(rules::audit_json(&row)),
+            note: None,
+        },
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(moderator.id = %moderator.id, rule.id = %id, site.slug = scope.slug(), "rule changed");
     Ok(private(HttpResponse::Ok()).json(row))
@@ -1160,9 +1169,25 @@ pub async fn delete_rule(
 ) -> ApiResult<HttpResponse> {
     let (site, id) = path.into_inner();
     let scope = moderator.scope(&site)?;
-    if !rules::delete(&state.db.pool, &scope, id).await? {
-        return Err(ApiError::not_found("Rule"));
-    }
+    let mut tx = state.db.pool.begin().await?;
+    let gone = rules::delete(&mut tx, &scope, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Rule"))?;
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: Some(scope.site_id()),
+            actor: Actor::Moderator(moderator.id),
+            action: "rule.deleted",
+            target_kind: "rule",
+            target_id: Some(id),
+            before: Some(rules::audit_json(&gone)),
+            after: None,
+            note: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
     tracing::info!(moderator.id = %moderator.id, rule.id = %id, site.slug = scope.slug(), "rule deleted");
     Ok(private(HttpResponse::NoContent()).finish())
 }
@@ -1281,9 +1306,33 @@ pub async fn patch_user(
         return Err(ApiError::not_found("User"));
     }
     if trusted.is_some() || premoderated.is_some() {
+        let before = users::lock_trust(&mut tx, &scope, id).await?;
         match users::set_trust(&mut tx, &scope, id, trusted, premoderated).await? {
             users::TrustOutcome::Saved => {}
             users::TrustOutcome::Contradiction => return Err(contradiction()),
+        }
+        let after = (
+            trusted.unwrap_or(before.trusted),
+            premoderated.unwrap_or(before.premoderated),
+        );
+        if after != (before.trusted, before.premoderated) {
+            audit::record_action(
+                &mut tx,
+                &ActionRecord {
+                    site_id: Some(scope.site_id()),
+                    actor: Actor::Moderator(moderator.id),
+                    action: "user.trust_changed",
+                    target_kind: "user",
+                    target_id: Some(id),
+                    before: Some(json!({
+                        "trusted": before.trusted,
+                        "premoderated": before.premoderated,
+                    })),
+                    after: Some(json!({ "trusted": after.0, "premoderated": after.1 })),
+                    note: None,
+                },
+            )
+            .await?;
         }
     }
     tx.commit().await?;

@@ -138,7 +138,11 @@ macro_rules! rule_columns {
     };
 }
 
-pub async fn create(pool: &PgPool, scope: &SiteScope, rule: &Rule) -> Result<RuleRow, sqlx::Error> {
+pub async fn create(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    rule: &Rule,
+) -> Result<RuleRow, sqlx::Error> {
     sqlx::query_as(concat!(
         "INSERT INTO rules (id, site_id, kind, pattern, action, enabled, note)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -152,7 +156,7 @@ pub async fn create(pool: &PgPool, scope: &SiteScope, rule: &Rule) -> Result<Rul
     .bind(&rule.action)
     .bind(rule.enabled)
     .bind(rule.note.as_deref())
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await
 }
 
@@ -240,14 +244,32 @@ pub async fn update(
     .await
 }
 
-/// False when the site has no such rule.
-pub async fn delete(pool: &PgPool, scope: &SiteScope, id: Uuid) -> Result<bool, sqlx::Error> {
-    let res = sqlx::query("DELETE FROM rules WHERE id = $1 AND site_id = $2")
-        .bind(id)
-        .bind(scope.site_id())
-        .execute(pool)
-        .await?;
-    Ok(res.rows_affected() == 1)
+/// Deletes a rule; the deleted rule (for the audit row), or `None` when the site has no such
+/// rule.
+pub async fn delete(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    id: Uuid,
+) -> Result<Option<RuleRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "DELETE FROM rules WHERE id = $1 AND site_id = $2 RETURNING ",
+        rule_columns!()
+    ))
+    .bind(id)
+    .bind(scope.site_id())
+    .fetch_optional(conn)
+    .await
+}
+
+/// The rule as its audit rows show it: kind, pattern, action, enabled, note.
+pub fn audit_json(row: &RuleRow) -> serde_json::Value {
+    serde_json::json!({
+        "kind": row.kind,
+        "pattern": row.pattern,
+        "action": row.action,
+        "enabled": row.enabled,
+        "note": row.note,
+    })
 }
 
 #[cfg(test)]

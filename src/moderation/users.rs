@@ -105,6 +105,39 @@ pub async fn recent(
     .await
 }
 
+/// A commenter's trust on a site, as it is before a change.
+#[derive(Debug, Clone, Copy, FromRow)]
+pub struct Trust {
+    pub trusted: bool,
+    pub premoderated: bool,
+}
+
+/// The user's trust on the site, its row created (with the defaults, which mean the same as no
+/// row) and locked in the caller's transaction, so the audit row's "before" is exactly what a
+/// concurrent change left. Call it only for a user who commented on the site.
+pub async fn lock_trust(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    user_id: Uuid,
+) -> Result<Trust, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO site_users (site_id, user_id) VALUES ($1, $2)
+         ON CONFLICT ON CONSTRAINT site_users_pkey DO NOTHING",
+    )
+    .bind(scope.site_id())
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_as(
+        "SELECT trusted, premoderated FROM site_users
+         WHERE site_id = $1 AND user_id = $2 FOR UPDATE",
+    )
+    .bind(scope.site_id())
+    .bind(user_id)
+    .fetch_one(conn)
+    .await
+}
+
 pub enum TrustOutcome {
     Saved,
     /// Both flags would be on: a user is trusted or premoderated, not both.

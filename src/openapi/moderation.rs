@@ -1,6 +1,7 @@
 use utoipa::OpenApi;
 
 use crate::auth::moderators::routes as team;
+use crate::moderation::audit_routes as audit;
 use crate::moderation::dry_run;
 use crate::moderation::routes as moderation;
 use crate::sites::settings;
@@ -22,7 +23,8 @@ use crate::sites::settings;
     moderation::claim_queue,
     moderation::search_comments,
     moderation::bulk_act,
-    moderation::audit_log,
+    audit::audit_log,
+    audit::my_audit,
     moderation::list_bans,
     moderation::create_ban,
     moderation::get_ban,

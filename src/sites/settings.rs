@@ -14,6 +14,7 @@ use crate::auth::moderators::routes::{private, site_view};
 use crate::domain::{Origin, Policy, SiteName};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::json::ApiJson;
+use crate::moderation::audit::{self, ActionRecord, Actor};
 
 /// At most this many origins and providers per site.
 const MAX_LIST: usize = 20;
@@ -228,6 +229,22 @@ impl SitePatch {
     }
 }
 
+/// A site's settings as its audit rows show and compare them (the limits as stored overrides).
+pub fn audit_json(site: &store::Site) -> Value {
+    serde_json::json!({
+        "name": site.name,
+        "origins": site.origins,
+        "providers": site.providers,
+        "guests": site.guests,
+        "policy": site.policy.as_str(),
+        "max_depth": site.max_depth,
+        "edit_window_s": site.edit_window_s,
+        "flags_to_hold": site.flags_to_hold,
+        "closed": site.closed,
+        "limits": site.limits,
+    })
+}
+
 /// Changes a site's settings (owners only).
 ///
 /// Every field is optional; each given one is checked before anything is written, and all bad
@@ -258,11 +275,31 @@ pub async fn patch_site(
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.owner_scope(&path)?;
     let changes = body.0.parse()?;
-    let mut conn = state.db.pool.acquire().await?;
-    let site = store::update(&mut conn, scope.site_id(), &changes)
+    let mut tx = state.db.pool.begin().await?;
+    let before = store::lock(&mut tx, scope.site_id())
         .await?
         .ok_or_else(super::routes::unknown_site)?;
-    drop(conn);
+    let site = store::update(&mut tx, scope.site_id(), &changes)
+        .await?
+        .ok_or_else(super::routes::unknown_site)?;
+    // Only what changed: a PATCH that sets a value to what it was leaves no entry.
+    if let Some((old, new)) = audit::changed_fields(&audit_json(&before), &audit_json(&site)) {
+        audit::record_action(
+            &mut tx,
+            &ActionRecord {
+                site_id: Some(scope.site_id()),
+                actor: Actor::Moderator(moderator.id),
+                action: "site.updated",
+                target_kind: "site",
+                target_id: Some(scope.site_id()),
+                before: Some(old),
+                after: Some(new),
+                note: None,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
     state.sites.invalidate(scope.slug());
     tracing::info!(moderator.id = %moderator.id, site.slug = scope.slug(), "site settings changed");
     Ok(private(HttpResponse::Ok()).json(site_view(&site, scope.role())))

@@ -91,6 +91,21 @@ pub async fn find_by_slug(pool: &PgPool, slug: &str) -> Result<Option<Site>, sql
         .map_err(|e| sqlx::Error::Decode(e.into()))
 }
 
+/// The site with this id, its row locked in the caller's transaction: its settings before a
+/// change, for the audit row.
+pub async fn lock(conn: &mut PgConnection, site_id: Uuid) -> Result<Option<Site>, sqlx::Error> {
+    let row: Option<SiteRow> = sqlx::query_as(
+        "SELECT id, slug, name, origins, providers, guests, policy, max_depth, edit_window_s, flags_to_hold, closed, limits
+         FROM sites WHERE id = $1 FOR UPDATE",
+    )
+    .bind(site_id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(Site::try_from)
+        .transpose()
+        .map_err(|e| sqlx::Error::Decode(e.into()))
+}
+
 /// The sites with these ids, by slug (the moderator API lists the caller's sites).
 pub async fn find_many(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<Site>, sqlx::Error> {
     let rows: Vec<SiteRow> = sqlx::query_as(

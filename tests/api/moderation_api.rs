@@ -1549,7 +1549,7 @@ fn fill(path: &str, site: &str, ids: &Ids) -> String {
 }
 
 /// Routes that are about the caller, not about any site (nothing of another site to reach).
-const UNSCOPED: [&str; 4] = ["/login", "/logout", "/tokens", "/sites"];
+const UNSCOPED: [&str; 5] = ["/login", "/logout", "/tokens", "/sites", "/me/audit"];
 
 #[tokio::test]
 async fn every_moderator_route_answers_404_for_another_sites_things() {

@@ -1,0 +1,265 @@
+//! Reading the audit log (`/api/mod/v1/sites/{site}/audit`, `/api/mod/v1/me/audit`): one
+//! keyset-paged, newest-first listing of a site's comment status changes and administrative
+//! actions, and a moderator's own account-level actions. Read-only by construction: no route
+//! changes or deletes an audit row (and the database refuses to; see `audit`).
+
+use actix_web::{HttpResponse, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::audit::{self, EntryRow, EntryType, Filter};
+use super::review::{ActorView, EventView};
+use super::routes::Page;
+use crate::app::AppState;
+use crate::auth::moderators::Moderator;
+use crate::auth::moderators::routes::{bad_cursor, page_parts, private, split_page};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+
+#[derive(Deserialize)]
+pub struct AuditParams {
+    limit: Option<String>,
+    cursor: Option<String>,
+    #[serde(rename = "type")]
+    entry_type: Option<String>,
+    action: Option<String>,
+}
+
+/// What an administrative action was done to.
+#[derive(Serialize, ToSchema)]
+#[schema(as = AuditTarget)]
+pub struct TargetView<'a> {
+    /// `ban`, `rule`, `site`, `user`, `moderator`, `invitation`, `api_token`, `appeal`,
+    /// `comment`, ...
+    #[schema(example = "rule")]
+    pub kind: &'a str,
+    pub id: Option<Uuid>,
+}
+
+/// An administrative action (an audit log entry): who did what to which resource, with the
+/// resource's state before and after. Never holds secrets (token values, password hashes).
+#[derive(Serialize, ToSchema)]
+#[schema(as = AdminAction)]
+pub struct ActionView<'a> {
+    /// Always `action`.
+    #[serde(rename = "type")]
+    #[schema(example = "action")]
+    pub kind: &'static str,
+    pub id: String,
+    pub actor: ActorView<'a>,
+    /// `<resource>.<verb>`: `ban.created`, `ban.lifted`, `rule.created`, `rule.updated`,
+    /// `rule.deleted`, `site.updated`, `user.trust_changed`, `comment.edited`,
+    /// `appeal.upheld`, `appeal.overturned`, team, invitation, API token and password actions.
+    #[schema(example = "rule.updated")]
+    pub action: &'a str,
+    pub target: TargetView<'a>,
+    /// The target's fields before (`null`: it didn't exist). For settings, only the changed ones.
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<&'a Value>,
+    /// The target's fields after (`null`: it no longer exists).
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<&'a Value>,
+    /// The actor's note or reason, if any.
+    pub note: Option<&'a str>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
+/// An audit log entry: a comment's status change (`type: status`) or an administrative action
+/// (`type: action`).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum AuditEntry<'a> {
+    Status(EventView<'a>),
+    Action(ActionView<'a>),
+}
+
+static NO_REASONS: Value = Value::Array(Vec::new());
+
+impl<'a> AuditEntry<'a> {
+    fn new(r: &'a EntryRow) -> Self {
+        let actor = ActorView {
+            kind: &r.actor_kind,
+            id: r.actor_id,
+            email: r.moderator_email.as_deref(),
+        };
+        if r.entry_type == "status" {
+            return Self::Status(EventView {
+                kind: "status",
+                id: r.id.to_string(),
+                comment_id: r.comment_id.unwrap_or_default(),
+                actor,
+                from: r.from_status.as_deref(),
+                to: r.to_status.as_deref().unwrap_or_default(),
+                note: r.note.as_deref(),
+                reasons: r.reasons.as_ref().unwrap_or(&NO_REASONS),
+                created_at: r.created_at,
+            });
+        }
+        Self::Action(ActionView {
+            kind: "action",
+            id: r.id.to_string(),
+            actor,
+            action: r.action.as_deref().unwrap_or_default(),
+            target: TargetView {
+                kind: r.target_kind.as_deref().unwrap_or_default(),
+                id: r.target_id,
+            },
+            before: r.before.as_ref(),
+            after: r.after.as_ref(),
+            note: r.note.as_deref(),
+            created_at: r.created_at,
+        })
+    }
+}
+
+fn encode_cursor(at: OffsetDateTime, id: i64) -> String {
+    let micros = at.unix_timestamp_nanos() / 1000;
+    URL_SAFE_NO_PAD.encode(format!("{micros}.{id}"))
+}
+
+fn decode_cursor(raw: Option<String>) -> ApiResult<Option<(OffsetDateTime, i64)>> {
+    let Some(raw) = raw else { return Ok(None) };
+    let (micros, id) = raw.split_once('.').ok_or_else(bad_cursor)?;
+    let micros: i128 = micros.parse().map_err(|_| bad_cursor())?;
+    let at = OffsetDateTime::from_unix_timestamp_nanos(micros * 1000).map_err(|_| bad_cursor())?;
+    let id: i64 = id.parse().map_err(|_| bad_cursor())?;
+    Ok(Some((at, id)))
+}
+
+/// `?action=`: an action (`rule.updated`) or a resource (`rule`).
+fn action_filter(raw: Option<&str>) -> ApiResult<Option<&str>> {
+    let Some(a) = raw else { return Ok(None) };
+    let ok = a.len() <= 64
+        && a.split('.').count() <= 2
+        && a.split('.').all(|p| {
+            p.starts_with(|c: char| c.is_ascii_lowercase())
+                && p.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        });
+    if !ok {
+        return Err(ApiError::validation(
+            "action",
+            "must be an action like rule.updated or a resource like rule",
+        ));
+    }
+    Ok(Some(a))
+}
+
+fn page(rows: Vec<EntryRow>, limit: u32) -> HttpResponse {
+    let (rows, next) = split_page(rows, limit, |e| encode_cursor(e.created_at, e.id));
+    let items: Vec<AuditEntry> = rows.iter().map(AuditEntry::new).collect();
+    private(HttpResponse::Ok()).json(Page {
+        items,
+        next_cursor: next,
+    })
+}
+
+/// The site's audit log, newest first.
+///
+/// Every status change of its comments (`type: status`) and every administrative action on it
+/// (`type: action`: bans and lifts, rules, settings, team and invitations, commenters' trust,
+/// moderator edits, appeals decided), each with its actor, time, and for actions the target's
+/// state before and after. Append-only: no route changes or removes an entry.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/sites/{site}/audit",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("type" = Option<String>, Query, description = "`status` or `action`: only entries of that type."),
+        ("action" = Option<String>, Query, description = "Only administrative actions with this name (`rule.updated`) or on this resource (`rule`)."),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+    ),
+    responses(
+        (status = 200, description = "One page of the audit log.", body = Page<AuditEntry>),
+        (status = 400, description = "`validation_failed`: a bad `limit`, `cursor`, `type` or `action`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
+pub async fn audit_log(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<String>,
+    params: web::Query<AuditParams>,
+) -> ApiResult<HttpResponse> {
+    let scope = moderator.scope(&path)?;
+    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
+    let before = decode_cursor(cursor)?;
+    let entry_type = params
+        .entry_type
+        .as_deref()
+        .map(|t| {
+            EntryType::parse(t)
+                .ok_or_else(|| ApiError::validation("type", "must be status or action"))
+        })
+        .transpose()?;
+    let filter = Filter {
+        entry_type,
+        action: action_filter(params.action.as_deref())?,
+    };
+    let rows = audit::site_log(
+        &state.db.pool,
+        scope.site_id(),
+        filter,
+        before,
+        i64::from(limit) + 1,
+    )
+    .await?;
+    Ok(page(rows, limit))
+}
+
+#[derive(Deserialize)]
+pub struct MyAuditParams {
+    limit: Option<String>,
+    cursor: Option<String>,
+    action: Option<String>,
+}
+
+/// The caller's own account-level audit log, newest first.
+///
+/// Actions that belong to no site: the API tokens they created or revoked, password changes,
+/// and what an operator did to their account. Site-level actions are in each site's log.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/me/audit",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("action" = Option<String>, Query, description = "Only actions with this name (`api_token.created`) or on this resource (`api_token`)."),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+    ),
+    responses(
+        (status = 200, description = "One page of the caller's account-level actions.", body = Page<ActionView>),
+        (status = 400, description = "`validation_failed`: a bad `limit`, `cursor` or `action`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
+pub async fn my_audit(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    params: web::Query<MyAuditParams>,
+) -> ApiResult<HttpResponse> {
+    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
+    let before = decode_cursor(cursor)?;
+    let action = action_filter(params.action.as_deref())?;
+    let rows = audit::account_log(
+        &state.db.pool,
+        moderator.id,
+        action,
+        before,
+        i64::from(limit) + 1,
+    )
+    .await?;
+    Ok(page(rows, limit))
+}
