@@ -57,6 +57,14 @@ impl Application {
     /// Binds the listener (port 0 picks a free one) and starts the database supervisor; the
     /// server answers at once, with 503 until the database is ready.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        crate::auth::dev::ensure_loopback_only(settings.auth.dev_provider, &settings.server.host)?;
+        if settings.auth.dev_provider {
+            tracing::warn!(
+                host = %settings.server.host,
+                "auth.dev_provider is on: anyone who reaches this server can log in as anyone \
+                 without a password (local demos and tests only; listening on loopback only)"
+            );
+        }
         let db = Db::lazy(&settings.database)?;
         let supervisor_db = db.clone();
         let db_settings = settings.database.clone();
@@ -70,7 +78,16 @@ impl Application {
                     settings.server.port
                 )
             })?;
-        let port = listener.local_addr()?.port();
+        let local = listener.local_addr()?;
+        if settings.auth.dev_provider && !local.ip().to_canonical().is_loopback() {
+            // `localhost` resolved to something else: refuse all the same.
+            anyhow::bail!(
+                "auth.dev_provider is on, but server.host {:?} is not a loopback address; \
+                 the dev login listens only on 127.0.0.1, ::1 or localhost",
+                settings.server.host
+            );
+        }
+        let port = local.port();
         let workers = settings.server.workers;
         if settings.metrics.enabled {
             // Installs the process's recorder before the first request can record anything.

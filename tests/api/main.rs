@@ -6,6 +6,7 @@ mod claims;
 mod cli;
 mod comments;
 mod cors;
+mod dev_login;
 mod doubles;
 mod edits;
 mod errors;
