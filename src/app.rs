@@ -29,6 +29,8 @@ pub struct AppState {
     pub sites: SiteCache,
     pub threads: ThreadCache,
     pub hub: crate::notify::Hub,
+    /// Slots of the node's open event streams (per client IP and per node).
+    pub streams: crate::notify::streams::StreamLimiter,
     pub providers: Providers,
     /// `/api/openapi.json`, serialized once at start.
     pub openapi: web::Bytes,
@@ -104,6 +106,23 @@ impl Application {
                 Arc::new(settings.clone()),
             ));
         }
+        let open_files = crate::notify::streams::raise_open_files_limit();
+        let stream_cap = crate::notify::streams::node_cap(settings.streams.per_node, open_files);
+        tracing::info!(
+            open_files_limit = open_files,
+            streams_per_node = stream_cap,
+            streams_per_ip = settings.streams.per_ip,
+            "open-files soft limit raised to the hard limit; event streams capped"
+        );
+        if stream_cap < settings.streams.per_node as usize {
+            tracing::warn!(
+                configured = settings.streams.per_node,
+                in_force = stream_cap,
+                "streams.per_node is above three quarters of the open-files limit; lowered"
+            );
+        }
+        let streams =
+            crate::notify::streams::StreamLimiter::new(settings.streams.per_ip, stream_cap);
         let openapi = crate::openapi::document(&settings).to_json()?;
         let state = web::Data::new(AppState {
             openapi: web::Bytes::from(openapi),
@@ -112,6 +131,7 @@ impl Application {
             sites: SiteCache::default(),
             threads,
             hub,
+            streams,
             providers,
         });
         let mut server = HttpServer::new(move || {

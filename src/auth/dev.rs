@@ -102,7 +102,9 @@ mod tests {
     fn the_dev_login_refuses_a_public_listener() {
         assert!(ensure_loopback_only(false, "0.0.0.0").is_ok());
         assert!(ensure_loopback_only(true, "127.0.0.1").is_ok());
-        let err = ensure_loopback_only(true, "0.0.0.0").unwrap_err().to_string();
+        let err = ensure_loopback_only(true, "0.0.0.0")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("auth.dev_provider"), "{err}");
         assert!(err.contains("loopback"), "{err}");
     }

@@ -80,7 +80,10 @@ async fn development_binary_refuses_a_public_host_and_warns_on_loopback() {
     let mut child = colloquy(&url)
         .env_remove("COLLOQUY_ENV")
         .env("COLLOQUY__SERVER__PORT", port.to_string())
-        .env("COLLOQUY__SERVER__PUBLIC_URL", format!("http://localhost:{port}"))
+        .env(
+            "COLLOQUY__SERVER__PUBLIC_URL",
+            format!("http://localhost:{port}"),
+        )
         .arg("serve")
         .stdout(Stdio::null())
         .stderr(log)

@@ -23,4 +23,5 @@ mod oauth;
 mod openapi;
 mod pipeline;
 mod reactions;
+mod streams;
 mod thread;
