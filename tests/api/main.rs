@@ -11,6 +11,7 @@ mod doubles;
 mod edits;
 mod errors;
 mod events;
+mod guests;
 mod health;
 mod helpers;
 mod idempotency;
