@@ -256,7 +256,8 @@ pub fn raise_open_files_limit() -> Option<u64> {
                 lim = raised;
             }
         }
-        // RLIM_INFINITY reads as a huge number: fine as a ceiling.
+        // RLIM_INFINITY reads as a huge number: fine as a ceiling. (rlim_t isn't u64 everywhere.)
+        #[allow(clippy::unnecessary_cast)]
         Some(lim.rlim_cur as u64)
     }
     #[cfg(not(unix))]
