@@ -251,12 +251,15 @@ impl TestApp {
     }
 }
 
-/// The secret key the guest "browser" of `email` keeps (deterministic, so tests can repeat it).
+/// The secret key the guest "browser" of `email` keeps (deterministic, so tests can repeat it;
+/// the same for any case of the address, as one person types it now one way, now another).
 pub fn guest_key(email: &str) -> String {
     use base64::Engine;
     use sha2::Digest;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(sha2::Sha256::digest(format!("test guest key {email}")))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(format!(
+        "test guest key {}",
+        email.to_lowercase()
+    )))
 }
 
 /// Asserts the contract's error body and returns it.
