@@ -30,6 +30,8 @@ pub struct AppState {
     pub sites: SiteCache,
     pub threads: ThreadCache,
     pub hub: crate::notify::Hub,
+    /// Slots of the node's open event streams (per client IP and per node).
+    pub streams: crate::notify::streams::StreamLimiter,
     pub providers: Providers,
     /// `/api/openapi.json`, serialized once at start.
     pub openapi: web::Bytes,
@@ -58,6 +60,14 @@ impl Application {
     /// Binds the listener (port 0 picks a free one) and starts the database supervisor; the
     /// server answers at once, with 503 until the database is ready.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        crate::auth::dev::ensure_loopback_only(settings.auth.dev_provider, &settings.server.host)?;
+        if settings.auth.dev_provider {
+            tracing::warn!(
+                host = %settings.server.host,
+                "auth.dev_provider is on: anyone who reaches this server can log in as anyone \
+                 without a password (local demos and tests only; listening on loopback only)"
+            );
+        }
         let db = Db::lazy(&settings.database)?;
         let supervisor_db = db.clone();
         let db_settings = settings.database.clone();
@@ -71,7 +81,16 @@ impl Application {
                     settings.server.port
                 )
             })?;
-        let port = listener.local_addr()?.port();
+        let local = listener.local_addr()?;
+        if settings.auth.dev_provider && !local.ip().to_canonical().is_loopback() {
+            // `localhost` resolved to something else: refuse all the same.
+            anyhow::bail!(
+                "auth.dev_provider is on, but server.host {:?} is not a loopback address; \
+                 the dev login listens only on 127.0.0.1, ::1 or localhost",
+                settings.server.host
+            );
+        }
+        let port = local.port();
         let workers = settings.server.workers;
         if settings.metrics.enabled {
             // Installs the process's recorder before the first request can record anything.
@@ -95,6 +114,23 @@ impl Application {
                 RouteKind::of(r.path);
             }
         }
+        let open_files = crate::notify::streams::raise_open_files_limit();
+        let stream_cap = crate::notify::streams::node_cap(settings.streams.per_node, open_files);
+        tracing::info!(
+            open_files_limit = open_files,
+            streams_per_node = stream_cap,
+            streams_per_ip = settings.streams.per_ip,
+            "open-files soft limit raised to the hard limit; event streams capped"
+        );
+        if stream_cap < settings.streams.per_node as usize {
+            tracing::warn!(
+                configured = settings.streams.per_node,
+                in_force = stream_cap,
+                "streams.per_node is above three quarters of the open-files limit; lowered"
+            );
+        }
+        let streams =
+            crate::notify::streams::StreamLimiter::new(settings.streams.per_ip, stream_cap);
         let openapi = crate::openapi::document(&settings).to_json()?;
         let state = web::Data::new(AppState {
             openapi: web::Bytes::from(openapi),
@@ -103,6 +139,7 @@ impl Application {
             sites: SiteCache::default(),
             threads,
             hub,
+            streams,
             providers,
         });
         let mut server = HttpServer::new(move || {

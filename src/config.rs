@@ -20,6 +20,7 @@ pub struct Settings {
     pub moderation: ModerationSettings,
     pub log: LogSettings,
     pub metrics: MetricsSettings,
+    pub streams: StreamSettings,
     /// Not a file key: the environment name the settings were loaded for.
     #[serde(skip)]
     pub env: String,
@@ -140,6 +141,25 @@ pub struct LogSettings {
 #[serde(deny_unknown_fields)]
 pub struct MetricsSettings {
     pub enabled: bool,
+}
+
+/// Bounds on Server-Sent Events streams (see `[streams]` in config/default.toml).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamSettings {
+    /// Streams one client IP (IPv6: one /64) may hold open at once; one more answers 429.
+    pub per_ip: u32,
+    /// Streams this node holds at most (kept below the open-files limit); one more answers 503.
+    pub per_node: u32,
+    /// A stream ends after this long (minus up to 10 % jitter); the client reconnects.
+    pub max_lifetime_s: u64,
+    /// An idle stream sends a keepalive comment this often; writing it is also how a client
+    /// that went away is noticed, and its slot freed.
+    pub keepalive_s: u64,
+    /// The `retry:` hint (ms) sent when a stream's lifetime is over.
+    pub reconnect_ms: u64,
+    /// `Retry-After` (s) of the 429 and 503 answers.
+    pub retry_after_s: u64,
 }
 
 /// A configuration problem, phrased as the one line an operator needs to fix it.
@@ -283,6 +303,19 @@ impl Settings {
         }
         if self.moderation.flags_to_hold == 0 {
             return bad("moderation.flags_to_hold", "must be at least 1");
+        }
+        let st = &self.streams;
+        for (key, v) in [
+            ("streams.per_ip", u64::from(st.per_ip)),
+            ("streams.per_node", u64::from(st.per_node)),
+            ("streams.max_lifetime_s", st.max_lifetime_s),
+            ("streams.keepalive_s", st.keepalive_s),
+            ("streams.reconnect_ms", st.reconnect_ms),
+            ("streams.retry_after_s", st.retry_after_s),
+        ] {
+            if v == 0 {
+                return bad(key, "must be at least 1");
+            }
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return bad("log.level", "is not a valid tracing filter (e.g. \"info\")");

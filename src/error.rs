@@ -37,6 +37,12 @@ impl ApiError {
         }
     }
 
+    /// Tells the client how many seconds to wait before trying again (`Retry-After`).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
+    }
+
     pub fn with_details(mut self, details: Value) -> Self {
         self.details = Some(details);
         self

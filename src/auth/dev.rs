@@ -34,3 +34,78 @@ pub fn form(state: &str) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(html)
 }
+
+/// The dev login hands out sessions without a password, so it may only be reachable from this
+/// machine: with `auth.dev_provider` on, `server.host` must be a loopback address
+/// (127.0.0.0/8, `::1`) or `localhost`. Checked before the listener is bound.
+pub fn ensure_loopback_only(dev_provider: bool, host: &str) -> anyhow::Result<()> {
+    if !dev_provider || is_loopback_host(host) {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "auth.dev_provider is on (password-less \"log in as…\"), so the server listens only on \
+         a loopback address (127.0.0.1, ::1 or localhost), but server.host is {host:?}. \
+         Set COLLOQUY__SERVER__HOST=127.0.0.1, or turn the dev login off \
+         (COLLOQUY__AUTH__DEV_PROVIDER=false, or COLLOQUY_ENV=production)"
+    )
+}
+
+/// `localhost`, or an IP literal in 127.0.0.0/8 or `::1` (brackets allowed; an IPv4-mapped
+/// IPv6 loopback counts). Any other name or address, including `0.0.0.0` and `::`, doesn't.
+pub fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim().trim_end_matches('.');
+    if h.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let literal = h
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap_or(h);
+    literal
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.to_canonical().is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_hosts_pass() {
+        for ok in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "::1",
+            "[::1]",
+            "localhost",
+            "LOCALHOST",
+            "localhost.",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_loopback_host(ok), "{ok}");
+        }
+        for bad in [
+            "0.0.0.0",
+            "::",
+            "[::]",
+            "192.168.1.5",
+            "example.com",
+            "localhost.example.com",
+            "",
+            "128.0.0.1",
+        ] {
+            assert!(!is_loopback_host(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_dev_login_refuses_a_public_listener() {
+        assert!(ensure_loopback_only(false, "0.0.0.0").is_ok());
+        assert!(ensure_loopback_only(true, "127.0.0.1").is_ok());
+        let err = ensure_loopback_only(true, "0.0.0.0")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("auth.dev_provider"), "{err}");
+        assert!(err.contains("loopback"), "{err}");
+    }
+}

@@ -15,8 +15,8 @@ use super::view::{PostedComment, ThreadPage};
 use crate::app::AppState;
 use crate::auth::{Commenter, MaybeCommenter};
 use crate::domain::{
-    CommentBody, DisplayName, Email, IdempotencyKey, Invalid, SortOrder, ThreadTitle, ThreadUri,
-    WebUrl,
+    CommentBody, DisplayName, Email, GuestKey, IdempotencyKey, Invalid, SortOrder, ThreadTitle,
+    ThreadUri, WebUrl,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{ApiJson, ClientInfo, RouteComment, RouteSite};
@@ -233,6 +233,20 @@ pub struct GuestBody {
     #[serde(default)]
     #[schema(example = "https://ada.example.com/")]
     website: Option<String>,
+    /// The guest's secret key: 22 to 128 characters of `A-Z a-z 0-9 - _`, made at random once
+    /// by the guest's browser (the widget keeps it in `localStorage`) and sent with each of
+    /// their comments; only its SHA-256 is stored. A guest is known by email *and* key: the
+    /// same email with another key, or without one, is another guest (another author id, no
+    /// history, so under `first_time` their first comment waits). Without a key, every comment
+    /// is a one-off guest's.
+    #[serde(default)]
+    #[schema(
+        example = "0cKq3v1mS9bT4yZp7wXe2A",
+        min_length = 22,
+        max_length = 128,
+        pattern = "^[A-Za-z0-9_-]{22,128}$"
+    )]
+    key: Option<String>,
 }
 
 /// Posts a comment.
@@ -351,11 +365,13 @@ pub async fn post_comment(
                     .filter(|w| !w.trim().is_empty())
                     .map(|w| WebUrl::parse(w, limits.url_max_chars)),
             );
-            match (name, email, website) {
-                (Some(name), Some(email), Some(website)) => Some(Author::Guest {
+            let key = errors.check_opt("guest.key", g.key.as_deref().map(GuestKey::parse));
+            match (name, email, website, key) {
+                (Some(name), Some(email), Some(website), Some(key)) => Some(Author::Guest {
                     name,
                     email,
                     website,
+                    key,
                 }),
                 _ => None,
             }

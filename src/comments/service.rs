@@ -15,8 +15,8 @@ use super::view::{CommentView, PostedComment, ThreadPage, ThreadView};
 use super::{Cursor, render};
 use crate::auth::sessions::SessionUser;
 use crate::domain::{
-    CommentBody, CommentStatus, DisplayName, Email, IdempotencyKey, SortOrder, ThreadTitle,
-    ThreadUri, WebUrl,
+    CommentBody, CommentStatus, DisplayName, Email, GuestKey, IdempotencyKey, SortOrder,
+    ThreadTitle, ThreadUri, WebUrl,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::http::ClientInfo;
@@ -26,10 +26,13 @@ use crate::sites::Site;
 
 /// Who is posting.
 pub enum Author {
+    /// A guest is known by email and key together: the same email with another key, or none,
+    /// is another guest. Without a key every comment is a one-off guest's.
     Guest {
         name: DisplayName,
         email: Email,
         website: Option<WebUrl>,
+        key: Option<GuestKey>,
     },
     /// A logged-in commenter: name, avatar and profile come from their provider.
     User(SessionUser),
@@ -39,16 +42,44 @@ impl Author {
     /// Stable key of this author for idempotency: never the raw email.
     fn key(&self, site: &Site) -> String {
         match self {
-            Author::Guest { email, .. } => {
-                format!("guest:{}", sha256_b64(&guest_subject(site, email)))
-            }
+            Author::Guest {
+                email,
+                key: Some(key),
+                ..
+            } => format!("guest:{}", sha256_b64(&guest_subject(site, email, key))),
+            // Retries of a keyless guest (an API client) still replay; its comments don't
+            // share an author.
+            Author::Guest {
+                email, key: None, ..
+            } => format!(
+                "guest-once:{}",
+                sha256_b64(&format!("{}:{}", site.id, email.identity_key()))
+            ),
             Author::User(u) => format!("user:{}", u.user_id),
         }
     }
 }
 
-fn guest_subject(site: &Site, email: &Email) -> String {
-    format!("{}:{}", site.id, email.identity_key())
+/// The guest identity of an email and key on a site: only the key's SHA-256 is stored.
+/// (Identities from before guest keys, `{site}:{email}`, were renamed `legacy:…` by a
+/// migration: nobody can claim them by typing the email.)
+fn guest_subject(site: &Site, email: &Email, key: &GuestKey) -> String {
+    format!(
+        "{}:{}:{}",
+        site.id,
+        email.identity_key(),
+        sha256_b64(key.as_str())
+    )
+}
+
+/// A keyless guest's identity: new with every comment, so it can be nobody else's.
+fn one_off_guest_subject(site: &Site, email: &Email) -> String {
+    format!(
+        "{}:{}:once:{}",
+        site.id,
+        email.identity_key(),
+        Uuid::new_v4().simple()
+    )
 }
 
 pub fn sha256_b64(s: &str) -> String {
@@ -107,8 +138,12 @@ pub async fn submit(
             name,
             email,
             website,
+            key,
         } => (
-            store::find_guest_user(pool, &guest_subject(site, email)).await?,
+            match key {
+                Some(key) => store::find_guest_user(pool, &guest_subject(site, email, key)).await?,
+                None => None,
+            },
             "guest",
             name.as_str(),
             website.as_ref().map(WebUrl::as_str),
@@ -197,18 +232,16 @@ pub async fn submit(
                 name,
                 email,
                 website,
+                key,
             },
             None,
         ) => {
             let website = website.as_ref().map(WebUrl::as_str);
-            store::guest_user(
-                &mut tx,
-                &guest_subject(site, email),
-                name.as_str(),
-                email.as_str(),
-                website,
-            )
-            .await?
+            let subject = match key {
+                Some(key) => guest_subject(site, email, key),
+                None => one_off_guest_subject(site, email),
+            };
+            store::guest_user(&mut tx, &subject, name.as_str(), email.as_str(), website).await?
         }
         (Author::User(u), None) => u.user_id,
     };

@@ -8,7 +8,7 @@ pub use status::{CommentStatus, Policy, SortOrder};
 pub use text::{
     CommentBody, DisplayName, IdempotencyKey, SiteName, SiteSlug, ThreadTitle, ThreadUri,
 };
-pub use web::{Email, Origin, WebUrl};
+pub use web::{Email, GuestKey, Origin, WebUrl};
 
 /// Why a value was refused, phrased for the `details` of a `validation_failed` error.
 #[derive(Debug, Clone, PartialEq, Eq)]

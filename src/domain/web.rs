@@ -56,6 +56,41 @@ impl std::fmt::Debug for Email {
     }
 }
 
+/// A guest's secret key: made at random by the guest's browser (the widget keeps it in
+/// `localStorage`) and sent with each of their comments. A guest is known by email *and* key, so
+/// typing someone's email without their key makes a different guest: no shared author id, no
+/// borrowed history. Only its SHA-256 is stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GuestKey(String);
+
+impl GuestKey {
+    /// 22 to 128 characters of `A-Z a-z 0-9 - _` (22 base64url characters carry 128 bits).
+    pub fn parse(s: &str) -> Result<Self, Invalid> {
+        let ok = (22..=128).contains(&s.len())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(Invalid::new(
+                "must be 22 to 128 characters of A-Z, a-z, 0-9, - and _: a random secret the \
+                 guest's browser keeps",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+// A secret: never printed.
+impl std::fmt::Debug for GuestKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GuestKey(<redacted>)")
+    }
+}
+
 /// An absolute http(s) URL (a guest's website, a thread's page URL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebUrl(url::Url);
@@ -122,6 +157,32 @@ impl Origin {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn guest_keys() {
+        for ok in [
+            "abcdefghijklmnopqrstuv",
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "2f1c7a3e-8b4d-4f6a-9c2e-1d3b5a7c9e0f",
+            &"A_".repeat(64),
+        ] {
+            assert_eq!(GuestKey::parse(ok).unwrap().as_str(), ok);
+        }
+        for bad in [
+            "",
+            "short",
+            "abcdefghijklmnopqrstu",
+            "abcdefghijklmnopqrstuv ",
+            "abcdefghijklmnopqrstuv=",
+            "abcdéfghijklmnopqrstuv",
+            &"a".repeat(129),
+        ] {
+            assert!(GuestKey::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(
+            !format!("{:?}", GuestKey::parse("abcdefghijklmnopqrstuv").unwrap()).contains("abc")
+        );
+    }
 
     #[test]
     fn emails() {

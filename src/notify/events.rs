@@ -11,6 +11,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::hub::{LiveEvent, QueueEvent};
+use super::streams::{StreamSlot, bounded};
 use crate::app::AppState;
 use crate::auth::moderators::Moderator;
 use crate::comments::store;
@@ -18,8 +19,12 @@ use crate::domain::ThreadUri;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::RouteSite;
 
-/// Comment lines keep proxies from closing an idle stream.
-const KEEPALIVE: Duration = Duration::from_secs(20);
+/// How often an idle stream sends a comment line (`streams.keepalive_s`): it keeps proxies from
+/// closing the stream, and writing it is how a client that went away is noticed (and its
+/// stream's slot freed).
+fn keepalive(state: &AppState) -> Duration {
+    Duration::from_secs(state.settings.streams.keepalive_s)
+}
 
 #[derive(Deserialize)]
 pub struct EventsParams {
@@ -29,8 +34,10 @@ pub struct EventsParams {
 /// Live updates of one thread (Server-Sent Events).
 ///
 /// A `text/event-stream` that stays open. It starts with `retry: 3000` (how soon to reconnect
-/// after a drop, in ms) and sends a `: keepalive` comment line every 20 s while nothing happens.
-/// Events:
+/// after a drop, in ms) and sends a `: keepalive` comment line every 20 s (`streams.keepalive_s`) while nothing happens.
+/// It ends after at most `streams.max_lifetime_s` (default 30 minutes) with a `retry:` hint,
+/// and the browser reconnects. One client IP (IPv6: one /64) holds at most `streams.per_ip`
+/// streams at once (then 429), and a node `streams.per_node` (then 503). Events:
 ///
 /// - `comment`: a comment of this thread was published or edited while published. `data` is
 ///   the comment as the thread shows it to anonymous readers (a `CommentView`, without
@@ -54,10 +61,12 @@ pub struct EventsParams {
             example = json!("retry: 3000\n\nevent: comment\ndata: {\"id\":\"0190...\",\"html\":\"<p>Hi</p>\",...}\n\nevent: deleted\ndata: {\"id\":\"0190...\"}\n\n")),
         (status = 400, description = "`validation_failed`: a missing or malformed `uri`.", body = ErrorBody),
         (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 429, description = "`rate_limited`: the client's network (its IP; IPv6: its /64) holds `streams.per_ip` streams already (with `Retry-After`).", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is unavailable, or this node holds as many streams as it may (with `Retry-After`).", body = ErrorBody)
     )
 )]
 pub async fn thread_events(
+    slot: StreamSlot,
     state: web::Data<AppState>,
     RouteSite(site): RouteSite,
     params: web::Query<EventsParams>,
@@ -68,6 +77,7 @@ pub async fn thread_events(
     )
     .map_err(|e| ApiError::validation("uri", e))?;
     let rx = state.hub.subscribe();
+    let keepalive = keepalive(&state);
     let thread_id = store::find_thread(&state.db.pool, site.id, uri.as_str())
         .await?
         .map(|t| t.id);
@@ -90,7 +100,7 @@ pub async fn thread_events(
                     ));
                 }
                 loop {
-                    let next = tokio::time::timeout(KEEPALIVE, rx.recv()).await;
+                    let next = tokio::time::timeout(keepalive, rx.recv()).await;
                     let event: LiveEvent = match next {
                         Err(_) => {
                             return Some((
@@ -121,14 +131,15 @@ pub async fn thread_events(
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(stream))
+        .streaming(bounded(stream, slot, &state.settings.streams)))
 }
 
 /// Live updates of a site's moderation queue (Server-Sent Events).
 ///
 /// A `text/event-stream` that stays open, whichever node a change came through. It starts with
-/// `retry: 3000` (reconnect delay, ms) and sends a `: keepalive` comment line every 20 s while
-/// nothing happens. The caller's role on the site is checked when the stream opens and again
+/// `retry: 3000` (reconnect delay, ms) and sends a `: keepalive` comment line every 20 s
+/// (`streams.keepalive_s`) while nothing happens. Like readers' streams it ends after at most `streams.max_lifetime_s` with a
+/// `retry:` hint, and counts against the same per-IP and per-node caps (429, 503). The caller's role on the site is checked when the stream opens and again
 /// before every event and keepalive: once the session is logged out or expired, the token
 /// revoked, or the moderator removed from the site, the stream ends. Events
 /// (`data` is JSON; times are RFC 3339 UTC):
@@ -152,10 +163,12 @@ pub async fn thread_events(
             example = json!("retry: 3000\n\nevent: queued\ndata: {\"id\":\"0190...\",\"thread_id\":\"0190...\",\"status\":\"pending\"}\n\n")),
         (status = 401, description = "`unauthenticated`: no valid moderator session or API token.", body = ErrorBody),
         (status = 404, description = "Unknown site, or one the caller holds no role on (`not_found`).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 429, description = "`rate_limited`: the client's network (its IP; IPv6: its /64) holds `streams.per_ip` streams already (with `Retry-After`).", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is unavailable, or this node holds as many streams as it may (with `Retry-After`).", body = ErrorBody)
     )
 )]
 pub async fn queue_events(
+    slot: StreamSlot,
     state: web::Data<AppState>,
     moderator: Moderator,
     path: web::Path<String>,
@@ -163,6 +176,7 @@ pub async fn queue_events(
     let scope = moderator.scope(&path)?;
     let site_id = scope.site_id();
     let rx = state.hub.subscribe_queue();
+    let keepalive = keepalive(&state);
     let (moderator_id, credential) = (moderator.id, moderator.credential);
     let pool = state.db.pool.clone();
     // Before each event and keepalive: does the caller still hold this site? A database error
@@ -185,7 +199,7 @@ pub async fn queue_events(
                 ));
             }
             loop {
-                let event: QueueEvent = match tokio::time::timeout(KEEPALIVE, rx.recv()).await {
+                let event: QueueEvent = match tokio::time::timeout(keepalive, rx.recv()).await {
                     Err(_) => {
                         if !allowed().await {
                             return None;
@@ -210,5 +224,5 @@ pub async fn queue_events(
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header(("X-Accel-Buffering", "no"))
-        .streaming(stream))
+        .streaming(bounded(stream, slot, &state.settings.streams)))
 }

@@ -5,5 +5,6 @@
 
 pub mod events;
 pub mod hub;
+pub mod streams;
 
 pub use hub::Hub;

@@ -841,7 +841,7 @@
           (g.name.value.trim() ? g.email : g.name).focus();
           return;
         }
-        payload.guest = { name: g.name.value.trim(), email: g.email.value.trim() };
+        payload.guest = { name: g.name.value.trim(), email: g.email.value.trim(), key: guestKey() };
         if (g.website.value.trim()) payload.guest.website = g.website.value.trim();
       }
       req = { method: "POST", path: this.path("/comments"), body: payload };
@@ -950,6 +950,19 @@
   };
 
   /* The markdown of comments written here, so an edit starts from the author's own text. */
+  // This browser's guest secret: the server knows a guest by email *and* this key, so someone
+  // else typing the same email is another guest. Made once, kept like the session.
+  var GUEST_KEY = "colloquy:guest-key:" + API_ORIGIN;
+  function guestKey() {
+    var k = store.get(GUEST_KEY);
+    if (!k || !/^[A-Za-z0-9_-]{22,128}$/.test(k)) {
+      var a = new Uint8Array(32);
+      crypto.getRandomValues(a);
+      k = Array.prototype.map.call(a, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+      store.set(GUEST_KEY, k);
+    }
+    return k;
+  }
   var SRC_KEY = "colloquy:src:" + API_ORIGIN;
   function sources() { try { return JSON.parse(store.get(SRC_KEY) || "{}") || {}; } catch (e) { return {}; } }
   function remember(id, body) {

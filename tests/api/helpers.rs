@@ -164,10 +164,22 @@ impl TestApp {
         }
     }
 
+    /// Posts a comment body as given, except that a guest with an email and no `key` gets the
+    /// key that email's guest "browser" keeps ([`guest_key`]), as the widget would send: the
+    /// same email is then the same guest from test to test. Post with `self.client` to send a
+    /// body untouched.
     pub async fn post_raw(&self, site: &str, body: &Value) -> Response {
+        let mut body = body.clone();
+        if let Some(guest) = body.get_mut("guest").and_then(Value::as_object_mut)
+            && !guest.contains_key("key")
+            && let Some(email) = guest.get("email").and_then(Value::as_str)
+        {
+            let key = guest_key(email);
+            guest.insert("key".to_owned(), Value::String(key));
+        }
         self.client
             .post(self.url(&format!("/api/v1/sites/{site}/comments")))
-            .json(body)
+            .json(&body)
             .send()
             .await
             .unwrap()
@@ -237,6 +249,17 @@ impl TestApp {
             .await
             .unwrap();
     }
+}
+
+/// The secret key the guest "browser" of `email` keeps (deterministic, so tests can repeat it;
+/// the same for any case of the address, as one person types it now one way, now another).
+pub fn guest_key(email: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(format!(
+        "test guest key {}",
+        email.to_lowercase()
+    )))
 }
 
 /// Asserts the contract's error body and returns it.

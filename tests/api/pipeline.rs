@@ -35,7 +35,8 @@ async fn post_from(app: &TestApp, ip: &str, email: &str, body: &str) -> reqwest:
     app.client
         .post(app.url("/api/v1/sites/blog/comments"))
         .header("X-Forwarded-For", ip)
-        .json(&json!({ "uri": "/p/", "body": body, "guest": { "name": "Ann", "email": email } }))
+        .json(&json!({ "uri": "/p/", "body": body,
+                       "guest": { "name": "Ann", "email": email, "key": crate::helpers::guest_key(email) } }))
         .send()
         .await
         .unwrap()

@@ -380,8 +380,19 @@ test('a guest posts with name and email', T, async () => {
   assert.equal(await w.locator('textarea').first().inputValue(), 'A guest opinion about the G-8 summit.');
   await w.getByLabel(/^Email/).fill('gina@example.com');
   await w.getByLabel(/^Website/).fill('https://gina.example.org/');
-  const r = await post(g.page, 'A guest opinion about the G-8 summit.');
+  let r;
+  const [sent] = await Promise.all([
+    g.page.waitForRequest((q) => q.url().includes('/comments') && q.method() === 'POST'),
+    post(g.page, 'A guest opinion about the G-8 summit.').then((x) => { r = x; }),
+  ]);
   assert.equal(r.status, 201, JSON.stringify(r.json));
+  // The browser made a guest key once, keeps it, and sends it: the server knows a guest by
+  // email and key, so someone else typing this email is another guest.
+  const kept = await g.page.evaluate(() => Object.keys(localStorage)
+    .filter((k) => k.startsWith('colloquy:guest-key:')).map((k) => localStorage.getItem(k)));
+  assert.equal(kept.length, 1);
+  assert.match(kept[0], /^[0-9a-f]{64}$/);
+  assert.equal(sent.postDataJSON().guest.key, kept[0]);
   ctx.guest = r.json.comment.id;
   await w.locator(`article.c[data-id="${ctx.guest}"]`).waitFor();
   if (r.json.status === 'pending') {

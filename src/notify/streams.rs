@@ -1,0 +1,335 @@
+//! Bounds on Server-Sent Events streams. A stream holds a socket (a file descriptor) for as long
+//! as it is open, and readers' streams need no login, so without bounds one client can open
+//! streams until the process runs out of descriptors and stops answering anything, health
+//! checks included. Here:
+//!
+//! - each client IP may hold `streams.per_ip` streams at once (IPv6 counted by /64, the block
+//!   one subscriber gets); one more answers 429 `rate_limited`;
+//! - the node holds at most `streams.per_node` (kept below the open-files limit); one more
+//!   answers 503 `unavailable`;
+//! - every stream ends after `streams.max_lifetime_s` (minus up to 10 % jitter, so reconnects
+//!   spread out), with a `retry:` hint, and the browser's EventSource reconnects, counted anew.
+//!
+//! A stream's slot is a [`StreamSlot`] owned by the response body: whatever ends the stream
+//! (the client goes away, its lifetime is over, the server stops) drops the body and frees it.
+
+use std::collections::HashMap;
+use std::future::{Ready, ready};
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::web::{Bytes, Data};
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::{Stream, StreamExt};
+
+use crate::app::AppState;
+use crate::config::StreamSettings;
+use crate::error::ApiError;
+use crate::http::ClientInfo;
+
+/// The counters of one node's open streams, shared by every worker.
+#[derive(Clone)]
+pub struct StreamLimiter {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    per_ip: u32,
+    per_node: usize,
+    open: Mutex<Open>,
+}
+
+#[derive(Default)]
+struct Open {
+    total: usize,
+    by_client: HashMap<IpAddr, u32>,
+}
+
+/// Why a stream was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// This client (IP, or IPv6 /64) holds `per_ip` streams already.
+    Client,
+    /// The node holds `per_node` streams already.
+    Node,
+}
+
+impl StreamLimiter {
+    pub fn new(per_ip: u32, per_node: usize) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                per_ip,
+                per_node,
+                open: Mutex::new(Open::default()),
+            }),
+        }
+    }
+
+    /// Takes a slot for a stream of `ip`'s (None: a client without an address, e.g. a Unix
+    /// socket, counts against the node cap only).
+    pub fn try_acquire(&self, ip: Option<IpAddr>) -> Result<StreamSlot, Refused> {
+        let key = ip.map(client_key);
+        let mut open = self.lock();
+        if let Some(k) = key
+            && open.by_client.get(&k).copied().unwrap_or(0) >= self.inner.per_ip
+        {
+            return Err(Refused::Client);
+        }
+        if open.total >= self.inner.per_node {
+            return Err(Refused::Node);
+        }
+        open.total += 1;
+        if let Some(k) = key {
+            *open.by_client.entry(k).or_insert(0) += 1;
+        }
+        Ok(StreamSlot {
+            inner: self.inner.clone(),
+            key,
+        })
+    }
+
+    /// Streams open on this node now.
+    pub fn open(&self) -> usize {
+        self.lock().total
+    }
+
+    /// The node cap in force (after clamping to the open-files limit).
+    pub fn per_node(&self) -> usize {
+        self.inner.per_node
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Open> {
+        lock(&self.inner)
+    }
+}
+
+// The counters stay consistent whatever panicked while holding the lock (every change is a
+// single increment or decrement), so a poisoned lock is still good to use.
+fn lock(inner: &Inner) -> std::sync::MutexGuard<'_, Open> {
+    inner.open.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The key a client's streams are counted under: an IPv4 address, or an IPv6 address's /64.
+/// (The comment flood limits key IPv6 by /64 too; this is the streams' own copy.)
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(Ipv6Addr::from(bits))
+        }
+    }
+}
+
+/// One open stream's place in the counters; dropping it frees the place.
+pub struct StreamSlot {
+    inner: Arc<Inner>,
+    key: Option<IpAddr>,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = lock(&self.inner);
+        open.total = open.total.saturating_sub(1);
+        if let Some(k) = self.key
+            && let Some(n) = open.by_client.get_mut(&k)
+        {
+            *n -= 1;
+            if *n == 0 {
+                open.by_client.remove(&k);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for StreamSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StreamSlot(<redacted>)")
+    }
+}
+
+/// A stream handler's slot: taken before the handler runs, or the request is answered 429
+/// (`rate_limited`: this client holds its share) or 503 (`unavailable`: the node is full), each
+/// with `Retry-After`.
+impl FromRequest for StreamSlot {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(state) = req.app_data::<Data<AppState>>() else {
+            return ready(Err(ApiError::internal(anyhow::anyhow!(
+                "no application state"
+            ))));
+        };
+        let client = ClientInfo::from_request(req, &state.settings.server.trusted_proxies);
+        let retry_after = state.settings.streams.retry_after_s;
+        ready(
+            state
+                .streams
+                .try_acquire(client.ip)
+                .map_err(|refused| refusal(refused, retry_after)),
+        )
+    }
+}
+
+fn refusal(refused: Refused, retry_after_s: u64) -> ApiError {
+    match refused {
+        Refused::Client => ApiError::rate_limited(
+            "Too many live-update streams are open from your network; close some and try again.",
+            retry_after_s,
+        ),
+        Refused::Node => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "This server holds as many live-update streams as it can; try again shortly.",
+        )
+        .with_retry_after(retry_after_s),
+    }
+}
+
+/// Bounds an event stream: it holds `slot` while it runs and ends after its lifetime
+/// (`max_lifetime` minus up to 10 % jitter) with a `retry:` hint, after which the browser's
+/// EventSource reconnects.
+pub fn bounded<S>(
+    events: S,
+    slot: StreamSlot,
+    settings: &StreamSettings,
+) -> impl Stream<Item = Result<Bytes, actix_web::Error>> + 'static
+where
+    S: Stream<Item = Result<Bytes, actix_web::Error>> + 'static,
+{
+    let lifetime = jittered(Duration::from_secs(settings.max_lifetime_s));
+    let deadline = tokio::time::Instant::now() + lifetime;
+    let farewell = Bytes::from(format!(
+        ": this stream's time is up; reconnect\nretry: {}\n\n",
+        settings.reconnect_ms
+    ));
+    futures_util::stream::unfold(
+        (Box::pin(events), Some(slot), farewell),
+        move |(mut events, slot, farewell)| async move {
+            // The slot is dropped with this state once the stream ends or is dropped.
+            let slot = slot?;
+            tokio::select! {
+                next = events.next() => next.map(|item| (item, (events, Some(slot), farewell))),
+                () = tokio::time::sleep_until(deadline) => {
+                    drop(slot);
+                    Some((Ok(farewell.clone()), (events, None, farewell)))
+                }
+            }
+        },
+    )
+}
+
+/// `max` minus a random 0–10 %, so streams opened together don't all end together.
+fn jittered(max: Duration) -> Duration {
+    let tenth = max.as_millis() as u64 / 10;
+    if tenth == 0 {
+        return max;
+    }
+    max.saturating_sub(Duration::from_millis(rand::random_range(0..=tenth)))
+}
+
+/// Raises this process's soft limit on open files (RLIMIT_NOFILE) to its hard limit, so streams
+/// and connections may use all the descriptors the system allows, and returns the soft limit in
+/// force (None where it can't be read).
+pub fn raise_open_files_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit/setrlimit only read or write the struct we pass.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+            return None;
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            // SAFETY: as above.
+            if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+                lim = raised;
+            }
+        }
+        // RLIM_INFINITY reads as a huge number: fine as a ceiling. (rlim_t isn't u64 everywhere.)
+        #[allow(clippy::unnecessary_cast)]
+        Some(lim.rlim_cur as u64)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+/// The node cap in force: the configured one, but at most three quarters of the open-files
+/// limit, so the database pool, other requests, logs and health checks always find a
+/// descriptor.
+pub fn node_cap(configured: u32, open_files: Option<u64>) -> usize {
+    let configured = configured as usize;
+    match open_files {
+        Some(n) => configured.min(usize::try_from(n / 4 * 3).unwrap_or(usize::MAX).max(1)),
+        None => configured,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_slash_64() {
+        assert_eq!(
+            client_key(ip("2001:db8:1:2:aaaa::1")),
+            client_key(ip("2001:db8:1:2:bbbb::9"))
+        );
+        assert_ne!(
+            client_key(ip("2001:db8:1:2::1")),
+            client_key(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(client_key(ip("::ffff:192.0.2.1")), ip("192.0.2.1"));
+        assert_ne!(client_key(ip("192.0.2.1")), client_key(ip("192.0.2.2")));
+    }
+
+    #[test]
+    fn slots_are_capped_per_client_and_per_node_and_freed_on_drop() {
+        let limits = StreamLimiter::new(2, 3);
+        let a = ip("192.0.2.1");
+        let s1 = limits.try_acquire(Some(a)).unwrap();
+        let _s2 = limits.try_acquire(Some(a)).unwrap();
+        assert_eq!(limits.try_acquire(Some(a)).unwrap_err(), Refused::Client);
+        let _s3 = limits.try_acquire(Some(ip("192.0.2.2"))).unwrap();
+        assert_eq!(limits.try_acquire(None).unwrap_err(), Refused::Node);
+        assert_eq!(limits.open(), 3);
+        drop(s1);
+        assert_eq!(limits.open(), 2);
+        let _s4 = limits.try_acquire(Some(a)).unwrap();
+        assert_eq!(limits.try_acquire(Some(a)).unwrap_err(), Refused::Client);
+    }
+
+    #[test]
+    fn the_node_cap_stays_below_the_open_files_limit() {
+        assert_eq!(node_cap(4096, Some(1_048_576)), 4096);
+        assert_eq!(node_cap(4096, Some(1024)), 768);
+        assert_eq!(node_cap(4096, None), 4096);
+        assert_eq!(node_cap(4096, Some(0)), 1);
+    }
+
+    #[test]
+    fn lifetimes_are_jittered_down_never_up() {
+        let max = Duration::from_secs(1800);
+        for _ in 0..100 {
+            let l = jittered(max);
+            assert!(l <= max && l >= max - max / 10, "{l:?}");
+        }
+        assert_eq!(jittered(Duration::ZERO), Duration::ZERO);
+    }
+}
