@@ -30,6 +30,8 @@ pub struct AppState {
     pub threads: ThreadCache,
     pub hub: crate::notify::Hub,
     pub providers: Providers,
+    /// Sites' compiled auto-moderation rules and the pool that matches them.
+    pub rules: Arc<crate::moderation::matcher::RuleEngine>,
     /// `/api/openapi.json`, serialized once at start.
     pub openapi: web::Bytes,
 }
@@ -96,6 +98,7 @@ impl Application {
             threads,
             hub,
             providers,
+            rules: Arc::default(),
         });
         let mut server = HttpServer::new(move || {
             App::new()
