@@ -315,7 +315,8 @@ impl RuleEngine {
         }
     }
 
-    /// Rule sets compiled by this node since start (one per site and version it served).
+    /// Rule sets compiled by this node since start (one per site and version it served; an
+    /// empty set costs nothing and isn't counted).
     pub fn compiles(&self) -> u64 {
         self.compiles.load(Ordering::Relaxed)
     }
@@ -380,11 +381,10 @@ impl RuleEngine {
         let (cell, _) = self.entry(site_id, version);
         cell.get_or_try_init(|| async {
             let rows = load().await?;
-            let set = if rows.is_empty() {
-                RuleSet::empty()
-            } else {
-                self.run(site_id, move || RuleSet::new(rows)).await?
-            };
+            if rows.is_empty() {
+                return Ok(Arc::new(RuleSet::empty()));
+            }
+            let set = self.run(site_id, move || RuleSet::new(rows)).await?;
             self.compiles.fetch_add(1, Ordering::Relaxed);
             Ok::<_, ApiError>(Arc::new(set))
         })
