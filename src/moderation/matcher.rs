@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 
 use regex::RegexBuilder;
 use sqlx::PgPool;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use super::pipeline::{Action, Hit, Reason, Submission};
@@ -278,7 +278,7 @@ pub struct RuleEngine {
     sites: Mutex<HashMap<Uuid, SiteEntry>>,
     total: Arc<Semaphore>,
     compiles: AtomicU64,
-    running: AtomicU64,
+    running: Arc<AtomicU64>,
     waiting: AtomicU64,
 }
 
@@ -288,7 +288,7 @@ impl Default for RuleEngine {
     }
 }
 
-/// Counts a job while it waits for or holds a permit.
+/// Counts a job while it waits for a permit.
 struct Gauge<'a>(&'a AtomicU64);
 
 impl<'a> Gauge<'a> {
@@ -304,13 +304,25 @@ impl Drop for Gauge<'_> {
     }
 }
 
+/// What a running job holds until it ends: its permits and its place in the running count.
+struct Running {
+    count: Arc<AtomicU64>,
+    _permits: (OwnedSemaphorePermit, OwnedSemaphorePermit),
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 impl RuleEngine {
     pub fn new(total_jobs: usize) -> Self {
         Self {
             sites: Mutex::new(HashMap::new()),
             total: Arc::new(Semaphore::new(total_jobs.max(1))),
             compiles: AtomicU64::new(0),
-            running: AtomicU64::new(0),
+            running: Arc::new(AtomicU64::new(0)),
             waiting: AtomicU64::new(0),
         }
     }
@@ -332,7 +344,7 @@ impl RuleEngine {
     }
 
     /// The site's entry for `version`: the shared once-cell (a fresh one when the version is
-    /// newer than the cached one) and the site's permits.
+    /// newer than the cached one; the newest one's when it is older) and the site's permits.
     fn entry(&self, site_id: Uuid, version: i64) -> (Arc<OnceCell<Arc<RuleSet>>>, Arc<Semaphore>) {
         let mut sites = self.sites.lock().unwrap_or_else(|e| e.into_inner());
         let e = sites.entry(site_id).or_insert_with(|| SiteEntry {
@@ -344,12 +356,10 @@ impl RuleEngine {
             e.version = version;
             e.set = Arc::new(OnceCell::new());
         }
-        if version == e.version {
-            (e.set.clone(), e.permits.clone())
-        } else {
-            // An older version than one already seen (a lagging reader): compile it aside.
-            (Arc::new(OnceCell::new()), e.permits.clone())
-        }
+        // An older version than one already seen (a submit that read the number just before a
+        // change) takes the newer set: either is right for a submit racing a rule change, and
+        // this way the old version is never compiled again.
+        (e.set.clone(), e.permits.clone())
     }
 
     /// The site's share of the pool.
@@ -410,21 +420,31 @@ impl RuleEngine {
         let site_permits = self.permits(site_id);
         let waiting = Gauge::up(&self.waiting);
         // The site's own permit first: a site waiting on itself holds none of the node's.
-        let _site = site_permits
+        let site = site_permits
             .acquire_owned()
             .await
             .map_err(ApiError::internal)?;
-        let _node = self
+        let node = self
             .total
             .clone()
             .acquire_owned()
             .await
             .map_err(ApiError::internal)?;
         drop(waiting);
-        let _running = Gauge::up(&self.running);
-        tokio::task::spawn_blocking(job)
-            .await
-            .map_err(ApiError::internal)
+        self.running.fetch_add(1, Ordering::Relaxed);
+        let running = Running {
+            count: self.running.clone(),
+            _permits: (site, node),
+        };
+        // The permits travel with the job: if the request goes away (a client hanging up drops
+        // this future), the job still holds them until it really ends, so abandoned requests
+        // can't stack up work beyond the site's share.
+        tokio::task::spawn_blocking(move || {
+            let _running = running;
+            job()
+        })
+        .await
+        .map_err(ApiError::internal)
     }
 
     /// Matches a submission against the site's current rules, off the async workers when there
@@ -513,6 +533,9 @@ mod tests {
         ask(other, 1).await.unwrap();
         assert_eq!(engine.compiles(), 3);
         ask(site, 2).await.unwrap();
+        assert_eq!(engine.compiles(), 3);
+        // A submit that read the older number takes the newer set; nothing is compiled.
+        ask(site, 1).await.unwrap();
         assert_eq!(engine.compiles(), 3);
         assert_eq!(engine.running(), 0);
         assert_eq!(engine.waiting(), 0);
