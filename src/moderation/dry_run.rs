@@ -252,6 +252,35 @@ pub fn replay(
     changed
 }
 
+type Checked = (Vec<RuleRow>, HashMap<Uuid, String>, Vec<(String, String)>);
+
+/// The proposed rules as rows (with made-up ids, and the labels naming them by their place in
+/// the request), or the bad fields, `rules[i].<field>`.
+fn check_proposed(rules: &[ProposedRule]) -> Checked {
+    let mut proposed = Vec::with_capacity(rules.len());
+    let mut labels = HashMap::new();
+    let mut errors = Vec::new();
+    for (i, r) in rules.iter().enumerate() {
+        match Rule::check(&r.kind, &r.pattern, &r.action, true, None) {
+            Ok(rule) => {
+                let id = Uuid::now_v7();
+                labels.insert(id, format!("rules[{i}]"));
+                proposed.push(RuleRow {
+                    id,
+                    kind: rule.kind,
+                    pattern: rule.pattern,
+                    action: rule.action,
+                });
+            }
+            Err(es) => errors.extend(
+                es.into_iter()
+                    .map(|(field, why)| (format!("rules[{i}].{field}"), why)),
+            ),
+        }
+    }
+    (proposed, labels, errors)
+}
+
 /// What the dry-run found.
 #[derive(Serialize, ToSchema)]
 pub struct DryRunAnswer {
@@ -309,26 +338,18 @@ pub async fn dry_run(
             format!("must list at most {rules_max} rules (a site's most)"),
         ));
     }
-    let mut proposed = Vec::with_capacity(rules.len());
-    let mut labels = HashMap::new();
-    for (i, r) in rules.iter().enumerate() {
-        match Rule::check(&r.kind, &r.pattern, &r.action, true, None) {
-            Ok(rule) => {
-                let id = Uuid::now_v7();
-                labels.insert(id, format!("rules[{i}]"));
-                proposed.push(RuleRow {
-                    id,
-                    kind: rule.kind,
-                    pattern: rule.pattern,
-                    action: rule.action,
-                });
-            }
-            Err(es) => errors.extend(
-                es.into_iter()
-                    .map(|(field, why)| (format!("rules[{i}].{field}"), why)),
-            ),
-        }
-    }
+    // Checking a pattern compiles it: up to a site's most rules of them, so on the site's
+    // share of the rule pool too, not on an async worker (and not at all past the most).
+    let (proposed, labels) = if rules.len() <= rules_max {
+        let (proposed, labels, rule_errors) = state
+            .rules
+            .run(scope.site_id(), move || check_proposed(&rules))
+            .await?;
+        errors.extend(rule_errors);
+        (proposed, labels)
+    } else {
+        Default::default()
+    };
     if !errors.is_empty() {
         return Err(ApiError::validation_many(errors));
     }
