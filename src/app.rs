@@ -31,7 +31,7 @@ pub struct AppState {
     pub hub: crate::notify::Hub,
     pub providers: Providers,
     /// Sites' compiled auto-moderation rules and the pool that matches them.
-    pub rules: Arc<crate::moderation::matcher::RuleEngine>,
+    pub rules: Arc<crate::moderation::rule_engine::RuleEngine>,
     /// `/api/openapi.json`, serialized once at start.
     pub openapi: web::Bytes,
 }

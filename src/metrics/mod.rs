@@ -227,7 +227,7 @@ pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// This node's rule engine (`moderation::matcher`): compiles so far, jobs running and waiting.
-fn render_rules(out: &mut String, rules: &crate::moderation::matcher::RuleEngine) {
+fn render_rules(out: &mut String, rules: &crate::moderation::rule_engine::RuleEngine) {
     use std::fmt::Write;
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');

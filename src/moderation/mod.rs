@@ -2,7 +2,7 @@
 //! heuristic and `akismet` check), the one state machine of a comment's status (`state`), the
 //! audit trail every status change writes (`audit`), and the moderator API's side of it
 //! (`routes`): the queue and search (`review`), `bans`, `rules` and commenters' trust (`users`); how rules are compiled and
-//! matched without one site stalling the others (`matcher`);
+//! matched (`matcher`) without one site stalling the others (`rule_engine`);
 //! the rule `dry_run`; commenters' `appeals` against rejections and bans (`appeal_routes`).
 
 pub mod akismet;
@@ -16,6 +16,7 @@ pub mod matcher;
 pub mod pipeline;
 pub mod review;
 pub mod routes;
+pub mod rule_engine;
 pub mod rules;
 pub mod spam;
 pub mod state;

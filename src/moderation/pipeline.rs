@@ -21,7 +21,8 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::matcher::{MatchInput, RuleEngine};
+use super::matcher::MatchInput;
+use super::rule_engine::RuleEngine;
 use super::store;
 use super::{akismet, spam};
 use crate::config::Settings;
