@@ -33,6 +33,8 @@ pub struct AppState {
     /// Slots of the node's open event streams (per client IP and per node).
     pub streams: crate::notify::streams::StreamLimiter,
     pub providers: Providers,
+    /// Sites' compiled auto-moderation rules and the pool that matches them.
+    pub rules: Arc<crate::moderation::rule_engine::RuleEngine>,
     /// `/api/openapi.json`, serialized once at start.
     pub openapi: web::Bytes,
 }
@@ -141,6 +143,7 @@ impl Application {
             hub,
             streams,
             providers,
+            rules: Arc::default(),
         });
         let mut server = HttpServer::new(move || {
             App::new()

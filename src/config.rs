@@ -87,6 +87,11 @@ pub struct Limits {
     pub comment_interval_s: u32,
     pub comments_per_minute_user: u32,
     pub comments_per_minute_ip: u32,
+    /// Guest comments per minute on one site, all guests together (0 = off).
+    pub guest_comments_per_minute: u32,
+    /// Author edits per minute of one comment, and of one author on a site (0 = off).
+    pub edits_per_minute_comment: u32,
+    pub edits_per_minute_user: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +105,8 @@ pub struct ModerationSettings {
     pub spam_hold_score: f64,
     pub spam_score: f64,
     pub duplicate_window_s: u32,
+    /// Most auto-moderation rules one site may have (enabled or not); more is a 409.
+    pub max_rules_per_site: u32,
     pub akismet: AkismetSettings,
 }
 
@@ -300,6 +307,9 @@ impl Settings {
         }
         if !(1..=50).contains(&self.moderation.max_depth) {
             return bad("moderation.max_depth", "must be between 1 and 50");
+        }
+        if self.moderation.max_rules_per_site == 0 {
+            return bad("moderation.max_rules_per_site", "must be at least 1");
         }
         if self.moderation.flags_to_hold == 0 {
             return bad("moderation.flags_to_hold", "must be at least 1");

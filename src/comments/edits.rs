@@ -46,6 +46,8 @@ pub async fn edit(
         let row = store::comment_row(&mut conn, t.row.id).await?;
         return respond(&mut conn, t, user, &row, t.status, &t.reasons(), shadowed).await;
     }
+    // Before the pipeline runs: every edit re-runs moderation and keeps a revision.
+    check_edit_limits(&mut conn, env, t, user).await?;
     drop(conn);
 
     let html = render::render(body.as_str());
@@ -54,6 +56,8 @@ pub async fn edit(
         &Submission {
             site: &t.site,
             user_id: Some(user.user_id),
+            // An edit is no new guest comment.
+            guest: false,
             email: t.row.author_email.as_deref(),
             ip: client.ip,
             user_agent: client.user_agent.as_deref(),
@@ -101,6 +105,8 @@ pub async fn edit(
             "This comment changed while you were editing it; reload it and try again.",
         ));
     }
+    // Again under the comment's lock: concurrent edits of one comment count one after another.
+    check_edit_limits(&mut tx, env, t, user).await?;
     store::insert_revision(
         &mut tx,
         t.site.id,
@@ -142,6 +148,46 @@ pub async fn edit(
     cache.invalidate(t.row.thread_id);
     tracing::info!(comment.id = %t.row.id, comment.status = to.as_str(), "comment edited");
     Ok(answer)
+}
+
+/// `limits.edits_per_minute_comment` and `limits.edits_per_minute_user`: 429 with Retry-After.
+async fn check_edit_limits(
+    conn: &mut sqlx::PgConnection,
+    env: &Env<'_>,
+    t: &Target,
+    user: &SessionUser,
+) -> ApiResult<()> {
+    let l = &env.settings.limits;
+    let (per_comment, per_user) = (l.edits_per_minute_comment, l.edits_per_minute_user);
+    if per_comment == 0 && per_user == 0 {
+        return Ok(());
+    }
+    let n = store::recent_edits(
+        conn,
+        t.site.id,
+        t.row.id,
+        user.user_id,
+        (i64::from(per_comment), i64::from(per_user)),
+    )
+    .await?;
+    let wait = |frees: Option<f64>| frees.unwrap_or(60.0).ceil().max(1.0) as u64;
+    if per_comment > 0 && n.comment >= i64::from(per_comment) {
+        let wait = wait(n.comment_frees_in_s);
+        return Err(ApiError::rate_limited(
+            format!(
+                "You've edited this comment {per_comment} times in the last minute; wait {wait} s."
+            ),
+            wait,
+        ));
+    }
+    if per_user > 0 && n.user >= i64::from(per_user) {
+        let wait = wait(n.user_frees_in_s);
+        return Err(ApiError::rate_limited(
+            format!("You've made {per_user} edits in the last minute; wait {wait} s."),
+            wait,
+        ));
+    }
+    Ok(())
 }
 
 /// `{comment, status, reasons}`, as a POST answers; a shadow-banned author is told what a

@@ -9,6 +9,7 @@ use super::target::{Target, unknown_comment};
 use crate::auth::sessions::SessionUser;
 use crate::domain::CommentStatus;
 use crate::error::{ApiError, ApiResult};
+use crate::http::ClientInfo;
 use crate::moderation::Reason;
 use crate::moderation::audit::Actor;
 use crate::moderation::state::{self, Move, Request};
@@ -70,6 +71,45 @@ fn check_provider(t: &Target, user: &SessionUser) -> ApiResult<()> {
     }
 }
 
+/// How a site's bans treat a reader's flag or vote.
+enum Standing {
+    Clear,
+    /// Shadow-banned: the reader is answered as if it counted, and nothing is stored, so a
+    /// shadow-banned account can't flag comments back into the queue or move scores, and
+    /// still doesn't learn it is banned (as its comments are stored as spam but shown to it as
+    /// published).
+    Shadow,
+}
+
+/// A banned user, email or network (site bans, timed ones until they end) may not flag or
+/// vote: 403 `banned`, as for posting.
+async fn standing(
+    pool: &sqlx::PgPool,
+    t: &Target,
+    user: &SessionUser,
+    client: &ClientInfo,
+) -> ApiResult<Standing> {
+    let bans = crate::moderation::store::matching_bans(
+        pool,
+        t.site.id,
+        Some(user.user_id),
+        user.email.as_deref(),
+        client.ip,
+    )
+    .await?;
+    if let Some(ban) = bans.iter().find(|b| !b.shadow) {
+        return Err(
+            ApiError::forbidden("banned", "You can't flag or vote on this site.")
+                .with_details(serde_json::json!({ "ban_id": ban.id })),
+        );
+    }
+    Ok(if bans.is_empty() {
+        Standing::Clear
+    } else {
+        Standing::Shadow
+    })
+}
+
 /// Records a reader's flag and returns how many flags the comment has. When the flags since a
 /// moderator last approved it reach the site's `flags_to_hold`, the comment goes back to
 /// `pending` with a `flagged` reason. The comment's row is locked throughout, so concurrent
@@ -81,11 +121,17 @@ pub async fn flag(
     user: &SessionUser,
     reason: FlagReason,
     note: Option<&str>,
+    client: &ClientInfo,
 ) -> ApiResult<i64> {
     t.check_reader(user.user_id)?;
     check_provider(t, user)?;
+    let standing = standing(pool, t, user, client).await?;
     let mut tx = pool.begin().await?;
     lock_published(&mut tx, t).await?;
+    if let Standing::Shadow = standing {
+        let n = store::flag_count(&mut tx, t.site.id, t.row.id).await?;
+        return Ok(n.total + 1);
+    }
     let fresh = store::insert_flag(
         &mut tx,
         t.site.id,
@@ -140,11 +186,17 @@ pub async fn vote(
     t: &Target,
     user: &SessionUser,
     vote: Vote,
+    client: &ClientInfo,
 ) -> ApiResult<i32> {
     t.check_reader(user.user_id)?;
     check_provider(t, user)?;
+    let standing = standing(pool, t, user, client).await?;
     let mut tx = pool.begin().await?;
     lock_published(&mut tx, t).await?;
+    if let Standing::Shadow = standing {
+        let score = store::comment_score(&mut tx, t.site.id, t.row.id).await?;
+        return Ok(score + i32::from(vote.value()));
+    }
     let score = store::set_vote(&mut tx, t.site.id, t.row.id, user.user_id, vote.value()).await?;
     tx.commit().await?;
     cache.invalidate(t.row.thread_id);

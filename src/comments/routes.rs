@@ -278,7 +278,7 @@ pub struct GuestBody {
         (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
         (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
         (status = 422, description = "`rejected`: a rule refused the comment outright (details name the rule).", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: too many comments too fast (with `Retry-After`).", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many comments too fast from this author or network, or too many guest comments on the site (with `Retry-After`).", body = ErrorBody),
         (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
     )
 )]
@@ -392,6 +392,7 @@ pub async fn post_comment(
         pool: &state.db.pool,
         settings: &state.settings,
         http: state.providers.http(),
+        rules: &state.rules,
     };
     let out = service::submit(
         &env,
@@ -449,6 +450,7 @@ pub struct EditCommentBody {
         (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
         (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
         (status = 422, description = "`rejected`: a rule refused the new text (details name the rule); nothing changed.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many edits of this comment, or by this author, in the last minute (with `Retry-After`).", body = ErrorBody),
         (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
     )
 )]
@@ -466,6 +468,7 @@ pub async fn edit_comment(
         pool: &state.db.pool,
         settings: &state.settings,
         http: state.providers.http(),
+        rules: &state.rules,
     };
     let answer = edits::edit(&env, &state.threads, &t, &caller.0, &body, &client).await?;
     Ok(HttpResponse::Ok().json(answer))
@@ -560,7 +563,7 @@ const FLAG_NOTE_MAX_CHARS: usize = 1000;
         (status = 201, description = "Flagged; the comment's flag count.", body = FlagCount),
         (status = 400, description = "`invalid_json`, or `validation_failed` on `reason` or `note`.", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
-        (status = 403, description = "`own_comment`, `provider_not_allowed` (the site doesn't take this login), or `origin_not_allowed` (CORS).", body = ErrorBody),
+        (status = 403, description = "`own_comment`, `banned` (a site ban on the caller, their email or network; details: `ban_id`), `provider_not_allowed` (the site doesn't take this login), or `origin_not_allowed` (CORS).", body = ErrorBody),
         (status = 404, description = "No such published comment (`not_found`).", body = ErrorBody),
         (status = 409, description = "`already_flagged`: the caller flagged it before.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
@@ -570,6 +573,7 @@ const FLAG_NOTE_MAX_CHARS: usize = 1000;
 )]
 pub async fn flag_comment(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Commenter,
     RouteComment(t): RouteComment,
     ApiJson(dto): ApiJson<FlagBody>,
@@ -599,8 +603,17 @@ pub async fn flag_comment(
             "validation bookkeeping out of step"
         )));
     };
-    let flags =
-        reactions::flag(&state.db.pool, &state.threads, &t, &caller.0, reason, note).await?;
+    let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
+    let flags = reactions::flag(
+        &state.db.pool,
+        &state.threads,
+        &t,
+        &caller.0,
+        reason,
+        note,
+        &client,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(FlagCount { flags }))
 }
 
@@ -619,7 +632,7 @@ pub async fn flag_comment(
         (status = 200, description = "The comment's new score and the caller's vote.", body = VoteResult),
         (status = 400, description = "`invalid_json`, or `validation_failed` on `value` (must be 1, -1 or 0).", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
-        (status = 403, description = "`own_comment`, `provider_not_allowed` (the site doesn't take this login), or `origin_not_allowed` (CORS).", body = ErrorBody),
+        (status = 403, description = "`own_comment`, `banned` (a site ban on the caller, their email or network; details: `ban_id`), `provider_not_allowed` (the site doesn't take this login), or `origin_not_allowed` (CORS).", body = ErrorBody),
         (status = 404, description = "No such published comment (`not_found`).", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
         (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
@@ -628,6 +641,7 @@ pub async fn flag_comment(
 )]
 pub async fn vote_comment(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: Commenter,
     RouteComment(t): RouteComment,
     ApiJson(dto): ApiJson<VoteBody>,
@@ -637,7 +651,9 @@ pub async fn vote_comment(
         .as_i64()
         .and_then(Vote::parse)
         .ok_or_else(|| ApiError::validation("value", "must be 1, -1 or 0"))?;
-    let score = reactions::vote(&state.db.pool, &state.threads, &t, &caller.0, vote).await?;
+    let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
+    let score =
+        reactions::vote(&state.db.pool, &state.threads, &t, &caller.0, vote, &client).await?;
     Ok(HttpResponse::Ok().json(VoteResult {
         score,
         value: vote.value(),

@@ -163,6 +163,7 @@ pub async fn submit(
         &Submission {
             site,
             user_id: known_user,
+            guest: matches!(input.author, Author::Guest { .. }),
             email,
             ip: client.ip,
             user_agent: client.user_agent.as_deref(),

@@ -520,6 +520,50 @@ pub async fn insert_revision(
     Ok(())
 }
 
+/// An author's edits of the last minute, of one comment and of all their comments on the site,
+/// each counted only up to its limit (0 = off, not counted), and when the oldest counted one
+/// leaves the window.
+#[derive(Debug, sqlx::FromRow)]
+pub struct RecentEdits {
+    pub comment: i64,
+    pub comment_frees_in_s: Option<f64>,
+    pub user: i64,
+    pub user_frees_in_s: Option<f64>,
+}
+
+pub async fn recent_edits(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    comment_id: Uuid,
+    user_id: Uuid,
+    (comment_cap, user_cap): (i64, i64),
+) -> Result<RecentEdits, sqlx::Error> {
+    sqlx::query_as(
+        "WITH of_comment AS (
+             SELECT created_at FROM comment_revisions
+             WHERE comment_id = $2 AND editor_kind = 'author' AND $4 > 0
+               AND created_at > now() - interval '1 minute'
+             ORDER BY created_at LIMIT $4
+         ), of_user AS (
+             SELECT created_at FROM comment_revisions
+             WHERE site_id = $1 AND editor_kind = 'author' AND editor_id = $3 AND $5 > 0
+               AND created_at > now() - interval '1 minute'
+             ORDER BY created_at LIMIT $5
+         )
+         SELECT (SELECT count(*) FROM of_comment) AS comment,
+                (SELECT extract(epoch FROM min(created_at) + interval '1 minute' - now())::float8 FROM of_comment) AS comment_frees_in_s,
+                (SELECT count(*) FROM of_user) AS user,
+                (SELECT extract(epoch FROM min(created_at) + interval '1 minute' - now())::float8 FROM of_user) AS user_frees_in_s",
+    )
+    .bind(site_id)
+    .bind(comment_id)
+    .bind(user_id)
+    .bind(comment_cap)
+    .bind(user_cap)
+    .fetch_one(conn)
+    .await
+}
+
 /// Writes an edited text and the reasons the pipeline gave for it (None keeps the stored ones).
 pub async fn update_body(
     conn: &mut PgConnection,
@@ -646,6 +690,19 @@ pub async fn flag_count(
 /// Sets (or with 0 removes) a reader's vote and keeps `comments.score` their sum; returns the
 /// new score. The caller holds the comment's row lock, so a reader's concurrent votes can't
 /// both count.
+/// A comment's score (upvotes minus downvotes).
+pub async fn comment_score(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    comment_id: Uuid,
+) -> Result<i32, sqlx::Error> {
+    sqlx::query_scalar("SELECT score FROM comments WHERE id = $1 AND site_id = $2")
+        .bind(comment_id)
+        .bind(site_id)
+        .fetch_one(conn)
+        .await
+}
+
 pub async fn set_vote(
     conn: &mut PgConnection,
     site_id: Uuid,

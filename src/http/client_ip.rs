@@ -36,6 +36,22 @@ impl ClientInfo {
     }
 }
 
+/// The network a client address stands for when it is counted or limited: an IPv4 address as
+/// itself (/32), an IPv6 address by its /64 (what one subscriber or host typically holds, so
+/// stepping through its addresses dodges nothing), an IPv4-mapped IPv6 address as the IPv4 one.
+/// Every per-IP limit keys on this; Postgres computes the same for stored addresses with
+/// `colloquy_client_net(inet)` (migration 20261130040002), which an index covers.
+pub fn client_net(ip: IpAddr) -> IpNet {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => IpNet::V4(ipnet::Ipv4Net::from(v4)),
+        IpAddr::V6(v6) => IpNet::V6(
+            ipnet::Ipv6Net::new(v6, 64)
+                .map(|n| n.trunc())
+                .unwrap_or_else(|_| v6.into()),
+        ),
+    }
+}
+
 fn forwarded_for(req: &HttpRequest) -> Vec<IpAddr> {
     req.headers()
         .get_all("x-forwarded-for")
@@ -68,6 +84,23 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn ipv6_counts_by_its_64_and_mapped_ipv4_as_ipv4() {
+        let a = client_net(ip("2001:db8:1:2::1"));
+        assert_eq!(a.to_string(), "2001:db8:1:2::/64");
+        assert_eq!(a, client_net(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")));
+        assert_ne!(a, client_net(ip("2001:db8:1:3::1")));
+        assert_eq!(client_net(ip("203.0.113.9")).to_string(), "203.0.113.9/32");
+        assert_eq!(
+            client_net(ip("::ffff:203.0.113.9")),
+            client_net(ip("203.0.113.9"))
+        );
+        assert_ne!(
+            client_net(ip("203.0.113.9")),
+            client_net(ip("203.0.113.10"))
+        );
     }
 
     #[test]

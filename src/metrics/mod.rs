@@ -210,6 +210,7 @@ pub fn moved(site_slug: &str, age_s: f64, m: Move, actor: Actor) {
 )]
 pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
     let mut body = handle().map(PrometheusHandle::render).unwrap_or_default();
+    render_rules(&mut body, &state.rules);
     if state.db.is_migrated() {
         match store::queues(&state.db.pool).await {
             Ok(rows) => render_queues(&mut body, &rows),
@@ -223,6 +224,39 @@ pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body)
+}
+
+/// This node's rule engine (`moderation::matcher`): compiles so far, jobs running and waiting.
+fn render_rules(out: &mut String, rules: &crate::moderation::rule_engine::RuleEngine) {
+    use std::fmt::Write;
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    for (name, kind, help, v) in [
+        (
+            "colloquy_rule_compiles_total",
+            "counter",
+            "Sites' rule sets compiled by this node (one per site and rules version).",
+            rules.compiles(),
+        ),
+        (
+            "colloquy_rule_jobs_running",
+            "gauge",
+            "Rule compiles and matches running on the blocking pool now.",
+            rules.running(),
+        ),
+        (
+            "colloquy_rule_jobs_waiting",
+            "gauge",
+            "Rule jobs waiting for their site's or the node's share of the pool.",
+            rules.waiting(),
+        ),
+    ] {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}"
+        );
+    }
 }
 
 fn render_queues(out: &mut String, rows: &[store::QueueRow]) {

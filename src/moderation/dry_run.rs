@@ -3,7 +3,8 @@
 //! another verdict, and why. It reads and never writes.
 //!
 //! What is re-evaluated: only the rules stage (pipeline step 5), with the pipeline's own matcher
-//! (`pipeline::RuleSet`) and its own rule-outcome logic (`pipeline::rules_outcome`). Each
+//! (`matcher::RuleSet`, the site's current set taken from the node's compiled cache, the
+//! proposed one compiled for this request) and on the same bounded pool off the async workers and its own rule-outcome logic (`pipeline::rules_outcome`). Each
 //! comment is replayed twice, once with the site's current enabled rules and once with the
 //! proposed ones; a comment is `changed` when the two verdicts differ. Comparing with the
 //! current rules, rather than with the stored status, keeps a moderator's own decisions (an
@@ -30,9 +31,10 @@ use sqlx::{FromRow, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::pipeline::{self, Reason, RuleSet, Submission};
+use super::matcher::{MatchInput, RuleSet};
+use super::pipeline::{self, Reason, Submission};
 use super::rules::Rule;
-use super::store::{self as pipeline_store, RuleRow};
+use super::store::RuleRow;
 use crate::app::AppState;
 use crate::auth::moderators::Moderator;
 use crate::auth::moderators::routes::private;
@@ -45,14 +47,13 @@ use crate::sites::Site;
 const SAMPLE_DEFAULT: i64 = 1000;
 /// Most comments one dry-run replays: bounds the work (and memory) of one request.
 const SAMPLE_MAX: i64 = 5000;
-/// Most proposed rules in one dry-run.
-const RULES_MAX: usize = 200;
 
 /// A proposed rule set, to replay in place of the site's current one.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DryRunBody {
-    /// The whole proposed rule set (all taken as enabled), at most 200; in the answer's reasons a
+    /// The whole proposed rule set (all taken as enabled), at most a site's most rules
+    /// (`moderation.max_rules_per_site`, 200 by default); in the answer's reasons a
     /// proposed rule is named `rules[i]`, by its place here.
     #[schema(max_items = 200)]
     rules: Vec<ProposedRule>,
@@ -170,7 +171,7 @@ fn recorded(stored: &[serde_json::Value], spam_score: f64) -> Recorded {
 
 /// The verdict of the whole pipeline with `rules` as the rules stage, the rest as recorded.
 fn verdict(
-    set: &RuleSet<'_>,
+    set: &RuleSet,
     s: &Submission<'_>,
     trusted: bool,
     rec: &Recorded,
@@ -183,7 +184,7 @@ fn verdict(
     let outcome = if trusted {
         pipeline::RulesOutcome::default()
     } else {
-        pipeline::rules_outcome(set.apply(s, default_max_links))
+        pipeline::rules_outcome(set.apply(&MatchInput::of(s), default_max_links))
     };
     if let Some(r) = outcome.reject {
         return (CommentStatus::Rejected, vec![r]);
@@ -203,15 +204,13 @@ fn verdict(
 /// Replays both rule sets over the sample; pure CPU, no I/O.
 pub fn replay(
     site: &Site,
-    current: &[RuleRow],
-    proposed: &[RuleRow],
+    now: &RuleSet,
+    next: &RuleSet,
     labels: &HashMap<Uuid, String>,
     sampled: &[Sampled],
     default_max_links: u32,
     spam_score: f64,
 ) -> Vec<Changed> {
-    let now = RuleSet::new(current);
-    let next = RuleSet::new(proposed);
     let mut changed = Vec::new();
     for c in sampled {
         let rec = recorded(&c.reasons.0, spam_score);
@@ -219,6 +218,7 @@ pub fn replay(
         let s = Submission {
             site,
             user_id: Some(c.user_id),
+            guest: false,
             email: c.author_email.as_deref(),
             ip,
             user_agent: None,
@@ -231,8 +231,8 @@ pub fn replay(
             html: &c.body_html,
             editing: Some(c.id),
         };
-        let (before, _) = verdict(&now, &s, c.trusted, &rec, default_max_links);
-        let (after, mut reasons) = verdict(&next, &s, c.trusted, &rec, default_max_links);
+        let (before, _) = verdict(now, &s, c.trusted, &rec, default_max_links);
+        let (after, mut reasons) = verdict(next, &s, c.trusted, &rec, default_max_links);
         if before != after {
             // Proposed rules have no ids yet: name them by their place in the request.
             for r in &mut reasons {
@@ -250,6 +250,35 @@ pub fn replay(
         }
     }
     changed
+}
+
+type Checked = (Vec<RuleRow>, HashMap<Uuid, String>, Vec<(String, String)>);
+
+/// The proposed rules as rows (with made-up ids, and the labels naming them by their place in
+/// the request), or the bad fields, `rules[i].<field>`.
+fn check_proposed(rules: &[ProposedRule]) -> Checked {
+    let mut proposed = Vec::with_capacity(rules.len());
+    let mut labels = HashMap::new();
+    let mut errors = Vec::new();
+    for (i, r) in rules.iter().enumerate() {
+        match Rule::check(&r.kind, &r.pattern, &r.action, true, None) {
+            Ok(rule) => {
+                let id = Uuid::now_v7();
+                labels.insert(id, format!("rules[{i}]"));
+                proposed.push(RuleRow {
+                    id,
+                    kind: rule.kind,
+                    pattern: rule.pattern,
+                    action: rule.action,
+                });
+            }
+            Err(es) => errors.extend(
+                es.into_iter()
+                    .map(|(field, why)| (format!("rules[{i}].{field}"), why)),
+            ),
+        }
+    }
+    (proposed, labels, errors)
 }
 
 /// What the dry-run found.
@@ -302,52 +331,48 @@ pub async fn dry_run(
             format!("must be a whole number from 1 to {SAMPLE_MAX}"),
         ));
     }
-    if rules.len() > RULES_MAX {
+    let rules_max = state.settings.moderation.max_rules_per_site as usize;
+    if rules.len() > rules_max {
         errors.push((
             "rules".to_owned(),
-            format!("must list at most {RULES_MAX} rules"),
+            format!("must list at most {rules_max} rules (a site's most)"),
         ));
     }
-    let mut proposed = Vec::with_capacity(rules.len());
-    let mut labels = HashMap::new();
-    for (i, r) in rules.iter().enumerate() {
-        match Rule::check(&r.kind, &r.pattern, &r.action, true, None) {
-            Ok(rule) => {
-                let id = Uuid::now_v7();
-                labels.insert(id, format!("rules[{i}]"));
-                proposed.push(RuleRow {
-                    id,
-                    kind: rule.kind,
-                    pattern: rule.pattern,
-                    action: rule.action,
-                });
-            }
-            Err(es) => errors.extend(
-                es.into_iter()
-                    .map(|(field, why)| (format!("rules[{i}].{field}"), why)),
-            ),
-        }
-    }
+    // Checking a pattern compiles it: up to a site's most rules of them, so on the site's
+    // share of the rule pool too, not on an async worker (and not at all past the most).
+    let (proposed, labels) = if rules.len() <= rules_max {
+        let (proposed, labels, rule_errors) = state
+            .rules
+            .run(scope.site_id(), move || check_proposed(&rules))
+            .await?;
+        errors.extend(rule_errors);
+        (proposed, labels)
+    } else {
+        Default::default()
+    };
     if !errors.is_empty() {
         return Err(ApiError::validation_many(errors));
     }
 
     let site = state.site(scope.slug()).await?;
     let pool = &state.db.pool;
-    let current = pipeline_store::enabled_rules(pool, scope.site_id()).await?;
+    let current = state.rules.current(pool, scope.site_id()).await?;
     let sampled = sample(pool, scope.site_id(), n).await?;
     let m = &state.settings.moderation;
     let (max_links, spam_score) = (m.max_links, m.spam_score);
     let total = sampled.len();
-    // Thousands of regex scans: off the async workers.
+    // Compiling the proposal and thousands of regex scans: on the site's share of the rule
+    // pool, off the async workers.
     let site2: Arc<Site> = site.clone();
-    let changed = web::block(move || {
-        replay(
-            &site2, &current, &proposed, &labels, &sampled, max_links, spam_score,
-        )
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    let changed = state
+        .rules
+        .run(scope.site_id(), move || {
+            let next = RuleSet::new(proposed);
+            replay(
+                &site2, &current, &next, &labels, &sampled, max_links, spam_score,
+            )
+        })
+        .await?;
     tracing::info!(moderator.id = %moderator.id, site.slug = scope.slug(), sampled = total, changed = changed.len(), "rules dry-run");
     Ok(private(HttpResponse::Ok()).json(DryRunAnswer {
         sampled: total,

@@ -1,7 +1,8 @@
 //! Moderation: what status a new or edited comment gets and why (`pipeline`, with its `spam`
 //! heuristic and `akismet` check), the one state machine of a comment's status (`state`), the
 //! audit trail every status change writes (`audit`), and the moderator API's side of it
-//! (`routes`): the queue and search (`review`), `bans`, `rules` and commenters' trust (`users`);
+//! (`routes`): the queue and search (`review`), `bans`, `rules` and commenters' trust (`users`); how rules are compiled and
+//! matched (`matcher`) without one site stalling the others (`rule_engine`);
 //! the rule `dry_run`; commenters' `appeals` against rejections and bans (`appeal_routes`).
 
 pub mod akismet;
@@ -12,9 +13,11 @@ pub mod audit_routes;
 pub mod bans;
 pub mod claims;
 pub mod dry_run;
+pub mod matcher;
 pub mod pipeline;
 pub mod review;
 pub mod routes;
+pub mod rule_engine;
 pub mod rules;
 pub mod spam;
 pub mod state;

@@ -2,7 +2,8 @@
 //! status comes from `evaluate`, and only from there, in this order:
 //!
 //! 1. bans (user, email, IP/CIDR; timed; shadow) — 403 `banned`, or spam shown only to its author
-//! 2. flood limits per author and per IP, counted from stored comments — 429 with Retry-After
+//! 2. flood limits per author, per network (IPv4 address, IPv6 /64) and, for guests, per site,
+//!    counted from stored comments — 429 with Retry-After
 //! 3. duplicates: same author, same text, same thread, within the window — 409
 //! 4. locked thread or closed site — 403
 //! 5. the site's rules (words, regexes, links, email domains, IP lists) — 422, spam or hold
@@ -14,16 +15,16 @@
 
 use std::net::IpAddr;
 
-use regex::RegexBuilder;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::store::{self, RuleRow};
+use super::matcher::MatchInput;
+use super::rule_engine::RuleEngine;
+use super::store;
 use super::{akismet, spam};
-use crate::comments::render::link_count;
 use crate::config::Settings;
 use crate::domain::{CommentStatus, Policy};
 use crate::error::ApiError;
@@ -45,7 +46,7 @@ pub struct Reason {
 }
 
 impl Reason {
-    fn new(
+    pub(crate) fn new(
         rule: impl Into<String>,
         kind: &str,
         matched: Option<String>,
@@ -73,6 +74,8 @@ pub struct Submission<'a> {
     pub site: &'a Site,
     /// None for a guest's very first comment (no user row yet).
     pub user_id: Option<Uuid>,
+    /// A guest's comment (counted against the site's guest limit).
+    pub guest: bool,
     pub email: Option<&'a str>,
     pub ip: Option<IpAddr>,
     pub user_agent: Option<&'a str>,
@@ -93,6 +96,8 @@ pub struct Env<'a> {
     pub pool: &'a PgPool,
     pub settings: &'a Settings,
     pub http: &'a reqwest::Client,
+    /// The node's compiled rule sets and the pool that matches them.
+    pub rules: &'a RuleEngine,
 }
 
 /// Decides a comment's status, or refuses it with the contract's error.
@@ -134,8 +139,13 @@ pub async fn evaluate(env: &Env<'_>, s: &Submission<'_>) -> Result<Verdict, ApiE
             body: s.markdown,
             duplicate_window_s: i64::from(env.settings.moderation.duplicate_window_s),
             editing: s.editing,
-            user_cap: i64::from(limits.1),
-            ip_cap: i64::from(limits.2),
+            user_cap: i64::from(limits.user),
+            ip_cap: i64::from(limits.ip),
+            guest_cap: if s.guest && s.editing.is_none() {
+                i64::from(limits.guests)
+            } else {
+                0
+            },
         },
     )
     .await?;
@@ -171,8 +181,18 @@ pub async fn evaluate(env: &Env<'_>, s: &Submission<'_>) -> Result<Verdict, ApiE
     let mut hold = false;
     if !trust.trusted {
         // 5. The site's rules.
-        let rules = store::enabled_rules(env.pool, site.id).await?;
-        let outcome = rules_outcome(apply_rules(&rules, s, env.settings.moderation.max_links));
+        // Compiled once per rules version and matched off the async workers (see `matcher`).
+        let rules = env.rules.current(env.pool, site.id).await?;
+        let hits = env
+            .rules
+            .matches(
+                site.id,
+                rules,
+                MatchInput::of(s),
+                env.settings.moderation.max_links,
+            )
+            .await?;
+        let outcome = rules_outcome(hits);
         if let Some(r) = outcome.reject {
             return Err(ApiError::new(
                 actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -273,27 +293,41 @@ pub async fn evaluate(env: &Env<'_>, s: &Submission<'_>) -> Result<Verdict, ApiE
     })
 }
 
-/// The site's flood limits, or the server's: (seconds between comments, per user per minute,
-/// per IP per minute); 0 turns one off.
-fn per_minute_limits(env: &Env<'_>, site: &Site) -> (u32, u32, u32) {
-    let l = &env.settings.limits;
-    (
-        site.limits
-            .comment_interval_s
-            .unwrap_or(l.comment_interval_s),
-        site.limits
-            .comments_per_minute_user
-            .unwrap_or(l.comments_per_minute_user),
-        site.limits
-            .comments_per_minute_ip
-            .unwrap_or(l.comments_per_minute_ip),
-    )
+/// The site's flood limits, or the server's; 0 turns one off.
+#[derive(Debug, Clone, Copy)]
+struct FloodLimits {
+    /// Seconds between two comments of one author.
+    interval: u32,
+    /// Comments per minute of one author.
+    user: u32,
+    /// Comments per minute from one network (an IPv4 address, an IPv6 /64).
+    ip: u32,
+    /// Guest comments per minute on the whole site.
+    guests: u32,
 }
 
-fn check_limits(
-    (interval, per_user, per_ip): (u32, u32, u32),
-    h: &store::History,
-) -> Result<(), ApiError> {
+fn per_minute_limits(env: &Env<'_>, site: &Site) -> FloodLimits {
+    let l = &env.settings.limits;
+    let s = &site.limits;
+    FloodLimits {
+        interval: s.comment_interval_s.unwrap_or(l.comment_interval_s),
+        user: s
+            .comments_per_minute_user
+            .unwrap_or(l.comments_per_minute_user),
+        ip: s.comments_per_minute_ip.unwrap_or(l.comments_per_minute_ip),
+        guests: s
+            .guest_comments_per_minute
+            .unwrap_or(l.guest_comments_per_minute),
+    }
+}
+
+fn check_limits(limits: FloodLimits, h: &store::History) -> Result<(), ApiError> {
+    let FloodLimits {
+        interval,
+        user: per_user,
+        ip: per_ip,
+        guests,
+    } = limits;
     if let Some(since) = h.since_last_s
         && interval > 0
         && since < f64::from(interval)
@@ -315,6 +349,16 @@ fn check_limits(
         let wait = h.ip_window_frees_in_s.unwrap_or(60.0).ceil().max(1.0) as u64;
         return Err(ApiError::rate_limited(
             format!("Too many comments from your network in the last minute; wait {wait} s."),
+            wait,
+        ));
+    }
+    // Only counted (non-zero) for a guest's new comment.
+    if guests > 0 && h.guests_last_minute >= i64::from(guests) {
+        let wait = h.guests_window_frees_in_s.unwrap_or(60.0).ceil().max(1.0) as u64;
+        return Err(ApiError::rate_limited(
+            format!(
+                "This site is taking too many guest comments right now; wait {wait} s, or log in to comment."
+            ),
             wait,
         ));
     }
@@ -344,48 +388,6 @@ pub struct Hit {
     pub reason: Reason,
 }
 
-/// Checks a rule's pattern when it is created (the same check `apply_rules` relies on).
-pub fn validate_rule(kind: &str, pattern: &str) -> Result<(), String> {
-    match kind {
-        "word" if !pattern.trim().is_empty() && pattern.chars().count() <= 100 => Ok(()),
-        "word" => Err("a word of 1 to 100 characters".into()),
-        "regex" => compile(pattern)
-            .map(|_| ())
-            .map_err(|e| format!("not a valid regex: {e}")),
-        "max_links" => pattern
-            .parse::<u32>()
-            .map(|_| ())
-            .map_err(|_| "a whole number of links".into()),
-        "email_domain"
-            if pattern.contains('.') && !pattern.contains('@') && !pattern.contains(' ') =>
-        {
-            Ok(())
-        }
-        "email_domain" => Err("a domain like example.com".into()),
-        "ip" => pattern
-            .parse::<ipnet::IpNet>()
-            .map(|_| ())
-            .or_else(|_| pattern.parse::<IpAddr>().map(|_| ()))
-            .map_err(|_| "an IP address or CIDR like 203.0.113.0/24".into()),
-        _ => Err("kind must be word, regex, max_links, email_domain or ip".into()),
-    }
-}
-
-fn compile(pattern: &str) -> Result<regex::Regex, regex::Error> {
-    // Bounded so a moderator's pattern can't blow up memory; the regex crate has no backtracking.
-    RegexBuilder::new(pattern)
-        .case_insensitive(true)
-        .size_limit(1 << 20)
-        .dfa_size_limit(1 << 20)
-        .build()
-}
-
-/// Every rule the submission matches, in rule order, plus the built-in link limit when the site
-/// has no link rule of its own.
-pub fn apply_rules(rules: &[RuleRow], s: &Submission<'_>, default_max_links: u32) -> Vec<Hit> {
-    RuleSet::new(rules).apply(s, default_max_links)
-}
-
 /// What the rules stage decides from its hits: the first `reject` refuses the comment (422 at
 /// submit); otherwise any `spam` files it as spam and any `hold` holds it. The live pipeline and
 /// the dry-run both decide through here.
@@ -412,130 +414,4 @@ pub fn rules_outcome(hits: Vec<Hit>) -> RulesOutcome {
         out.reasons.push(hit.reason);
     }
     out
-}
-
-/// How one rule matches, its pattern parsed once.
-enum Matcher {
-    /// `word` (as a whole word) and `regex`; None when the pattern doesn't compile.
-    Regex(Option<regex::Regex>),
-    MaxLinks(Option<usize>),
-    EmailDomain(String),
-    Ip(Option<ipnet::IpNet>),
-    Unknown,
-}
-
-/// A rule set ready to match: every pattern compiled once, so replaying rules over thousands of
-/// stored comments (the dry-run) costs one compile per rule, not one per comment. This is the
-/// only rule matcher there is.
-pub struct RuleSet<'r> {
-    rules: Vec<(&'r RuleRow, Action, Matcher)>,
-}
-
-impl<'r> RuleSet<'r> {
-    pub fn new(rules: &'r [RuleRow]) -> Self {
-        let rules = rules
-            .iter()
-            .filter_map(|r| {
-                let action = Action::parse(&r.action)?;
-                let matcher = match r.kind.as_str() {
-                    "word" => Matcher::Regex(
-                        compile(&format!(r"\b{}\b", regex::escape(r.pattern.trim()))).ok(),
-                    ),
-                    "regex" => Matcher::Regex(compile(&r.pattern).ok()),
-                    "max_links" => Matcher::MaxLinks(r.pattern.parse::<usize>().ok()),
-                    "email_domain" => Matcher::EmailDomain(
-                        r.pattern.trim().trim_start_matches('.').to_lowercase(),
-                    ),
-                    "ip" => Matcher::Ip(
-                        r.pattern
-                            .parse::<ipnet::IpNet>()
-                            .ok()
-                            .or_else(|| r.pattern.parse::<IpAddr>().ok().map(ipnet::IpNet::from)),
-                    ),
-                    _ => Matcher::Unknown,
-                };
-                Some((r, action, matcher))
-            })
-            .collect();
-        Self { rules }
-    }
-
-    /// Every rule the submission matches, in rule order, plus the built-in link limit when the
-    /// set has no link rule of its own.
-    pub fn apply(&self, s: &Submission<'_>, default_max_links: u32) -> Vec<Hit> {
-        let text = format!(
-            "{}\n{}\n{}",
-            s.author_name,
-            s.author_url.unwrap_or(""),
-            s.markdown
-        );
-        let links = link_count(s.markdown, s.html);
-        let mut hits = Vec::new();
-        let mut own_link_rule = false;
-        for (r, action, matcher) in &self.rules {
-            let matched: Option<(String, String)> = match matcher {
-                Matcher::Regex(re) if r.kind == "word" => re
-                    .as_ref()
-                    .and_then(|re| re.find(&text).map(|m| m.as_str().to_owned()))
-                    .map(|m| (m.clone(), format!("it contains \"{m}\""))),
-                Matcher::Regex(re) => re
-                    .as_ref()
-                    .and_then(|re| {
-                        re.find(&text)
-                            .map(|m| m.as_str().chars().take(100).collect::<String>())
-                    })
-                    .map(|m| (m.clone(), format!("it matches a pattern (\"{m}\")"))),
-                Matcher::MaxLinks(max) => {
-                    own_link_rule = true;
-                    max.filter(|max| links > *max)
-                        .map(|_| (format!("{links} links"), format!("{links} links")))
-                }
-                Matcher::EmailDomain(p) => {
-                    s.email
-                        .and_then(|e| e.rsplit_once('@'))
-                        .and_then(|(_, domain)| {
-                            let d = domain.to_lowercase();
-                            (d == *p || d.ends_with(&format!(".{p}")))
-                                .then(|| (d.clone(), format!("email domain {d}")))
-                        })
-                }
-                Matcher::Ip(net) => s.ip.and_then(|ip| {
-                    net.filter(|n| n.contains(&ip)).map(|n| {
-                        (
-                            n.to_string(),
-                            "your network is on this site's list".to_owned(),
-                        )
-                    })
-                }),
-                Matcher::Unknown => None,
-            };
-            if let Some((what, why)) = matched {
-                let verb = match action {
-                    Action::Reject => "Not accepted",
-                    Action::Spam | Action::Hold => "Held for review",
-                };
-                hits.push(Hit {
-                    action: *action,
-                    reason: Reason::new(
-                        r.id.to_string(),
-                        &r.kind,
-                        Some(what),
-                        format!("{verb}: {why}."),
-                    ),
-                });
-            }
-        }
-        if !own_link_rule && links > default_max_links as usize {
-            hits.push(Hit {
-                action: Action::Hold,
-                reason: Reason::new(
-                    "max_links",
-                    "max_links",
-                    Some(format!("{links} links")),
-                    format!("Held for review: {links} links."),
-                ),
-            });
-        }
-        hits
-    }
 }

@@ -991,7 +991,8 @@ pub async fn list_rules(
 ///
 /// A `word`, `regex`, `max_links`, `email_domain` or `ip` rule that, on a match, `reject`s,
 /// files as `spam` or `hold`s a new or edited comment. The pattern is checked before it is
-/// stored.
+/// stored: a regex is at most 500 characters and must compile within 256 KiB. A site has at
+/// most `moderation.max_rules_per_site` rules (200 by default).
 #[utoipa::path(
     post,
     path = "/api/mod/v1/sites/{site}/rules",
@@ -1006,6 +1007,7 @@ pub async fn list_rules(
         (status = 400, description = "`invalid_json` or `validation_failed` (`kind`, `pattern`, `action`, `note`).", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 409, description = "`too_many_rules`: the site has the most rules it can have (details: `max_rules`).", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
         (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
@@ -1027,8 +1029,18 @@ pub async fn create_rule(
         b.note.as_deref(),
     )
     .map_err(ApiError::validation_many)?;
+    let max = state.settings.moderation.max_rules_per_site;
     let mut tx = state.db.pool.begin().await?;
-    let row = rules::create(&mut tx, &scope, &rule).await?;
+    let row = match rules::create(&mut tx, &scope, &rule, max).await? {
+        rules::Created::Rule(row) => row,
+        rules::Created::AtCap { max } => {
+            return Err(ApiError::conflict(
+                "too_many_rules",
+                format!("This site has {max} rules, the most it can have; delete or change one."),
+            )
+            .with_details(serde_json::json!({ "max_rules": max })));
+        }
+    };
     audit::record_action(
         &mut tx,
         &ActionRecord {

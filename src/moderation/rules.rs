@@ -1,5 +1,5 @@
 //! A site's auto-moderation rules as moderators manage them (the pipeline applies them, see
-//! `pipeline::apply_rules`). A rule is checked with `pipeline::validate_rule` before it is
+//! `matcher::RuleSet`). A rule is checked with `matcher::validate_rule` before it is
 //! stored, so the pipeline never meets a pattern it can't use.
 
 use serde::{Deserialize, Serialize};
@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::pipeline::{Action, validate_rule};
+use super::matcher::validate_rule;
+use super::pipeline::Action;
 use crate::auth::moderators::SiteScope;
 
 /// Longest `note`, in characters.
@@ -138,12 +139,36 @@ macro_rules! rule_columns {
     };
 }
 
+/// What [`create`] did.
+pub enum Created {
+    Rule(RuleRow),
+    /// The site already has `max` rules (`moderation.max_rules_per_site`); nothing was written.
+    AtCap {
+        max: u32,
+    },
+}
+
+/// Adds a rule in the caller's transaction, unless the site already has `max` rules (enabled
+/// or not). The site's row is locked first, so concurrent creates of one site count one after
+/// the other and the cap holds.
 pub async fn create(
     conn: &mut PgConnection,
     scope: &SiteScope,
     rule: &Rule,
-) -> Result<RuleRow, sqlx::Error> {
-    sqlx::query_as(concat!(
+    max: u32,
+) -> Result<Created, sqlx::Error> {
+    sqlx::query("SELECT 1 FROM sites WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(scope.site_id())
+        .execute(&mut *conn)
+        .await?;
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM rules WHERE site_id = $1")
+        .bind(scope.site_id())
+        .fetch_one(&mut *conn)
+        .await?;
+    if n >= i64::from(max) {
+        return Ok(Created::AtCap { max });
+    }
+    let row = sqlx::query_as(concat!(
         "INSERT INTO rules (id, site_id, kind, pattern, action, enabled, note)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          RETURNING ",
@@ -156,8 +181,9 @@ pub async fn create(
     .bind(&rule.action)
     .bind(rule.enabled)
     .bind(rule.note.as_deref())
-    .fetch_one(conn)
-    .await
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Created::Rule(row))
 }
 
 /// The site's rules in the order the pipeline applies them, after the keyset `after`.

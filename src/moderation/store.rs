@@ -45,6 +45,17 @@ pub struct RuleRow {
     pub action: String,
 }
 
+/// The site's rules version: bumped (by a trigger) on every write to its rules.
+pub async fn rules_version(pool: &PgPool, site_id: Uuid) -> Result<i64, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar("SELECT rules_version FROM sites WHERE id = $1")
+            .bind(site_id)
+            .fetch_optional(pool)
+            .await?
+            .unwrap_or(0),
+    )
+}
+
 pub async fn enabled_rules(pool: &PgPool, site_id: Uuid) -> Result<Vec<RuleRow>, sqlx::Error> {
     sqlx::query_as("SELECT id, kind, pattern, action FROM rules WHERE site_id = $1 AND enabled ORDER BY created_at, id")
         .bind(site_id)
@@ -82,9 +93,12 @@ pub struct History {
     pub since_last_s: Option<f64>,
     pub user_last_minute: i64,
     pub ip_last_minute: i64,
+    /// Guest comments on the whole site in the last minute (counted only for a guest's comment).
+    pub guests_last_minute: i64,
     /// Seconds until the oldest of the last minute's comments (user, IP) leaves the window.
     pub user_window_frees_in_s: Option<f64>,
     pub ip_window_frees_in_s: Option<f64>,
+    pub guests_window_frees_in_s: Option<f64>,
     pub duplicate: bool,
     pub has_approved: bool,
 }
@@ -104,6 +118,8 @@ pub struct HistoryQuery<'a> {
     /// not a scan of everything it posted this minute.
     pub user_cap: i64,
     pub ip_cap: i64,
+    /// The site's guest comments per minute, counted when this is a guest's comment (0 = off).
+    pub guest_cap: i64,
 }
 
 pub async fn history(pool: &PgPool, q: &HistoryQuery<'_>) -> Result<History, sqlx::Error> {
@@ -115,17 +131,27 @@ pub async fn history(pool: &PgPool, q: &HistoryQuery<'_>) -> Result<History, sql
              ORDER BY created_at LIMIT $8
          ), from_ip AS (
              SELECT created_at FROM comments
-             WHERE site_id = $1 AND author_ip = $3::inet AND created_at > now() - interval '1 minute'
+             -- By network (IPv6 by /64): $3 is the key `client_net` made.
+             WHERE site_id = $1 AND author_ip IS NOT NULL AND colloquy_client_net(author_ip) = $3::inet
+               AND created_at > now() - interval '1 minute'
                AND id IS DISTINCT FROM $7
              ORDER BY created_at LIMIT $9
+         ), guests AS (
+             SELECT created_at FROM comments
+             WHERE site_id = $1 AND author_provider = 'guest' AND $10 > 0
+               AND created_at > now() - interval '1 minute'
+               AND id IS DISTINCT FROM $7
+             ORDER BY created_at LIMIT $10
          )
          SELECT
              (SELECT extract(epoch FROM now() - max(created_at))::float8 FROM comments
                WHERE site_id = $1 AND user_id = $2 AND id IS DISTINCT FROM $7) AS since_last_s,
              (SELECT count(*) FROM mine) AS user_last_minute,
              (SELECT count(*) FROM from_ip) AS ip_last_minute,
+             (SELECT count(*) FROM guests) AS guests_last_minute,
              (SELECT extract(epoch FROM min(created_at) + interval '1 minute' - now())::float8 FROM mine) AS user_window_frees_in_s,
              (SELECT extract(epoch FROM min(created_at) + interval '1 minute' - now())::float8 FROM from_ip) AS ip_window_frees_in_s,
+             (SELECT extract(epoch FROM min(created_at) + interval '1 minute' - now())::float8 FROM guests) AS guests_window_frees_in_s,
              EXISTS (SELECT 1 FROM comments
                      WHERE thread_id = $4 AND user_id = $2 AND md5(body_markdown) = md5($5)
                        AND body_markdown = $5 AND status <> 'deleted'
@@ -134,13 +160,14 @@ pub async fn history(pool: &PgPool, q: &HistoryQuery<'_>) -> Result<History, sql
     )
     .bind(q.site_id)
     .bind(q.user_id)
-    .bind(q.ip.map(ipnet::IpNet::from))
+    .bind(q.ip.map(crate::http::client_ip::client_net))
     .bind(q.thread_id)
     .bind(q.body)
     .bind(q.duplicate_window_s as f64)
     .bind(q.editing)
     .bind(q.user_cap)
     .bind(q.ip_cap)
+    .bind(q.guest_cap)
     .fetch_one(pool)
     .await
 }

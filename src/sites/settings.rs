@@ -82,10 +82,14 @@ pub struct LimitsPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000)]
     comments_per_minute_user: Option<Option<i64>>,
-    /// Comments per minute per client IP, 0 to 10000.
+    /// Comments per minute per client network (an IPv4 address, an IPv6 /64), 0 to 10000.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000)]
     comments_per_minute_ip: Option<Option<i64>>,
+    /// Guest comments per minute on the whole site, 0 to 10000.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000)]
+    guest_comments_per_minute: Option<Option<i64>>,
 }
 
 /// Tells a field given as null (`Some(None)`) from an absent one (`None`, via `default`).
@@ -203,6 +207,11 @@ impl SitePatch {
                 (
                     "comments_per_minute_ip",
                     l.comments_per_minute_ip,
+                    MAX_PER_MINUTE,
+                ),
+                (
+                    "guest_comments_per_minute",
+                    l.guest_comments_per_minute,
                     MAX_PER_MINUTE,
                 ),
             ] {

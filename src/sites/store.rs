@@ -31,6 +31,8 @@ pub struct SiteLimits {
     pub comments_per_minute_user: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comments_per_minute_ip: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_comments_per_minute: Option<u32>,
 }
 
 impl Site {

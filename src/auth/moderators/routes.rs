@@ -504,7 +504,8 @@ pub(crate) struct SiteView<'a> {
     /// Closed to new comments.
     closed: bool,
     /// Per-site overrides of `[limits]` (`comment_interval_s`, `comments_per_minute_user`,
-    /// `comments_per_minute_ip`); absent keys follow the server's settings.
+    /// `comments_per_minute_ip`, `guest_comments_per_minute`); absent keys follow the server's
+    /// settings.
     #[schema(value_type = Object)]
     limits: &'a crate::sites::SiteLimits,
     /// The caller's role on this site: `owner` or `moderator`.

@@ -36,17 +36,12 @@ impl Keys {
     }
 }
 
-/// IPv4 as is; IPv6 by its /64, since one host typically controls a whole /64.
+/// IPv4 as is; IPv6 by its /64, since one host typically controls a whole /64 (the one
+/// definition every per-IP limit uses: `http::client_ip::client_net`).
 fn ip_key(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
+    match crate::http::client_ip::client_net(ip) {
+        ipnet::IpNet::V4(v4) => v4.addr().to_string(),
+        net @ ipnet::IpNet::V6(_) => net.to_string(),
     }
 }
 

@@ -1,0 +1,265 @@
+//! How a site's rules are matched, without letting one site's rules stall another site.
+//!
+//! - **Bounded patterns.** A regex (and a `word`, compiled as `\bword\b`) is compiled with
+//!   [`REGEX_SIZE_LIMIT`] and [`REGEX_DFA_SIZE_LIMIT`] and is at most [`PATTERN_MAX_CHARS`] long.
+//!   Rule creation compiles it exactly as matching does, so a pattern over the bound is a 400
+//!   when it is written, never a failure at submit. (The regex crate has no backtracking: a
+//!   compiled pattern matches in time linear in the text.)
+//! - **Compiled once per version.** Every write to a site's rules bumps `sites.rules_version`
+//!   in the writer's transaction (a trigger, so plain SQL and imports count too). A submit reads
+//!   that number; `rule_engine::RuleEngine` keeps, per site, the set compiled for the newest
+//!   version it has seen, behind a once-cell, so concurrent submits after a change wait for one compile and
+//!   then share one `Arc<RuleSet>`. A node that sees a new version compiles again; nothing has
+//!   to be told across nodes.
+//! - **Off the async workers, a bounded share per site.** Compiling and matching run on Tokio's
+//!   blocking pool, never on an actix/Tokio worker that serves other requests. At most
+//!   `JOBS_PER_SITE` jobs of one site run at once and at most `jobs_total()` in all, so one
+//!   site's moderators can't occupy every rule thread: the other sites' jobs still find permits
+//!   (waiting for a permit is an async wait, which blocks nobody).
+
+use std::net::IpAddr;
+
+use regex::RegexBuilder;
+
+use super::pipeline::{Action, Hit, Reason, Submission};
+use super::store::RuleRow;
+use crate::comments::render::link_count;
+
+/// Longest `regex` pattern, in characters (a `word` is at most 100).
+pub const PATTERN_MAX_CHARS: usize = 500;
+/// Compiled size bound of one pattern (the regex crate's `size_limit`). Unicode classes are
+/// big: `\w{4}` fits, `\w{6}` doesn't.
+pub const REGEX_SIZE_LIMIT: usize = 256 * 1024;
+/// Lazy-DFA cache bound of one pattern (`dfa_size_limit`); past it the matcher falls back to
+/// slower engines rather than growing.
+pub const REGEX_DFA_SIZE_LIMIT: usize = 256 * 1024;
+/// Compiles a `regex` rule's pattern (or a `word` rule's `\bword\b`) within the bounds.
+pub fn compile(pattern: &str) -> Result<regex::Regex, String> {
+    if pattern.chars().count() > PATTERN_MAX_CHARS {
+        return Err(format!("at most {PATTERN_MAX_CHARS} characters"));
+    }
+    RegexBuilder::new(pattern)
+        .case_insensitive(true)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(_) => format!(
+                "a smaller pattern: compiled, it is over the {} KiB limit (Unicode classes like \\w repeated many times are large)",
+                REGEX_SIZE_LIMIT / 1024
+            ),
+            e => format!("a valid regex: {e}"),
+        })
+}
+
+fn compile_word(word: &str) -> Result<regex::Regex, String> {
+    compile(&format!(r"\b{}\b", regex::escape(word.trim())))
+}
+
+/// Checks a rule's pattern when it is written, the way [`RuleSet::new`] will compile it.
+pub fn validate_rule(kind: &str, pattern: &str) -> Result<(), String> {
+    match kind {
+        "word" if !pattern.trim().is_empty() && pattern.chars().count() <= 100 => {
+            compile_word(pattern).map(|_| ())
+        }
+        "word" => Err("a word of 1 to 100 characters".into()),
+        "regex" => compile(pattern).map(|_| ()),
+        "max_links" => pattern
+            .parse::<u32>()
+            .map(|_| ())
+            .map_err(|_| "a whole number of links".into()),
+        "email_domain"
+            if pattern.contains('.') && !pattern.contains('@') && !pattern.contains(' ') =>
+        {
+            Ok(())
+        }
+        "email_domain" => Err("a domain like example.com".into()),
+        "ip" => pattern
+            .parse::<ipnet::IpNet>()
+            .map(|_| ())
+            .or_else(|_| pattern.parse::<IpAddr>().map(|_| ()))
+            .map_err(|_| "an IP address or CIDR like 203.0.113.0/24".into()),
+        _ => Err("kind must be word, regex, max_links, email_domain or ip".into()),
+    }
+}
+
+/// How one rule matches, its pattern parsed once.
+enum Matcher {
+    /// `word` (as a whole word) and `regex`; None when the pattern doesn't compile (a rule
+    /// stored before the current bounds, say): it then matches nothing.
+    Regex(Option<regex::Regex>),
+    MaxLinks(Option<usize>),
+    EmailDomain(String),
+    Ip(Option<ipnet::IpNet>),
+    Unknown,
+}
+
+/// What the rules look at in a submission, owned, so matching can run on another thread.
+pub struct MatchInput {
+    text: String,
+    email: Option<String>,
+    ip: Option<IpAddr>,
+    links: usize,
+}
+
+impl MatchInput {
+    pub fn of(s: &Submission<'_>) -> Self {
+        Self {
+            text: format!(
+                "{}\n{}\n{}",
+                s.author_name,
+                s.author_url.unwrap_or(""),
+                s.markdown
+            ),
+            email: s.email.map(str::to_owned),
+            ip: s.ip,
+            links: link_count(s.markdown, s.html),
+        }
+    }
+}
+
+/// A rule set ready to match: every pattern compiled once. This is the only rule matcher there
+/// is: the pipeline and the dry-run both match through it.
+pub struct RuleSet {
+    rules: Vec<(RuleRow, Action, Matcher)>,
+}
+
+impl RuleSet {
+    /// Compiles every rule; CPU-heavy for big sets, so run it through `RuleEngine::run`.
+    pub fn new(rules: Vec<RuleRow>) -> Self {
+        let rules = rules
+            .into_iter()
+            .filter_map(|r| {
+                let action = Action::parse(&r.action)?;
+                let matcher = match r.kind.as_str() {
+                    "word" => Matcher::Regex(compile_word(&r.pattern).ok()),
+                    "regex" => Matcher::Regex(compile(&r.pattern).ok()),
+                    "max_links" => Matcher::MaxLinks(r.pattern.parse::<usize>().ok()),
+                    "email_domain" => Matcher::EmailDomain(
+                        r.pattern.trim().trim_start_matches('.').to_lowercase(),
+                    ),
+                    "ip" => Matcher::Ip(
+                        r.pattern
+                            .parse::<ipnet::IpNet>()
+                            .ok()
+                            .or_else(|| r.pattern.parse::<IpAddr>().ok().map(ipnet::IpNet::from)),
+                    ),
+                    _ => Matcher::Unknown,
+                };
+                if matches!(matcher, Matcher::Regex(None)) {
+                    tracing::warn!(rule.id = %r.id, "a stored rule's pattern doesn't compile within the bounds; it matches nothing");
+                }
+                Some((r, action, matcher))
+            })
+            .collect();
+        Self { rules }
+    }
+
+    pub fn empty() -> Self {
+        Self { rules: Vec::new() }
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Whether matching costs more than counting links (any pattern to run).
+    pub(crate) fn has_patterns(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|(_, _, m)| matches!(m, Matcher::Regex(Some(_))))
+    }
+
+    /// Every rule the submission matches, in rule order, plus the built-in link limit when the
+    /// set has no link rule of its own.
+    pub fn apply(&self, m: &MatchInput, default_max_links: u32) -> Vec<Hit> {
+        let links = m.links;
+        let mut hits = Vec::new();
+        let mut own_link_rule = false;
+        for (r, action, matcher) in &self.rules {
+            let matched: Option<(String, String)> = match matcher {
+                Matcher::Regex(re) if r.kind == "word" => re
+                    .as_ref()
+                    .and_then(|re| re.find(&m.text).map(|m| m.as_str().to_owned()))
+                    .map(|m| (m.clone(), format!("it contains \"{m}\""))),
+                Matcher::Regex(re) => re
+                    .as_ref()
+                    .and_then(|re| {
+                        re.find(&m.text)
+                            .map(|m| m.as_str().chars().take(100).collect::<String>())
+                    })
+                    .map(|m| (m.clone(), format!("it matches a pattern (\"{m}\")"))),
+                Matcher::MaxLinks(max) => {
+                    own_link_rule = true;
+                    max.filter(|max| links > *max)
+                        .map(|_| (format!("{links} links"), format!("{links} links")))
+                }
+                Matcher::EmailDomain(p) => m
+                    .email
+                    .as_deref()
+                    .and_then(|e| e.rsplit_once('@'))
+                    .and_then(|(_, domain)| {
+                        let d = domain.to_lowercase();
+                        (d == *p || d.ends_with(&format!(".{p}")))
+                            .then(|| (d.clone(), format!("email domain {d}")))
+                    }),
+                Matcher::Ip(net) => m.ip.and_then(|ip| {
+                    net.filter(|n| n.contains(&ip)).map(|n| {
+                        (
+                            n.to_string(),
+                            "your network is on this site's list".to_owned(),
+                        )
+                    })
+                }),
+                Matcher::Unknown => None,
+            };
+            if let Some((what, why)) = matched {
+                let verb = match action {
+                    Action::Reject => "Not accepted",
+                    Action::Spam | Action::Hold => "Held for review",
+                };
+                hits.push(Hit {
+                    action: *action,
+                    reason: Reason::new(
+                        r.id.to_string(),
+                        &r.kind,
+                        Some(what),
+                        format!("{verb}: {why}."),
+                    ),
+                });
+            }
+        }
+        if !own_link_rule && links > default_max_links as usize {
+            hits.push(Hit {
+                action: Action::Hold,
+                reason: Reason::new(
+                    "max_links",
+                    "max_links",
+                    Some(format!("{links} links")),
+                    format!("Held for review: {links} links."),
+                ),
+            });
+        }
+        hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_over_the_bounds_are_refused_when_written() {
+        assert!(validate_rule("regex", r"\w{4}z").is_ok());
+        let e = validate_rule("regex", r"\w{50}").unwrap_err();
+        assert!(e.contains("KiB"), "{e}");
+        let long = "a".repeat(PATTERN_MAX_CHARS + 1);
+        assert!(validate_rule("regex", &long).is_err());
+        assert!(validate_rule("regex", "(").is_err());
+        assert!(validate_rule("word", "casino").is_ok());
+    }
+}
