@@ -15,7 +15,9 @@
 
 use std::collections::HashMap;
 use std::future::{Ready, ready};
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
+
+use ipnet::IpNet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,6 +31,7 @@ use crate::app::AppState;
 use crate::config::StreamSettings;
 use crate::error::ApiError;
 use crate::http::ClientInfo;
+use crate::http::client_ip::client_net;
 
 /// The counters of one node's open streams, shared by every worker.
 #[derive(Clone)]
@@ -45,7 +48,7 @@ struct Inner {
 #[derive(Default)]
 struct Open {
     total: usize,
-    by_client: HashMap<IpAddr, u32>,
+    by_client: HashMap<IpNet, u32>,
 }
 
 /// Why a stream was refused.
@@ -71,7 +74,8 @@ impl StreamLimiter {
     /// Takes a slot for a stream of `ip`'s (None: a client without an address, e.g. a Unix
     /// socket, counts against the node cap only).
     pub fn try_acquire(&self, ip: Option<IpAddr>) -> Result<StreamSlot, Refused> {
-        let key = ip.map(client_key);
+        // Keyed like the comment flood limits: IPv4 by address, IPv6 by its /64.
+        let key = ip.map(client_net);
         let mut open = self.lock();
         if let Some(k) = key
             && open.by_client.get(&k).copied().unwrap_or(0) >= self.inner.per_ip
@@ -112,22 +116,10 @@ fn lock(inner: &Inner) -> std::sync::MutexGuard<'_, Open> {
     inner.open.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The key a client's streams are counted under: an IPv4 address, or an IPv6 address's /64.
-/// (The comment flood limits key IPv6 by /64 too; this is the streams' own copy.)
-pub fn client_key(ip: IpAddr) -> IpAddr {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => IpAddr::V4(v4),
-        IpAddr::V6(v6) => {
-            let bits = u128::from(v6) & !((1u128 << 64) - 1);
-            IpAddr::V6(Ipv6Addr::from(bits))
-        }
-    }
-}
-
 /// One open stream's place in the counters; dropping it frees the place.
 pub struct StreamSlot {
     inner: Arc<Inner>,
-    key: Option<IpAddr>,
+    key: Option<IpNet>,
 }
 
 impl Drop for StreamSlot {
@@ -283,20 +275,6 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().unwrap()
-    }
-
-    #[test]
-    fn ipv6_clients_are_counted_by_slash_64() {
-        assert_eq!(
-            client_key(ip("2001:db8:1:2:aaaa::1")),
-            client_key(ip("2001:db8:1:2:bbbb::9"))
-        );
-        assert_ne!(
-            client_key(ip("2001:db8:1:2::1")),
-            client_key(ip("2001:db8:1:3::1"))
-        );
-        assert_eq!(client_key(ip("::ffff:192.0.2.1")), ip("192.0.2.1"));
-        assert_ne!(client_key(ip("192.0.2.1")), client_key(ip("192.0.2.2")));
     }
 
     #[test]
