@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::store::{self, CreateAccountError, CreateTokenError, PutOutcome, RemoveOutcome};
-use super::throttle::{self, Gate};
+use super::throttle;
 use super::{Credential, Moderator, Role, SiteScope, extract, password};
 use crate::app::AppState;
 use crate::domain::{Email, Invalid};
@@ -129,23 +129,17 @@ pub async fn login(
     let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     let email = email.identity_key();
     let keys = throttle::Keys::new(&email, client.ip);
-    if let Gate::Closed { retry_after_s } = throttle::begin(pool, &keys, auth).await? {
-        tracing::warn!("moderator login throttled");
-        return Err(ApiError::rate_limited(
-            "Too many failed logins; wait before trying again.",
-            retry_after_s,
-        ));
-    }
+    let attempt = throttle::open(pool, &keys, auth).await?;
     let account = store::find_login(pool, &email).await?;
     let stored = account.as_ref().map(|a| a.password_hash.clone());
     // Runs for unknown emails too (against a dummy hash), so both refusals take as long.
     let ok = password::verify(password, stored).await?;
     let Some(account) = account.filter(|_| ok) else {
-        throttle::failed(pool, auth).await?;
+        throttle::failed(pool, auth, attempt).await?;
         tracing::info!("moderator login refused");
         return Err(bad_credentials());
     };
-    throttle::succeeded(pool, &keys).await?;
+    throttle::succeeded(pool, &keys, auth, attempt).await?;
     let ttl = time::Duration::hours(i64::from(auth.moderator_session_ttl_hours));
     let mut conn = pool.acquire().await?;
     let (token, expires_at) = store::create_session(&mut conn, account.id, ttl).await?;
