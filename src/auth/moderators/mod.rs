@@ -19,7 +19,10 @@
 //! person's login. The last owner of a site can't be removed or demoted (409), so a site always
 //! has someone who can manage it.
 
+pub mod account;
 pub mod extract;
+pub mod invitation_store;
+pub mod invitations;
 pub mod password;
 pub mod routes;
 pub mod store;

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::store::{self, CreateAccountError, CreateTokenError, PutOutcome, RemoveOutcome};
+use super::store::{self, ChangeOutcome, CreateTokenError, RemoveOutcome};
 use super::throttle;
 use super::{Credential, Moderator, Role, SiteScope, extract, password};
 use crate::app::AppState;
@@ -337,7 +337,7 @@ pub struct PageParams {
 }
 
 /// `?limit=` and `?cursor=` of a list, checked.
-fn page(state: &AppState, params: &PageParams) -> ApiResult<(u32, Option<String>)> {
+pub(crate) fn page(state: &AppState, params: &PageParams) -> ApiResult<(u32, Option<String>)> {
     page_parts(state, params.limit.as_deref(), params.cursor.as_deref())
 }
 
@@ -627,16 +627,6 @@ struct MemberView {
     added_at: OffsetDateTime,
 }
 
-/// A team member after `POST /sites/{site}/moderators`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = TeamChange)]
-struct MemberChange {
-    #[serde(flatten)]
-    member: MemberView,
-    /// Whether this request created the moderator account (with the given `password`).
-    account_created: bool,
-}
-
 /// One page of a site's team, in the order they joined.
 #[derive(Serialize, ToSchema)]
 struct TeamPage {
@@ -696,131 +686,67 @@ pub async fn list_team(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PutMemberBody {
-    /// The moderator account's email.
-    #[schema(example = "bob@example.com")]
-    email: String,
+pub struct RoleBody {
     /// `owner` or `moderator`.
-    #[schema(example = "moderator")]
+    #[schema(example = "owner")]
     role: String,
-    /// Only to create an account for an email that has none (409 if it has one).
-    #[serde(default)]
-    #[schema(format = Password)]
-    password: Option<String>,
 }
 
-/// Who `POST /sites/{site}/moderators` puts on the team.
-enum Account {
-    Existing(Uuid),
-    New { password_hash: String },
-}
-
-fn last_owner() -> ApiError {
+pub(crate) fn last_owner() -> ApiError {
     ApiError::conflict(
         "conflict",
         "This is the site's only owner; make someone else an owner first.",
     )
 }
 
-/// Puts a moderator on a site's team, or changes their role there (owners only).
+/// Changes the role of a member of a site's team (owners only, with a login session).
 ///
-/// Adds an existing account (201) or changes its role (200). With `password`, creates the
-/// account for an email that has none; a password is never set on an existing account (409).
-/// The site's last owner can't be demoted (409). Needs a login session, not an API token.
+/// Only for people already on the team: newcomers join by invitation
+/// (`POST /sites/{site}/moderators`). The site's last owner can't be demoted (409). A demoted
+/// owner's open invitations are voided.
 #[utoipa::path(
-    post,
-    path = "/api/mod/v1/sites/{site}/moderators",
+    patch,
+    path = "/api/mod/v1/sites/{site}/moderators/{id}",
     tag = "team",
     security(("moderator" = [])),
-    params(("site" = String, Path, description = "The site's slug.")),
-    request_body = PutMemberBody,
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("id" = Uuid, Path, description = "The moderator account's id.")
+    ),
+    request_body = RoleBody,
     responses(
-        (status = 200, description = "The member's role changed.", body = MemberChange),
-        (status = 201, description = "The member was added to the team.", body = MemberChange),
-        (status = 400, description = "`invalid_json` or `validation_failed` (`email`, `role`, `password`; `password` is required for an email without an account).", body = ErrorBody),
+        (status = 200, description = "The member with their (new) role.", body = MemberView),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`role`).", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
         (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 409, description = "`conflict`: `password` given for an existing account, or this would demote the last owner.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site or no such member of its team.", body = ErrorBody),
+        (status = 409, description = "`conflict`: this would demote the site's only owner.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`.", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
         (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
     )
 )]
-pub async fn put_member(
+pub async fn change_role(
     state: web::Data<AppState>,
     moderator: Moderator,
-    path: web::Path<String>,
-    body: ApiJson<PutMemberBody>,
+    path: web::Path<(String, Uuid)>,
+    body: ApiJson<RoleBody>,
 ) -> ApiResult<HttpResponse> {
-    let scope = moderator.owner_scope(&path)?;
-    // Like minting tokens: a leaked API token must not be able to create accounts or owners
-    // that outlive its revocation. Team changes need a password login.
+    let (site, member_id) = path.into_inner();
+    let scope = moderator.owner_scope(&site)?;
     if moderator.is_api_token() {
         return Err(ApiError::forbidden(
             "login_required",
             "Changing the team needs a password login, not an API token.",
         ));
     }
-    let PutMemberBody {
-        email,
-        role,
-        password,
-    } = body.0;
-    let mut errors = Vec::new();
-    let email = Email::parse(&email).map_err(|e| errors.push(("email".to_owned(), e.to_string())));
-    let role = Role::parse(&role).map_err(|e| errors.push(("role".to_owned(), e.to_string())));
-    let password = password
-        .map(password::NewPassword::parse)
-        .transpose()
-        .map_err(|e| errors.push(("password".to_owned(), e.to_string())));
-    let (Ok(email), Ok(role), Ok(password)) = (email, role, password) else {
-        return Err(ApiError::validation_many(errors));
-    };
-    let email = email.identity_key();
-    let pool = &state.db.pool;
-    let mut conn = pool.acquire().await?;
-    let existing = store::find_id_by_email(&mut conn, &email).await?;
-    drop(conn);
-    let account = match (existing, password) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::conflict(
-                "conflict",
-                "An account with this email already exists; leave out `password` to add it. \
-                 Its password can only be changed by its owner.",
-            ));
-        }
-        (None, None) => {
-            return Err(ApiError::validation(
-                "password",
-                "is required to create an account for an email that has none",
-            ));
-        }
-        // Hashed before the transaction opens, so no lock waits on argon2.
-        (None, Some(pw)) => Account::New {
-            password_hash: password::hash(pw).await?,
-        },
-        (Some(id), None) => Account::Existing(id),
-    };
-    let mut tx = pool.begin().await?;
-    let (member_id, created) = match account {
-        Account::Existing(id) => (id, false),
-        Account::New { password_hash } => {
-            match store::create_account(&mut tx, &email, &password_hash).await {
-                Ok(id) => (id, true),
-                Err(CreateAccountError::EmailTaken) => {
-                    return Err(ApiError::conflict(
-                        "conflict",
-                        "An account with this email was just created; add it without `password`.",
-                    ));
-                }
-                Err(CreateAccountError::Db(e)) => return Err(e.into()),
-            }
-        }
-    };
-    let outcome = store::put_member(&mut tx, &scope, member_id, role).await?;
-    if outcome == PutOutcome::LastOwner {
-        return Err(last_owner());
+    let role = Role::parse(&body.0.role).map_err(|e| ApiError::validation("role", e))?;
+    let mut tx = state.db.pool.begin().await?;
+    let outcome = store::change_role(&mut tx, &scope, member_id, role).await?;
+    match outcome {
+        ChangeOutcome::NotMember => return Err(ApiError::not_found("Moderator")),
+        ChangeOutcome::LastOwner => return Err(last_owner()),
+        ChangeOutcome::Changed { .. } | ChangeOutcome::Unchanged => {}
     }
     let member = store::member(&mut tx, &scope, member_id)
         .await?
@@ -831,19 +757,10 @@ pub async fn put_member(
         member.id = %member_id,
         site.slug = scope.slug(),
         role = role.as_str(),
-        account_created = created,
         outcome = ?outcome,
-        "team changed"
+        "team role changed"
     );
-    let status = if outcome == PutOutcome::Added {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
-    Ok(private(status).json(MemberChange {
-        member: MemberView::from(member),
-        account_created: created,
-    }))
+    Ok(private(HttpResponse::Ok()).json(MemberView::from(member)))
 }
 
 /// Removes a moderator from a site's team (owners only; not the last owner).

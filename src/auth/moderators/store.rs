@@ -79,6 +79,55 @@ pub async fn create_account(
     }
 }
 
+/// Sets an account's password (a PHC string from `password::hash`).
+pub async fn set_password(
+    conn: &mut PgConnection,
+    moderator_id: Uuid,
+    password_hash: &str,
+) -> Result<bool, sqlx::Error> {
+    let res =
+        sqlx::query("UPDATE moderators SET password_hash = $2, updated_at = now() WHERE id = $1")
+            .bind(moderator_id)
+            .bind(password_hash)
+            .execute(conn)
+            .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Ends the account's live sessions, all but `keep`; returns how many ended.
+pub async fn revoke_sessions(
+    conn: &mut PgConnection,
+    moderator_id: Uuid,
+    keep: Option<Uuid>,
+) -> Result<u64, sqlx::Error> {
+    let res = sqlx::query(
+        "UPDATE moderator_sessions SET revoked_at = now()
+         WHERE moderator_id = $1 AND revoked_at IS NULL AND expires_at > now()
+           AND ($2::uuid IS NULL OR id <> $2)",
+    )
+    .bind(moderator_id)
+    .bind(keep)
+    .execute(conn)
+    .await?;
+    Ok(res.rows_affected())
+}
+
+/// Revokes every live API token of the account; returns how many.
+pub async fn revoke_all_tokens(
+    conn: &mut PgConnection,
+    moderator_id: Uuid,
+) -> Result<u64, sqlx::Error> {
+    let res = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = now()
+         WHERE moderator_id = $1 AND revoked_at IS NULL
+           AND (expires_at IS NULL OR expires_at > now())",
+    )
+    .bind(moderator_id)
+    .execute(conn)
+    .await?;
+    Ok(res.rows_affected())
+}
+
 /// One of the caller's roles, with the site's slug (roles are listed by slug).
 #[derive(Debug, Clone, FromRow)]
 pub struct RoleRow {
@@ -433,10 +482,55 @@ pub async fn put_member(
     .bind(role.as_str())
     .execute(&mut *conn)
     .await?;
+    if current == Some(Role::Owner) {
+        super::invitation_store::void_by_inviter(conn, scope, moderator_id).await?;
+    }
     Ok(match current {
         None => PutOutcome::Added,
         Some(from) => PutOutcome::Changed { from },
     })
+}
+
+/// What changing a member's role did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeOutcome {
+    Changed {
+        from: Role,
+    },
+    Unchanged,
+    NotMember,
+    /// Refused: this would demote the site's only owner.
+    LastOwner,
+}
+
+/// Changes the role of someone already on the scope's team (never adds anyone: people join by
+/// invitation). A demoted owner's open invitations are voided. Run it in a transaction.
+pub async fn change_role(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    moderator_id: Uuid,
+    role: Role,
+) -> Result<ChangeOutcome, sqlx::Error> {
+    lock_team(conn, scope).await?;
+    let Some(current) = current_role(conn, scope, moderator_id).await? else {
+        return Ok(ChangeOutcome::NotMember);
+    };
+    if current == role {
+        return Ok(ChangeOutcome::Unchanged);
+    }
+    if current == Role::Owner && owner_count(conn, scope).await? <= 1 {
+        return Ok(ChangeOutcome::LastOwner);
+    }
+    sqlx::query("UPDATE moderator_roles SET role = $3 WHERE site_id = $1 AND moderator_id = $2")
+        .bind(scope.site_id())
+        .bind(moderator_id)
+        .bind(role.as_str())
+        .execute(&mut *conn)
+        .await?;
+    if current == Role::Owner {
+        super::invitation_store::void_by_inviter(conn, scope, moderator_id).await?;
+    }
+    Ok(ChangeOutcome::Changed { from: current })
 }
 
 /// Takes `moderator_id` off the scope's team. Run it in a transaction (it locks the team).
@@ -458,6 +552,7 @@ pub async fn remove_member(
         .bind(moderator_id)
         .execute(&mut *conn)
         .await?;
+    super::invitation_store::void_by_inviter(conn, scope, moderator_id).await?;
     Ok(RemoveOutcome::Removed)
 }
 
