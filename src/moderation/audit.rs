@@ -1,6 +1,12 @@
 //! The audit trail. A status change and its audit row are written in the same transaction, by
 //! the caller's connection, so neither exists without the other.
+//!
+//! Three append-only tables (the database refuses UPDATE, DELETE and TRUNCATE on them; see
+//! migration `20261130000001_audit_actions.sql`): `moderation_events` (comment status changes,
+//! `record`/`record_many`), `ban_events` (ban appeal decisions, `record_ban`) and
+//! `audit_actions` (every other administrative action, `record_action`).
 
+use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -16,20 +22,24 @@ pub enum Actor {
     Author(Uuid),
     Flags,
     System,
+    /// The server's operator through the CLI (`colloquy moderator ...`): no account, no id.
+    /// Only `audit_actions` accepts it.
+    Operator,
 }
 
 impl Actor {
-    fn kind(self) -> &'static str {
+    pub fn kind(self) -> &'static str {
         match self {
             Self::Pipeline => "pipeline",
             Self::Moderator(_) => "moderator",
             Self::Author(_) => "author",
             Self::Flags => "flags",
             Self::System => "system",
+            Self::Operator => "operator",
         }
     }
 
-    fn id(self) -> Option<Uuid> {
+    pub fn id(self) -> Option<Uuid> {
         match self {
             Self::Moderator(id) | Self::Author(id) => Some(id),
             _ => None,
@@ -121,6 +131,69 @@ pub async fn record_ban(conn: &mut PgConnection, c: &BanChange<'_>) -> Result<()
     .bind(c.actor.kind())
     .bind(c.actor.id())
     .bind(c.note)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One administrative action for `record_action`.
+#[derive(Debug, Clone)]
+pub struct ActionRecord<'a> {
+    /// The site the action concerns; `None` for account-level actions that belong to no site
+    /// (API tokens, a moderator's own password). Those are listed by `GET /api/mod/v1/me/audit`.
+    pub site_id: Option<Uuid>,
+    /// Who did it. A `Moderator` always carries their id.
+    pub actor: Actor,
+    /// `<resource>.<verb>` in snake case, e.g. `ban.created`, `ban.lifted`, `rule.updated`,
+    /// `site.updated`, `moderator.added`, `invitation.created`, `api_token.revoked`,
+    /// `password.changed`, `appeal.overturned`. The database checks the shape.
+    pub action: &'a str,
+    /// What the action was done to, in snake case: `ban`, `rule`, `site`, `user`, `moderator`,
+    /// `invitation`, `api_token`, `appeal`, `comment`.
+    pub target_kind: &'a str,
+    /// The target's id, when it has one.
+    pub target_id: Option<Uuid>,
+    /// The target's state before the action: `None` when it didn't exist (created). For an
+    /// update, only the fields that changed (and enough to identify the target) is enough.
+    pub before: Option<Value>,
+    /// The target's state after the action: `None` when it no longer exists (deleted).
+    pub after: Option<Value>,
+    /// The actor's note or reason, if any (at most 2,000 characters).
+    pub note: Option<&'a str>,
+}
+
+/// Appends one administrative action to the audit log, on the caller's connection.
+///
+/// Contract:
+/// - Call it inside the transaction that makes the change, after the change succeeded, so the
+///   change and its audit row commit (or roll back) together. An error here must abort the
+///   transaction: an unaudited change never commits.
+/// - `before` / `after` hold what a moderator needs to see what changed: the resource's public
+///   fields (a rule's kind/pattern/action, a ban's target and expiry, a setting's old and new
+///   value, a role). They must NEVER hold secrets: no token values or token hashes, no password
+///   or password hash, no invitation secret, no OAuth client secret, no session id. An email
+///   address of a moderator or an invitee is fine (owners see it in the team listing anyway);
+///   a commenter's IP or email only where it is the target itself (an IP or email ban).
+/// - Rows are append-only: nothing in the application updates or deletes them, and the database
+///   refuses to (a row goes only when its whole site is deleted).
+pub async fn record_action(
+    conn: &mut PgConnection,
+    a: &ActionRecord<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_actions
+             (site_id, actor_kind, actor_id, action, target_kind, target_id, before, after, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(a.site_id)
+    .bind(a.actor.kind())
+    .bind(a.actor.id())
+    .bind(a.action)
+    .bind(a.target_kind)
+    .bind(a.target_id)
+    .bind(a.before.as_ref().map(sqlx::types::Json))
+    .bind(a.after.as_ref().map(sqlx::types::Json))
+    .bind(a.note)
     .execute(conn)
     .await?;
     Ok(())
