@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::app::Application;
 use crate::auth::moderators::password::{self, NewPassword};
 use crate::auth::moderators::store::{self as moderator_store, CreateAccountError, PutOutcome};
-use crate::auth::moderators::{Role, SiteScope};
+use crate::auth::moderators::{Role, SiteScope, invitations};
+use crate::moderation::audit::{self, ActionRecord, Actor};
 use crate::config::Settings;
 use crate::db;
 use crate::domain::{Email, Origin, Policy, SiteName, SiteSlug};
@@ -276,6 +277,24 @@ async fn moderator_create(settings: Settings, args: ModeratorCreate) -> anyhow::
             site.slug
         );
     }
+    if existing.is_none() {
+        audit::record_action(
+            &mut tx,
+            &ActionRecord {
+                site_id: Some(site.id),
+                actor: Actor::Operator,
+                action: "moderator.created",
+                target_kind: "moderator",
+                target_id: Some(id),
+                before: None,
+                after: Some(serde_json::json!({ "email": email })),
+                note: None,
+            },
+        )
+        .await?;
+    }
+    invitations::audit_team_put(&mut tx, &scope, Actor::Operator, &email, id, role, outcome)
+        .await?;
     tx.commit().await?;
     if existing.is_some() {
         println!("moderator {id} already exists; password unchanged");
@@ -318,6 +337,7 @@ async fn moderator_reset_password(
         read_password()?,
         None,
         args.keep_api_tokens,
+        Actor::Operator,
     )
     .await?;
     println!(

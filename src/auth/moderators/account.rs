@@ -19,6 +19,7 @@ use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::client_ip::ClientInfo;
 use crate::http::json::ApiJson;
+use crate::moderation::audit::{self, ActionRecord, Actor};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -44,13 +45,15 @@ pub struct PasswordChanged {
 }
 
 /// Sets a new password, ends every session but `keep_session`, and revokes the API tokens
-/// unless `keep_api_tokens`; one transaction. The hash is made before it opens.
+/// unless `keep_api_tokens`, with its audit row; one transaction. The hash is made before it
+/// opens.
 pub async fn set_password(
     pool: &PgPool,
     moderator_id: Uuid,
     new_password: password::NewPassword,
     keep_session: Option<Uuid>,
     keep_api_tokens: bool,
+    actor: Actor,
 ) -> anyhow::Result<PasswordChanged> {
     let hash = password::hash(new_password).await?;
     let mut tx = pool.begin().await?;
@@ -63,6 +66,28 @@ pub async fn set_password(
     } else {
         store::revoke_all_tokens(&mut tx, moderator_id).await?
     };
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: None,
+            actor,
+            // The account's own change, or the operator's reset (`colloquy moderator
+            // reset-password`). Never the password or its hash: only what it ended.
+            action: match actor {
+                Actor::Operator => "password.reset",
+                _ => "password.changed",
+            },
+            target_kind: "moderator",
+            target_id: Some(moderator_id),
+            before: None,
+            after: Some(serde_json::json!({
+                "sessions_ended": sessions_ended,
+                "api_tokens_revoked": api_tokens_revoked,
+            })),
+            note: None,
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(PasswordChanged {
         sessions_ended,
@@ -142,6 +167,7 @@ pub async fn change_password(
         new_password,
         Some(session_id),
         keep_api_tokens,
+        Actor::Moderator(moderator.id),
     )
     .await?;
     tracing::info!(

@@ -28,9 +28,8 @@ impl std::fmt::Debug for InvitationRow {
     }
 }
 
-/// Invites `email` (case-folded) to the scope's site with `role`; returns the invitation and its
-/// secret token (shown once, never stored). An open invitation for the same email on the same
-/// site is revoked in the same statement batch: one live token per person and site.
+/// Invites `email` (case-folded) to the scope's site with `role`. An open invitation for the
+/// same email on the same site is revoked first: one live token per person and site.
 pub async fn create(
     conn: &mut PgConnection,
     scope: &SiteScope,
@@ -38,15 +37,16 @@ pub async fn create(
     role: Role,
     invited_by: Uuid,
     ttl: Duration,
-) -> Result<(InvitationRow, String), sqlx::Error> {
-    sqlx::query(
+) -> Result<Created, sqlx::Error> {
+    let replaced: Vec<Uuid> = sqlx::query_scalar(
         "UPDATE moderator_invitations SET revoked_at = now()
          WHERE site_id = $1 AND lower(email) = lower($2)
-           AND accepted_at IS NULL AND revoked_at IS NULL",
+           AND accepted_at IS NULL AND revoked_at IS NULL
+         RETURNING id",
     )
     .bind(scope.site_id())
     .bind(email)
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
     let secret = token::generate();
     let row = sqlx::query_as(
@@ -64,7 +64,18 @@ pub async fn create(
     .bind(ttl.as_seconds_f64())
     .fetch_one(&mut *conn)
     .await?;
-    Ok((row, secret))
+    Ok(Created {
+        row,
+        secret,
+        replaced,
+    })
+}
+
+/// A new invitation, its secret (shown once), and the open invitations it replaced.
+pub struct Created {
+    pub row: InvitationRow,
+    pub secret: String,
+    pub replaced: Vec<Uuid>,
 }
 
 /// The site's pending invitations (not accepted, revoked or expired), oldest first, after the
@@ -116,16 +127,16 @@ pub async fn void_by_inviter(
     conn: &mut PgConnection,
     scope: &SiteScope,
     inviter: Uuid,
-) -> Result<u64, sqlx::Error> {
-    let res = sqlx::query(
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
         "UPDATE moderator_invitations SET revoked_at = now()
-         WHERE site_id = $1 AND invited_by = $2 AND accepted_at IS NULL AND revoked_at IS NULL",
+         WHERE site_id = $1 AND invited_by = $2 AND accepted_at IS NULL AND revoked_at IS NULL
+         RETURNING id",
     )
     .bind(scope.site_id())
     .bind(inviter)
-    .execute(conn)
-    .await?;
-    Ok(res.rows_affected())
+    .fetch_all(conn)
+    .await
 }
 
 /// An invitation found by its token, whatever its state.

@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use super::store::{self, ChangeOutcome, CreateTokenError, RemoveOutcome};
 use super::throttle;
-use super::{Credential, Moderator, Role, SiteScope, extract, password};
+use super::{Credential, Moderator, Role, SiteScope, extract, invitations, password};
+use crate::moderation::audit::{self, ActionRecord, Actor};
 use crate::app::AppState;
 use crate::domain::{Email, Invalid};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -317,17 +318,43 @@ pub async fn create_token(
     let (Ok(name), Ok(expires_at)) = (name, expires_at) else {
         return Err(ApiError::validation_many(errors));
     };
-    match store::create_token(&state.db.pool, moderator.id, &name, expires_at).await {
-        Ok((row, secret)) => {
-            tracing::info!(moderator.id = %moderator.id, api_token.id = %row.id, "API token created");
-            Ok(private(HttpResponse::Created()).json(TokenView::new(row, Some(secret))))
+    let mut tx = state.db.pool.begin().await?;
+    let (row, secret) = match store::create_token(&mut tx, moderator.id, &name, expires_at).await
+    {
+        Ok(created) => created,
+        Err(CreateTokenError::NameTaken) => {
+            return Err(ApiError::conflict(
+                "conflict",
+                "You already have a token with this name; pick another or revoke that one.",
+            ));
         }
-        Err(CreateTokenError::NameTaken) => Err(ApiError::conflict(
-            "conflict",
-            "You already have a token with this name; pick another or revoke that one.",
-        )),
-        Err(CreateTokenError::Db(e)) => Err(e.into()),
-    }
+        Err(CreateTokenError::Db(e)) => return Err(e.into()),
+    };
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: None,
+            actor: Actor::Moderator(moderator.id),
+            action: "api_token.created",
+            target_kind: "api_token",
+            target_id: Some(row.id),
+            before: None,
+            after: Some(token_audit(&row)),
+            note: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(moderator.id = %moderator.id, api_token.id = %row.id, "API token created");
+    Ok(private(HttpResponse::Created()).json(TokenView::new(row, Some(secret))))
+}
+
+/// What the audit log keeps of a token: its name and expiry, never its secret or hash.
+fn token_audit(t: &store::TokenRow) -> serde_json::Value {
+    serde_json::json!({
+        "name": t.name,
+        "expires_at": t.expires_at.map(rfc3339),
+    })
 }
 
 #[derive(Deserialize)]
@@ -459,10 +486,26 @@ pub async fn revoke_token(
     path: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
+    let mut tx = state.db.pool.begin().await?;
     // Someone else's token is "not found": its existence is none of the caller's business.
-    if !store::revoke_token(&state.db.pool, moderator.id, id).await? {
+    let Some(row) = store::revoke_token(&mut tx, moderator.id, id).await? else {
         return Err(ApiError::not_found("Token"));
-    }
+    };
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: None,
+            actor: Actor::Moderator(moderator.id),
+            action: "api_token.revoked",
+            target_kind: "api_token",
+            target_id: Some(row.id),
+            before: Some(token_audit(&row)),
+            after: None,
+            note: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
     tracing::info!(moderator.id = %moderator.id, api_token.id = %id, "API token revoked");
     Ok(private(HttpResponse::NoContent()).finish())
 }
@@ -743,14 +786,23 @@ pub async fn change_role(
     let role = Role::parse(&body.0.role).map_err(|e| ApiError::validation("role", e))?;
     let mut tx = state.db.pool.begin().await?;
     let outcome = store::change_role(&mut tx, &scope, member_id, role).await?;
-    match outcome {
+    let from = match outcome {
         ChangeOutcome::NotMember => return Err(ApiError::not_found("Moderator")),
         ChangeOutcome::LastOwner => return Err(last_owner()),
-        ChangeOutcome::Changed { .. } | ChangeOutcome::Unchanged => {}
-    }
+        ChangeOutcome::Changed { from } => Some(from),
+        ChangeOutcome::Unchanged => None,
+    };
     let member = store::member(&mut tx, &scope, member_id)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("member vanished in its transaction")))?;
+    if let Some(from) = from {
+        let actor = Actor::Moderator(moderator.id);
+        invitations::audit_role_change(&mut tx, &scope, actor, &member.email, member_id, from, role)
+            .await?;
+        if from == Role::Owner {
+            invitations::void_invitations_of(&mut tx, &scope, member_id, actor).await?;
+        }
+    }
     tx.commit().await?;
     tracing::info!(
         moderator.id = %moderator.id,
@@ -796,10 +848,32 @@ pub async fn remove_member(
         ));
     }
     let mut tx = state.db.pool.begin().await?;
-    match store::remove_member(&mut tx, &scope, member_id).await? {
-        RemoveOutcome::Removed => {}
+    let member = store::member(&mut tx, &scope, member_id).await?;
+    let role = match store::remove_member(&mut tx, &scope, member_id).await? {
+        RemoveOutcome::Removed { role } => role,
         RemoveOutcome::NotMember => return Err(ApiError::not_found("Moderator")),
         RemoveOutcome::LastOwner => return Err(last_owner()),
+    };
+    let actor = Actor::Moderator(moderator.id);
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: Some(scope.site_id()),
+            actor,
+            action: "moderator.removed",
+            target_kind: "moderator",
+            target_id: Some(member_id),
+            before: Some(serde_json::json!({
+                "email": member.map(|m| m.email),
+                "role": role.as_str(),
+            })),
+            after: None,
+            note: None,
+        },
+    )
+    .await?;
+    if role == Role::Owner {
+        invitations::void_invitations_of(&mut tx, &scope, member_id, actor).await?;
     }
     tx.commit().await?;
     tracing::info!(
@@ -811,7 +885,7 @@ pub async fn remove_member(
     Ok(private(HttpResponse::NoContent()).finish())
 }
 
-fn rfc3339(at: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }

@@ -273,7 +273,7 @@ pub enum CreateTokenError {
 
 /// Creates an API token; returns it and its secret (shown once, never stored).
 pub async fn create_token(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     moderator_id: Uuid,
     name: &str,
     expires_at: Option<OffsetDateTime>,
@@ -289,7 +289,7 @@ pub async fn create_token(
     .bind(name)
     .bind(token::hash(&secret))
     .bind(expires_at)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await;
     match res {
         Ok(row) => Ok((row, secret)),
@@ -323,22 +323,22 @@ pub async fn list_tokens(
     .await
 }
 
-/// Revokes one of the moderator's own live tokens; false when there is no such token (another
+/// Revokes one of the moderator's own live tokens; None when there is no such token (another
 /// moderator's token is "no such token").
 pub async fn revoke_token(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     moderator_id: Uuid,
     id: Uuid,
-) -> Result<bool, sqlx::Error> {
-    let res = sqlx::query(
+) -> Result<Option<TokenRow>, sqlx::Error> {
+    sqlx::query_as(
         "UPDATE api_tokens SET revoked_at = now()
-         WHERE id = $1 AND moderator_id = $2 AND revoked_at IS NULL",
+         WHERE id = $1 AND moderator_id = $2 AND revoked_at IS NULL
+         RETURNING id, name, created_at, last_used_at, expires_at",
     )
     .bind(id)
     .bind(moderator_id)
-    .execute(pool)
-    .await?;
-    Ok(res.rows_affected() == 1)
+    .fetch_optional(conn)
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -417,7 +417,7 @@ pub enum PutOutcome {
 /// What removing someone from a team did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RemoveOutcome {
-    Removed,
+    Removed { role: Role },
     NotMember,
     /// Refused: this is the site's only owner.
     LastOwner,
@@ -482,9 +482,6 @@ pub async fn put_member(
     .bind(role.as_str())
     .execute(&mut *conn)
     .await?;
-    if current == Some(Role::Owner) {
-        super::invitation_store::void_by_inviter(conn, scope, moderator_id).await?;
-    }
     Ok(match current {
         None => PutOutcome::Added,
         Some(from) => PutOutcome::Changed { from },
@@ -504,7 +501,7 @@ pub enum ChangeOutcome {
 }
 
 /// Changes the role of someone already on the scope's team (never adds anyone: people join by
-/// invitation). A demoted owner's open invitations are voided. Run it in a transaction.
+/// invitation). Run it in a transaction (it locks the team).
 pub async fn change_role(
     conn: &mut PgConnection,
     scope: &SiteScope,
@@ -527,9 +524,6 @@ pub async fn change_role(
         .bind(role.as_str())
         .execute(&mut *conn)
         .await?;
-    if current == Role::Owner {
-        super::invitation_store::void_by_inviter(conn, scope, moderator_id).await?;
-    }
     Ok(ChangeOutcome::Changed { from: current })
 }
 
@@ -540,20 +534,19 @@ pub async fn remove_member(
     moderator_id: Uuid,
 ) -> Result<RemoveOutcome, sqlx::Error> {
     lock_team(conn, scope).await?;
-    match current_role(conn, scope, moderator_id).await? {
+    let role = match current_role(conn, scope, moderator_id).await? {
         None => return Ok(RemoveOutcome::NotMember),
         Some(Role::Owner) if owner_count(conn, scope).await? <= 1 => {
             return Ok(RemoveOutcome::LastOwner);
         }
-        Some(_) => {}
-    }
+        Some(role) => role,
+    };
     sqlx::query("DELETE FROM moderator_roles WHERE site_id = $1 AND moderator_id = $2")
         .bind(scope.site_id())
         .bind(moderator_id)
         .execute(&mut *conn)
         .await?;
-    super::invitation_store::void_by_inviter(conn, scope, moderator_id).await?;
-    Ok(RemoveOutcome::Removed)
+    Ok(RemoveOutcome::Removed { role })
 }
 
 // ---------------------------------------------------------------------------------------------
