@@ -9,11 +9,11 @@ use crate::app::Application;
 use crate::auth::moderators::password::{self, NewPassword};
 use crate::auth::moderators::store::{self as moderator_store, CreateAccountError, PutOutcome};
 use crate::auth::moderators::{Role, SiteScope, invitations};
-use crate::moderation::audit::{self, ActionRecord, Actor};
 use crate::config::Settings;
 use crate::db;
 use crate::domain::{Email, Origin, Policy, SiteName, SiteSlug};
 use crate::http::telemetry;
+use crate::moderation::audit::{self, ActionRecord, Actor};
 use crate::sites::{NewSite, store as site_store};
 
 #[derive(Parser)]

@@ -142,7 +142,7 @@ fn login_required() -> ApiError {
     request_body = InviteBody,
     responses(
         (status = 201, description = "The invitation, with its `token` and `accept_url` (shown once).", body = InvitationView),
-        (status = 400, description = "`invalid_json` (an unknown field such as `password`) or `validation_failed` (`email`, `role`).", body = ErrorBody),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`email`, `role`, or an unknown field such as `password`: owners never set passwords).", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
         (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody),
         (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
@@ -371,7 +371,8 @@ enum Acceptor {
 /// With `new_password` for an email that has no account: creates the account with that
 /// password and gives it the role. For an email that has an account: send the request with that
 /// account's moderator session (`Authorization: Bearer`, not an API token) or its `password`;
-/// the token alone never gives an existing account a role. Throttled like login.
+/// the token alone never gives an existing account a role. Unknown tokens and wrong passwords
+/// are throttled like login.
 #[utoipa::path(
     post,
     path = "/api/mod/v1/invitations/accept",
@@ -434,38 +435,27 @@ pub async fn accept(
     let auth = &state.settings.auth;
     let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     let found = invites::find_by_token(pool, &token).await?;
-    // Charged like a login: to the invited email and the address, or, for a token that matches
-    // nothing, to the address alone (token guessing).
-    let keys = match &found {
-        Some(inv) => throttle::Keys::new(&inv.email, client.ip),
-        None => throttle::Keys::unknown_invitation(client.ip),
-    };
-    let attempt = throttle::open(pool, &keys, auth).await?;
     let Some(inv) = found else {
+        // Token guessing: charged to the address (and one shared key), like a failed login.
+        let keys = throttle::Keys::unknown_invitation(client.ip);
+        let attempt = throttle::open(pool, &keys, auth).await?;
         throttle::failed(pool, auth, attempt).await?;
         return Err(ApiError::not_found("Invitation"));
     };
-    let unusable = if inv.accepted {
-        Some(gone("invitation_used", "This invitation has been used."))
+    if inv.accepted {
+        return Err(gone("invitation_used", "This invitation has been used."));
     } else if inv.revoked {
-        Some(gone("invitation_revoked", "This invitation was revoked."))
+        return Err(gone("invitation_revoked", "This invitation was revoked."));
     } else if inv.expired {
-        Some(gone(
+        return Err(gone(
             "invitation_expired",
             "This invitation has expired; ask the site's owner for a new one.",
-        ))
-    } else {
-        None
-    };
-    if let Some(e) = unusable {
-        throttle::abandon(pool, attempt).await?;
-        return Err(e);
+        ));
     }
     let role = Role::parse(&inv.role)
         .map_err(|e| ApiError::internal(anyhow::anyhow!("stored invitation role: {e}")))?;
 
     let acceptor = if let Some(m) = caller {
-        throttle::abandon(pool, attempt).await?;
         if m.is_api_token() {
             return Err(ApiError::forbidden(
                 "login_required",
@@ -483,6 +473,11 @@ pub async fn accept(
             email: m.email,
         }
     } else if let Some(pw) = current_password {
+        // A password check of the invited account: throttled exactly like a login, or the token
+        // holder (the inviting owner, until invitations are mailed) would get an unthrottled
+        // oracle for someone else's password.
+        let keys = throttle::Keys::new(&inv.email, client.ip);
+        let attempt = throttle::open(pool, &keys, auth).await?;
         let account = store::find_login(pool, &inv.email).await?;
         let stored = account.as_ref().map(|a| a.password_hash.clone());
         // Unknown account: the dummy hash, so this can't tell accounts apart by time either.
@@ -500,7 +495,6 @@ pub async fn accept(
             email: account.email,
         }
     } else {
-        throttle::abandon(pool, attempt).await?;
         let pw = new_password.ok_or_else(|| {
             ApiError::internal(anyhow::anyhow!("exactly one proof was checked above"))
         })?;
@@ -646,7 +640,14 @@ pub async fn void_invitations_of(
     actor: Actor,
 ) -> Result<(), sqlx::Error> {
     for id in invites::void_by_inviter(conn, scope, former_owner).await? {
-        audit_revoked(conn, scope, actor, id, "its inviter no longer owns the site").await?;
+        audit_revoked(
+            conn,
+            scope,
+            actor,
+            id,
+            "its inviter no longer owns the site",
+        )
+        .await?;
     }
     Ok(())
 }

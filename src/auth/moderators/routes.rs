@@ -12,12 +12,12 @@ use uuid::Uuid;
 use super::store::{self, ChangeOutcome, CreateTokenError, RemoveOutcome};
 use super::throttle;
 use super::{Credential, Moderator, Role, SiteScope, extract, invitations, password};
-use crate::moderation::audit::{self, ActionRecord, Actor};
 use crate::app::AppState;
 use crate::domain::{Email, Invalid};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::client_ip::ClientInfo;
 use crate::http::json::ApiJson;
+use crate::moderation::audit::{self, ActionRecord, Actor};
 use crate::sites::{Site, store as site_store};
 
 /// Longest API token name, in characters.
@@ -319,8 +319,7 @@ pub async fn create_token(
         return Err(ApiError::validation_many(errors));
     };
     let mut tx = state.db.pool.begin().await?;
-    let (row, secret) = match store::create_token(&mut tx, moderator.id, &name, expires_at).await
-    {
+    let (row, secret) = match store::create_token(&mut tx, moderator.id, &name, expires_at).await {
         Ok(created) => created,
         Err(CreateTokenError::NameTaken) => {
             return Err(ApiError::conflict(
@@ -797,8 +796,16 @@ pub async fn change_role(
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("member vanished in its transaction")))?;
     if let Some(from) = from {
         let actor = Actor::Moderator(moderator.id);
-        invitations::audit_role_change(&mut tx, &scope, actor, &member.email, member_id, from, role)
-            .await?;
+        invitations::audit_role_change(
+            &mut tx,
+            &scope,
+            actor,
+            &member.email,
+            member_id,
+            from,
+            role,
+        )
+        .await?;
         if from == Role::Owner {
             invitations::void_invitations_of(&mut tx, &scope, member_id, actor).await?;
         }

@@ -417,7 +417,9 @@ pub enum PutOutcome {
 /// What removing someone from a team did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RemoveOutcome {
-    Removed { role: Role },
+    Removed {
+        role: Role,
+    },
     NotMember,
     /// Refused: this is the site's only owner.
     LastOwner,

@@ -82,8 +82,7 @@ pub fn ip_key(ip: IpAddr) -> String {
 /// Whether an attempt may go on to the password check.
 #[must_use]
 pub enum Gate {
-    /// Go on; the attempt is counted as a failure until [`succeeded`] or [`abandon`] says
-    /// otherwise.
+    /// Go on; the attempt is counted as a failure until [`succeeded`] says otherwise.
     Open(Attempt),
     /// Refuse without checking, and tell the client when to retry.
     Closed { retry_after_s: u64 },
@@ -181,12 +180,6 @@ pub async fn succeeded(
         store::remember_address(pool, &keys.email, ip, auth.login_known_address_days).await?;
     }
     Ok(())
-}
-
-/// The attempt turned out not to be a password guess at all (an expired invitation, say):
-/// it isn't counted.
-pub async fn abandon(pool: &PgPool, attempt: Attempt) -> Result<(), sqlx::Error> {
-    store::forget_attempt(pool, attempt.0).await
 }
 
 /// The password was wrong: the attempt stays counted; drop failures that left the window.
