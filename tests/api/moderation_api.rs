@@ -1746,6 +1746,13 @@ async fn every_moderator_route_answers_404_for_another_sites_things() {
             .await
             .unwrap();
     assert_eq!(live_tokens, 1);
+    let open_invitations: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM moderator_invitations WHERE accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(open_invitations, 1, "only B's own invitation");
 
     // And each of those routes does answer B's owner (deletes last): the 404s above were the
     // scope, not a route that doesn't exist.

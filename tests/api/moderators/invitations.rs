@@ -736,6 +736,15 @@ async fn the_operator_resets_a_password_from_stdin_and_every_session_ends() {
     assert!(stdout.contains("1 API tokens revoked"), "{stdout}");
 }
 
+/// site_id, action, actor_id, target_kind, and before/after/note as one text.
+type AuditRow = (
+    Option<uuid::Uuid>,
+    String,
+    Option<uuid::Uuid>,
+    String,
+    String,
+);
+
 #[tokio::test]
 async fn team_invitation_token_and_password_changes_are_audited_without_secrets() {
     let app = spawn_app().await;
@@ -800,7 +809,7 @@ async fn team_invitation_token_and_password_changes_are_audited_without_secrets(
     .await;
     assert_eq!(r.status(), 204);
 
-    let rows: Vec<(Option<uuid::Uuid>, String, Option<uuid::Uuid>, String, String)> =
+    let rows: Vec<AuditRow> =
         sqlx::query_as(
             "SELECT site_id, action, actor_id, target_kind,
                     coalesce(before::text, '') || ' ' || coalesce(after::text, '') || ' ' || coalesce(note, '')
