@@ -38,6 +38,9 @@ pub async fn create(
     invited_by: Uuid,
     ttl: Duration,
 ) -> Result<Created, sqlx::Error> {
+    // Two invitations of one email at once would otherwise both pass the revoke below and
+    // collide on the one-open-invitation index.
+    super::store::lock_team(conn, scope).await?;
     let replaced: Vec<Uuid> = sqlx::query_scalar(
         "UPDATE moderator_invitations SET revoked_at = now()
          WHERE site_id = $1 AND lower(email) = lower($2)

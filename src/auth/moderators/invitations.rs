@@ -511,6 +511,10 @@ pub async fn accept(
     };
 
     let mut tx = pool.begin().await?;
+    let scope = SiteScope::invitation(inv.site_id, &inv.slug);
+    // Taken before the claim, so an owner's removal (which voids their invitations) and this
+    // acceptance of one of them happen one after the other, never interleaved.
+    store::lock_team(&mut tx, &scope).await?;
     if !invites::claim(&mut tx, inv.id).await? {
         return Err(gone(
             "invitation_used",
@@ -528,7 +532,6 @@ pub async fn accept(
         }
     };
     invites::record_acceptor(&mut tx, inv.id, moderator_id).await?;
-    let scope = SiteScope::invitation(inv.site_id, &inv.slug);
     let outcome = store::put_member(&mut tx, &scope, moderator_id, role).await?;
     if outcome == PutOutcome::LastOwner {
         return Err(last_owner());

@@ -425,10 +425,11 @@ pub enum RemoveOutcome {
     LastOwner,
 }
 
-/// Serializes team changes of one site, so two owners removing each other at the same moment
-/// can't leave the site with none. `NO KEY UPDATE` doesn't block comment inserts, whose foreign
+/// Serializes team changes of one site (invitations included), so two owners removing each
+/// other at the same moment can't leave the site with none, and an invitation can't be accepted
+/// while its inviter is being removed. `NO KEY UPDATE` doesn't block comment inserts, whose foreign
 /// key check only takes `KEY SHARE` on the site row.
-async fn lock_team(conn: &mut PgConnection, scope: &SiteScope) -> Result<(), sqlx::Error> {
+pub async fn lock_team(conn: &mut PgConnection, scope: &SiteScope) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT 1 FROM sites WHERE id = $1 FOR NO KEY UPDATE")
         .bind(scope.site_id())
         .execute(conn)

@@ -870,3 +870,31 @@ async fn team_invitation_token_and_password_changes_are_audited_without_secrets(
         ("operator", "password.reset")
     );
 }
+
+#[tokio::test]
+async fn inviting_one_email_many_times_at_once_leaves_one_open_invitation() {
+    let app = spawn_app().await;
+    let blog = site(&app, "blog").await;
+    add_moderator(&app, "owner@example.com", &blog, Role::Owner).await;
+    let owner = login(&app, "owner@example.com").await;
+    let burst = (0..6).map(|_| {
+        post(
+            &app,
+            "/sites/blog/moderators",
+            &owner,
+            json!({ "email": "same@example.com", "role": "moderator" }),
+        )
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(burst)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert!(statuses.iter().all(|&s| s == 201), "{statuses:?}");
+    let open = count(
+        &app,
+        "SELECT count(*) FROM moderator_invitations WHERE accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .await;
+    assert_eq!(open, 1);
+}
