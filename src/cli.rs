@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::app::Application;
 use crate::auth::moderators::password::{self, NewPassword};
 use crate::auth::moderators::store::{self as moderator_store, CreateAccountError, PutOutcome};
-use crate::auth::moderators::{Role, SiteScope, invitations};
+use crate::auth::moderators::{Role, SiteScope, team_audit};
 use crate::config::Settings;
 use crate::db;
 use crate::domain::{Email, Origin, Policy, SiteName, SiteSlug};
@@ -293,8 +293,7 @@ async fn moderator_create(settings: Settings, args: ModeratorCreate) -> anyhow::
         )
         .await?;
     }
-    invitations::audit_team_put(&mut tx, &scope, Actor::Operator, &email, id, role, outcome)
-        .await?;
+    team_audit::audit_team_put(&mut tx, &scope, Actor::Operator, &email, id, role, outcome).await?;
     tx.commit().await?;
     if existing.is_some() {
         println!("moderator {id} already exists; password unchanged");

@@ -28,18 +28,16 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use sqlx::PgConnection;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::invitation_store::{self as invites, InvitationRow};
 use super::routes::{
-    PageParams, decode_time_cursor, encode_time_cursor, last_owner, page, private, rfc3339,
-    split_page,
+    PageParams, decode_time_cursor, encode_time_cursor, last_owner, page, private, split_page,
 };
 use super::store::{self, CreateAccountError, PutOutcome};
-use super::{Moderator, Role, SiteScope, extract, password, throttle};
+use super::{Moderator, Role, SiteScope, extract, password, team_audit, throttle};
 use crate::app::AppState;
 use crate::domain::Email;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -188,7 +186,8 @@ pub async fn invite(
     .await?;
     let actor = Actor::Moderator(moderator.id);
     for id in replaced {
-        audit_revoked(&mut tx, &scope, actor, id, "replaced by a new invitation").await?;
+        team_audit::audit_revoked(&mut tx, &scope, actor, id, "replaced by a new invitation")
+            .await?;
     }
     audit::record_action(
         &mut tx,
@@ -199,7 +198,7 @@ pub async fn invite(
             target_kind: "invitation",
             target_id: Some(row.id),
             before: None,
-            after: Some(invitation_audit(&row)),
+            after: Some(team_audit::invitation_audit(&row)),
             note: None,
         },
     )
@@ -306,7 +305,7 @@ pub async fn revoke_invitation(
             action: "invitation.revoked",
             target_kind: "invitation",
             target_id: Some(row.id),
-            before: Some(invitation_audit(&row)),
+            before: Some(team_audit::invitation_audit(&row)),
             after: None,
             note: None,
         },
@@ -571,7 +570,7 @@ pub async fn accept(
         },
     )
     .await?;
-    audit_team_put(&mut tx, &scope, actor, &email, moderator_id, role, outcome).await?;
+    team_audit::audit_team_put(&mut tx, &scope, actor, &email, moderator_id, role, outcome).await?;
     tx.commit().await?;
     tracing::info!(
         moderator.id = %moderator_id,
@@ -596,126 +595,4 @@ fn account_exists() -> ApiError {
         "account_exists",
         "An account with this email exists: accept logged in as it, or with its `password`.",
     )
-}
-
-// ---------------------------------------------------------------------------------------------
-// Audit rows of team changes (never a token, its hash or a password)
-
-/// What the audit log keeps of an invitation.
-fn invitation_audit(row: &InvitationRow) -> serde_json::Value {
-    serde_json::json!({
-        "email": row.email,
-        "role": row.role,
-        "invited_by": row.invited_by,
-        "expires_at": rfc3339(row.expires_at),
-    })
-}
-
-async fn audit_revoked(
-    conn: &mut PgConnection,
-    scope: &SiteScope,
-    actor: Actor,
-    id: Uuid,
-    why: &str,
-) -> Result<(), sqlx::Error> {
-    audit::record_action(
-        conn,
-        &ActionRecord {
-            site_id: Some(scope.site_id()),
-            actor,
-            action: "invitation.revoked",
-            target_kind: "invitation",
-            target_id: Some(id),
-            before: None,
-            after: None,
-            note: Some(why),
-        },
-    )
-    .await
-}
-
-/// Voids the open invitations an owner made on the site, now that they left the team or were
-/// demoted (an owner on the way out must not keep a way back in), with an audit row each.
-pub async fn void_invitations_of(
-    conn: &mut PgConnection,
-    scope: &SiteScope,
-    former_owner: Uuid,
-    actor: Actor,
-) -> Result<(), sqlx::Error> {
-    for id in invites::void_by_inviter(conn, scope, former_owner).await? {
-        audit_revoked(
-            conn,
-            scope,
-            actor,
-            id,
-            "its inviter no longer owns the site",
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// The audit row of a role change of a team member.
-pub async fn audit_role_change(
-    conn: &mut PgConnection,
-    scope: &SiteScope,
-    actor: Actor,
-    email: &str,
-    member: Uuid,
-    from: Role,
-    to: Role,
-) -> Result<(), sqlx::Error> {
-    audit::record_action(
-        conn,
-        &ActionRecord {
-            site_id: Some(scope.site_id()),
-            actor,
-            action: "moderator.role_changed",
-            target_kind: "moderator",
-            target_id: Some(member),
-            before: Some(serde_json::json!({ "email": email, "role": from.as_str() })),
-            after: Some(serde_json::json!({ "email": email, "role": to.as_str() })),
-            note: None,
-        },
-    )
-    .await
-}
-
-/// The audit rows of `store::put_member` (someone added, or their role changed, and a demoted
-/// owner's invitations voided); nothing when nothing changed.
-pub async fn audit_team_put(
-    conn: &mut PgConnection,
-    scope: &SiteScope,
-    actor: Actor,
-    email: &str,
-    member: Uuid,
-    role: Role,
-    outcome: PutOutcome,
-) -> Result<(), sqlx::Error> {
-    match outcome {
-        PutOutcome::Added => {
-            audit::record_action(
-                conn,
-                &ActionRecord {
-                    site_id: Some(scope.site_id()),
-                    actor,
-                    action: "moderator.added",
-                    target_kind: "moderator",
-                    target_id: Some(member),
-                    before: None,
-                    after: Some(serde_json::json!({ "email": email, "role": role.as_str() })),
-                    note: None,
-                },
-            )
-            .await
-        }
-        PutOutcome::Changed { from } => {
-            audit_role_change(conn, scope, actor, email, member, from, role).await?;
-            if from == Role::Owner {
-                void_invitations_of(conn, scope, member, actor).await?;
-            }
-            Ok(())
-        }
-        PutOutcome::Unchanged | PutOutcome::LastOwner => Ok(()),
-    }
 }

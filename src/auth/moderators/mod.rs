@@ -28,6 +28,7 @@ pub mod invitations;
 pub mod password;
 pub mod routes;
 pub mod store;
+pub mod team_audit;
 pub mod throttle;
 
 pub use extract::{Credential, Moderator, SiteScope};

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::store::{self, ChangeOutcome, CreateTokenError, RemoveOutcome};
 use super::throttle;
-use super::{Credential, Moderator, Role, SiteScope, extract, invitations, password};
+use super::{Credential, Moderator, Role, SiteScope, extract, password, team_audit};
 use crate::app::AppState;
 use crate::domain::{Email, Invalid};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -796,18 +796,10 @@ pub async fn change_role(
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("member vanished in its transaction")))?;
     if let Some(from) = from {
         let actor = Actor::Moderator(moderator.id);
-        invitations::audit_role_change(
-            &mut tx,
-            &scope,
-            actor,
-            &member.email,
-            member_id,
-            from,
-            role,
-        )
-        .await?;
+        team_audit::audit_role_change(&mut tx, &scope, actor, &member.email, member_id, from, role)
+            .await?;
         if from == Role::Owner {
-            invitations::void_invitations_of(&mut tx, &scope, member_id, actor).await?;
+            team_audit::void_invitations_of(&mut tx, &scope, member_id, actor).await?;
         }
     }
     tx.commit().await?;
@@ -880,7 +872,7 @@ pub async fn remove_member(
     )
     .await?;
     if role == Role::Owner {
-        invitations::void_invitations_of(&mut tx, &scope, member_id, actor).await?;
+        team_audit::void_invitations_of(&mut tx, &scope, member_id, actor).await?;
     }
     tx.commit().await?;
     tracing::info!(
