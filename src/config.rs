@@ -292,6 +292,9 @@ impl Settings {
                 return bad(key, "must be at least 1");
             }
         }
+        if self.auth.login_known_address_days > 365 {
+            return bad("auth.login_known_address_days", "must be at most 365");
+        }
         if self.auth.dev_provider && self.env == "production" {
             return bad(
                 "auth.dev_provider",

@@ -898,3 +898,46 @@ async fn inviting_one_email_many_times_at_once_leaves_one_open_invitation() {
     .await;
     assert_eq!(open, 1);
 }
+
+#[tokio::test]
+async fn the_janitor_sweeps_long_expired_invitations_and_stale_known_addresses() {
+    let app = spawn_app().await;
+    let blog = site(&app, "blog").await;
+    add_moderator(&app, "owner@example.com", &blog, Role::Owner).await;
+    let owner = login(&app, "owner@example.com").await;
+    invite(&app, "blog", &owner, "old@example.com", "moderator").await;
+    invite(&app, "blog", &owner, "fresh@example.com", "moderator").await;
+    sqlx::query(
+        "UPDATE moderator_invitations SET expires_at = now() - interval '31 days'
+         WHERE email = 'old@example.com'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO login_known_addresses (email_hash, ip_hash, last_success_at)
+         VALUES ('\\x01', '\\x02', now() - interval '400 days')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    colloquy::janitor::sweep(&app.db).await.unwrap();
+    let left: Vec<String> = sqlx::query_scalar("SELECT email FROM moderator_invitations")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(left, ["fresh@example.com"]);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM login_known_addresses WHERE email_hash = '\\x01'"
+        )
+        .await,
+        0
+    );
+    // The owner's own login a moment ago stays known.
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM login_known_addresses").await,
+        1
+    );
+}
