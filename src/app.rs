@@ -9,6 +9,7 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpServer, ResponseError, web};
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::moderators::invitations;
 use crate::auth::moderators::routes as moderators;
 use crate::auth::providers::Providers;
 use crate::comments::ThreadCache;
@@ -621,6 +622,17 @@ static MODERATOR_API: &[ApiResource] = &[
         add: |r| r.route(web::post().to(moderators::logout)),
     },
     ApiResource {
+        path: "/me/password",
+        allow: "POST",
+        add: |r| r.route(web::post().to(crate::auth::moderators::account::change_password)),
+    },
+    // Public (throttled like login): the invitee may have no account yet.
+    ApiResource {
+        path: "/invitations/accept",
+        allow: "POST",
+        add: |r| r.route(web::post().to(invitations::accept)),
+    },
+    ApiResource {
         path: "/tokens",
         allow: "GET, HEAD, POST",
         add: |r| {
@@ -656,13 +668,26 @@ static MODERATOR_API: &[ApiResource] = &[
         allow: "GET, HEAD, POST",
         add: |r| {
             r.route(get().to(moderators::list_team))
-                .route(web::post().to(moderators::put_member))
+                .route(web::post().to(invitations::invite))
         },
     },
     ApiResource {
         path: "/sites/{site}/moderators/{id}",
+        allow: "PATCH, DELETE",
+        add: |r| {
+            r.route(web::patch().to(moderators::change_role))
+                .route(web::delete().to(moderators::remove_member))
+        },
+    },
+    ApiResource {
+        path: "/sites/{site}/invitations",
+        allow: "GET, HEAD",
+        add: |r| r.route(get().to(invitations::list_invitations)),
+    },
+    ApiResource {
+        path: "/sites/{site}/invitations/{id}",
         allow: "DELETE",
-        add: |r| r.route(web::delete().to(moderators::remove_member)),
+        add: |r| r.route(web::delete().to(invitations::revoke_invitation)),
     },
     ApiResource {
         path: "/sites/{site}/queue",

@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `site create|list`, `moderator create`.
+//! The command line: `serve` (default), `migrate`, `site create|list`,
+//! `moderator create|reset-password`.
 
 use std::process::ExitCode;
 
@@ -7,12 +8,12 @@ use clap::{Args, Parser, Subcommand};
 use crate::app::Application;
 use crate::auth::moderators::password::{self, NewPassword};
 use crate::auth::moderators::store::{self as moderator_store, CreateAccountError, PutOutcome};
-use crate::auth::moderators::{Role, SiteScope};
+use crate::auth::moderators::{Role, SiteScope, team_audit};
 use crate::config::Settings;
 use crate::db;
 use crate::domain::{Email, Origin, Policy, SiteName, SiteSlug};
 use crate::http::telemetry;
-use crate::moderation::audit;
+use crate::moderation::audit::{self, ActionRecord, Actor};
 use crate::sites::{NewSite, store as site_store};
 
 #[derive(Parser)]
@@ -42,10 +43,25 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ModeratorCommand {
-    /// Create a moderator account with a role on a site, or give an existing account a role.
-    /// The new account's password is read from standard input (one line, at least 12
-    /// characters); an existing account's password is left alone.
+    /// Create a moderator account with a role on a site. The password is read from standard
+    /// input (one line, at least 12 characters). An email that has an account already is
+    /// refused (its password is its owner's, not the one you typed) unless `--existing` says to
+    /// give that account the role; its password is then left alone.
     Create(ModeratorCreate),
+    /// Set a moderator account's password (read from standard input, one line, at least 12
+    /// characters), ending all its sessions; its API tokens are revoked too unless
+    /// `--keep-api-tokens`.
+    ResetPassword(ModeratorResetPassword),
+}
+
+#[derive(Args)]
+struct ModeratorResetPassword {
+    /// The account's email address.
+    #[arg(long)]
+    email: String,
+    /// Leave the account's API tokens working.
+    #[arg(long)]
+    keep_api_tokens: bool,
 }
 
 #[derive(Args)]
@@ -60,6 +76,9 @@ struct ModeratorCreate {
     /// bans, rules).
     #[arg(long, default_value = "moderator", value_parser = ["owner", "moderator"])]
     role: String,
+    /// The email has an account already: give it the role, read no password.
+    #[arg(long)]
+    existing: bool,
 }
 
 #[derive(Subcommand)]
@@ -119,6 +138,9 @@ pub fn run(cli: Cli) -> ExitCode {
             Command::Site(SiteCommand::List) => site_list(settings).await,
             Command::Moderator(ModeratorCommand::Create(args)) => {
                 moderator_create(settings, args).await
+            }
+            Command::Moderator(ModeratorCommand::ResetPassword(args)) => {
+                moderator_reset_password(settings, args).await
             }
         }
     });
@@ -235,12 +257,22 @@ async fn moderator_create(settings: Settings, args: ModeratorCreate) -> anyhow::
     let existing = moderator_store::find_id_by_email(&mut conn, &email).await?;
     drop(conn);
     let mut tx;
-    let id = match existing {
-        Some(id) => {
+    let id = match (existing, args.existing) {
+        (Some(id), true) => {
             tx = pool.begin().await?;
             id
         }
-        None => {
+        // Whoever made that account chose its password, not the operator typing one now: the
+        // role must not go to it by accident (a squatted address, say).
+        (Some(_), false) => anyhow::bail!(
+            "an account with this email exists already; to give it the role, run again with \
+             --existing (its password stays its owner's); to set its password, use \
+             `colloquy moderator reset-password --email EMAIL`"
+        ),
+        (None, true) => {
+            anyhow::bail!("there is no account with this email; leave out --existing to create it")
+        }
+        (None, false) => {
             // Hashed before the transaction opens, so it holds no lock while argon2 runs.
             let hash = password::hash(read_password()?).await?;
             tx = pool.begin().await?;
@@ -260,6 +292,23 @@ async fn moderator_create(settings: Settings, args: ModeratorCreate) -> anyhow::
             site.slug
         );
     }
+    if existing.is_none() {
+        audit::record_action(
+            &mut tx,
+            &ActionRecord {
+                site_id: Some(site.id),
+                actor: Actor::Operator,
+                action: "moderator.created",
+                target_kind: "moderator",
+                target_id: Some(id),
+                before: None,
+                after: Some(serde_json::json!({ "email": email })),
+                note: None,
+            },
+        )
+        .await?;
+    }
+    team_audit::audit_team_put(&mut tx, &scope, Actor::Operator, &email, id, role, outcome).await?;
     tx.commit().await?;
     if existing.is_some() {
         println!("moderator {id} already exists; password unchanged");
@@ -282,13 +331,43 @@ async fn moderator_create(settings: Settings, args: ModeratorCreate) -> anyhow::
     Ok(())
 }
 
-/// One line of standard input: the new account's password. Never echoed back or logged.
+async fn moderator_reset_password(
+    settings: Settings,
+    args: ModeratorResetPassword,
+) -> anyhow::Result<()> {
+    let email = Email::parse(&args.email)
+        .map_err(|e| anyhow::anyhow!("--email {e}"))?
+        .identity_key();
+    let pool = db::connect_now(&settings.database).await?;
+    db::MIGRATOR.run(&pool).await?;
+    let mut conn = pool.acquire().await?;
+    let id = moderator_store::find_id_by_email(&mut conn, &email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("there is no moderator account with this email"))?;
+    drop(conn);
+    let changed = crate::auth::moderators::account::set_password(
+        &pool,
+        id,
+        read_password()?,
+        None,
+        args.keep_api_tokens,
+        Actor::Operator,
+    )
+    .await?;
+    println!(
+        "password of moderator {id} reset; {} sessions ended; {} API tokens revoked",
+        changed.sessions_ended, changed.api_tokens_revoked
+    );
+    Ok(())
+}
+
+/// One line of standard input: the new password. Never echoed back or logged.
 fn read_password() -> anyhow::Result<NewPassword> {
     use std::io::{BufRead, IsTerminal, Write};
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         eprint!(
-            "Password for the new moderator (at least {} characters): ",
+            "New password (at least {} characters): ",
             password::MIN_CHARS
         );
         let _ = std::io::stderr().flush();

@@ -64,9 +64,20 @@ pub struct AuthSettings {
     pub session_ttl_days: u32,
     /// How long a moderator's password-login session lasts.
     pub moderator_session_ttl_hours: u32,
-    /// Failed moderator logins per email, and per client IP, within the window before 429.
-    pub login_max_failures: u32,
+    /// The sliding window every login-failure counter looks back over, in seconds.
     pub login_failure_window_s: u32,
+    /// Failed logins for one email from one client address (IPv6 by /64) before that pair
+    /// gets 429.
+    pub login_max_failures_per_email_ip: u32,
+    /// Failed logins from one client address, whatever the emails (password spraying).
+    pub login_max_failures_per_ip: u32,
+    /// Failed logins for one email from all addresses together after which every further
+    /// attempt waits out an exponential backoff (distributed guessing).
+    pub login_email_backoff_after: u32,
+    /// The longest that backoff gets, in seconds.
+    pub login_email_backoff_max_s: u32,
+    /// How long an address an account logged in from stays exempt from its backoff, in days.
+    pub login_known_address_days: u32,
     pub providers: crate::auth::providers::config::ProvidersSettings,
     #[serde(default)]
     pub oidc: crate::auth::providers::config::OidcProviders,
@@ -226,6 +237,16 @@ impl Settings {
             )
             .build()
             .map_err(|e| ConfigError(e.to_string()))?;
+        // A retired key would otherwise stop start-up as merely "unknown"; say what replaced it.
+        if raw.get::<config::Value>("auth.login_max_failures").is_ok() {
+            return Err(ConfigError(
+                "auth.login_max_failures: retired; moderator login throttling is now \
+                 auth.login_max_failures_per_email_ip (per email from one address), \
+                 auth.login_max_failures_per_ip and auth.login_email_backoff_after \
+                 (see config/default.toml)"
+                    .to_owned(),
+            ));
+        }
         let mut settings: Settings = raw
             .try_deserialize()
             .map_err(|e| ConfigError(e.to_string()))?;
@@ -269,15 +290,37 @@ impl Settings {
                 "auth.moderator_session_ttl_hours",
                 self.auth.moderator_session_ttl_hours,
             ),
-            ("auth.login_max_failures", self.auth.login_max_failures),
             (
                 "auth.login_failure_window_s",
                 self.auth.login_failure_window_s,
+            ),
+            (
+                "auth.login_max_failures_per_email_ip",
+                self.auth.login_max_failures_per_email_ip,
+            ),
+            (
+                "auth.login_max_failures_per_ip",
+                self.auth.login_max_failures_per_ip,
+            ),
+            (
+                "auth.login_email_backoff_after",
+                self.auth.login_email_backoff_after,
+            ),
+            (
+                "auth.login_email_backoff_max_s",
+                self.auth.login_email_backoff_max_s,
+            ),
+            (
+                "auth.login_known_address_days",
+                self.auth.login_known_address_days,
             ),
         ] {
             if v == 0 {
                 return bad(key, "must be at least 1");
             }
+        }
+        if self.auth.login_known_address_days > 365 {
+            return bad("auth.login_known_address_days", "must be at most 365");
         }
         if self.auth.dev_provider && self.env == "production" {
             return bad(

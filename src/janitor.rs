@@ -1,6 +1,7 @@
-//! Deletes what has expired: sessions, login attempts, idempotency keys. Nothing
-//! reads those rows once expired (every lookup checks the time), but without a sweep they pile
-//! up for ever — a busy blog writes an idempotency key per comment and a session per login.
+//! Deletes what has expired: sessions, login attempts, idempotency keys, invitations, known
+//! login addresses. Nothing reads those rows once expired (every lookup checks the time), but
+//! without a sweep they pile up for ever — a busy blog writes an idempotency key per comment and
+//! a session per login.
 
 use std::time::Duration;
 
@@ -39,6 +40,17 @@ const SWEEPS: &[(&str, &str)] = &[
     sweep_sql!(
         "idempotency_keys",
         "created_at < now() - interval '24 hours'"
+    ),
+    // An invitation can't be accepted once expired; a month later it is no use to its owners
+    // either (the audit log keeps what happened to it).
+    sweep_sql!(
+        "moderator_invitations",
+        "expires_at < now() - interval '30 days'"
+    ),
+    // auth.login_known_address_days is at most 365, so older rows exempt nobody.
+    sweep_sql!(
+        "login_known_addresses",
+        "last_success_at < now() - interval '366 days'"
     ),
     sweep_sql!(
         "erased_identity_bans",

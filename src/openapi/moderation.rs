@@ -1,6 +1,7 @@
 use utoipa::OpenApi;
 
 use crate::auth::moderators::routes as team;
+use crate::auth::moderators::{account, invitations};
 use crate::moderation::audit_routes as audit;
 use crate::moderation::dry_run;
 use crate::moderation::routes as moderation;
@@ -10,6 +11,8 @@ use crate::sites::settings;
 #[openapi(paths(
     team::login,
     team::logout,
+    account::change_password,
+    invitations::accept,
     team::list_tokens,
     team::create_token,
     team::revoke_token,
@@ -17,8 +20,11 @@ use crate::sites::settings;
     team::get_site,
     settings::patch_site,
     team::list_team,
-    team::put_member,
+    invitations::invite,
+    team::change_role,
     team::remove_member,
+    invitations::list_invitations,
+    invitations::revoke_invitation,
     moderation::list_queue,
     moderation::claim_queue,
     moderation::search_comments,

@@ -88,9 +88,15 @@ fn invalid_configuration_stops_with_one_line_naming_the_key() {
         ),
         ("COLLOQUY__LOG__FORMAT", "xml", "format"),
         (
-            "COLLOQUY__AUTH__LOGIN_MAX_FAILURES",
+            "COLLOQUY__AUTH__LOGIN_MAX_FAILURES_PER_EMAIL_IP",
             "0",
-            "auth.login_max_failures",
+            "auth.login_max_failures_per_email_ip",
+        ),
+        // The retired key is named, with what replaced it, rather than refused as "unknown".
+        (
+            "COLLOQUY__AUTH__LOGIN_MAX_FAILURES",
+            "5",
+            "auth.login_max_failures_per_email_ip",
         ),
     ];
     for (key, value, named) in cases {

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::helpers::{SiteOpts, TestApp, assert_error, spawn_app, spawn_app_with};
-use crate::moderators::{PASSWORD, add_moderator, call, delete, get, json_of, login, post};
+use crate::moderators::{add_moderator, call, delete, get, json_of, login, post};
 
 /// actor_kind, actor_id, from_status, to_status, note
 type EventRow = (String, Option<Uuid>, Option<String>, String, Option<String>);
@@ -1440,7 +1440,7 @@ async fn moderators_work_the_queue_bans_and_rules_but_only_owners_the_settings_a
         app,
         "/sites/blog/moderators",
         m,
-        json!({ "email": "x@example.com", "role": "moderator", "password": PASSWORD }),
+        json!({ "email": "x@example.com", "role": "moderator" }),
     )
     .await;
     assert_error(r, 403, "forbidden").await;
@@ -1483,8 +1483,9 @@ fn body_for(method: &str, path: &str, ids: &Ids) -> Option<Value> {
         ("GET" | "DELETE", _) => return None,
         ("PATCH", "/sites/{site}") => json!({ "name": "Taken over" }),
         ("POST", "/sites/{site}/moderators") => {
-            json!({ "email": "intruder@example.com", "role": "moderator", "password": PASSWORD })
+            json!({ "email": "intruder@example.com", "role": "owner" })
         }
+        ("PATCH", "/sites/{site}/moderators/{id}") => json!({ "role": "owner" }),
         ("POST", "/sites/{site}/actions") => json!({ "ids": [ids.comment], "action": "approve" }),
         ("POST", "/sites/{site}/queue/claim") => json!({ "limit": 5 }),
         ("POST", "/sites/{site}/bans") => json!({ "ip": "192.0.2.0/24" }),
@@ -1513,6 +1514,7 @@ struct Ids {
     moderator: String,
     token: String,
     appeal: String,
+    invitation: String,
 }
 
 /// The value of `{id}` in a route: which of B's things the route is about.
@@ -1531,6 +1533,8 @@ fn id_for(path: &str, ids: &Ids) -> Option<String> {
         &ids.user
     } else if path.contains("/moderators/") {
         &ids.moderator
+    } else if path.contains("/invitations/") {
+        &ids.invitation
     } else if path.contains("{id}") {
         panic!("the walk doesn't know what {{id}} is in {path}: teach id_for");
     } else {
@@ -1549,7 +1553,16 @@ fn fill(path: &str, site: &str, ids: &Ids) -> String {
 }
 
 /// Routes that are about the caller, not about any site (nothing of another site to reach).
-const UNSCOPED: [&str; 5] = ["/login", "/logout", "/tokens", "/sites", "/me/audit"];
+const UNSCOPED: [&str; 7] = [
+    "/login",
+    "/logout",
+    "/tokens",
+    "/sites",
+    "/me/password",
+    "/me/audit",
+    // Public: what it reaches is decided by the invitation's token, not by a site in the path.
+    "/invitations/accept",
+];
 
 #[tokio::test]
 async fn every_moderator_route_answers_404_for_another_sites_things() {
@@ -1611,7 +1624,19 @@ async fn every_moderator_route_answers_404_for_another_sites_things() {
         201,
     )
     .await;
+    let invitation = json_of(
+        post(
+            &app,
+            "/sites/beta/moderators",
+            &bob,
+            json!({ "email": "invitee@example.com", "role": "moderator" }),
+        )
+        .await,
+        201,
+    )
+    .await;
     let ids = Ids {
+        invitation: invitation["id"].as_str().unwrap().to_owned(),
         comment: comment.clone(),
         user,
         ban: ban["id"].as_str().unwrap().to_owned(),
@@ -1722,6 +1747,13 @@ async fn every_moderator_route_answers_404_for_another_sites_things() {
             .await
             .unwrap();
     assert_eq!(live_tokens, 1);
+    let open_invitations: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM moderator_invitations WHERE accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(open_invitations, 1, "only B's own invitation");
 
     // And each of those routes does answer B's owner (deletes last): the 404s above were the
     // scope, not a route that doesn't exist.

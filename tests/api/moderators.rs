@@ -18,6 +18,8 @@ use crate::helpers::{
     test_settings, wait_ready,
 };
 
+mod invitations;
+
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
 const HASH_PREFIX: &str = "$argon2id$v=19$m=19456,t=2,p=1$";
 
@@ -56,11 +58,16 @@ pub(crate) async fn site(app: &TestApp, slug: &'static str) -> Site {
 }
 
 /// An app that believes X-Forwarded-For from the test client, so tests can pick the client IP.
-async fn proxied_app() -> TestApp {
+pub(crate) async fn proxied_app() -> TestApp {
     spawn_app_with(|s| s.server.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await
 }
 
-async fn login_from(app: &TestApp, email: &str, password: &str, ip: Option<&str>) -> Response {
+pub(crate) async fn login_from(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    ip: Option<&str>,
+) -> Response {
     let mut req = app
         .client
         .post(app.url("/api/mod/v1/login"))
@@ -101,6 +108,42 @@ pub(crate) async fn get(app: &TestApp, path: &str, token: &str) -> Response {
 
 pub(crate) async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> Response {
     call(app, reqwest::Method::POST, path, token, Some(body)).await
+}
+
+pub(crate) async fn patch(app: &TestApp, path: &str, token: &str, body: Value) -> Response {
+    call(app, reqwest::Method::PATCH, path, token, Some(body)).await
+}
+
+/// `POST /invitations/accept`, with a moderator session when given.
+pub(crate) async fn accept(app: &TestApp, body: Value, session: Option<&str>) -> Response {
+    accept_from(app, body, session, None).await
+}
+
+pub(crate) async fn accept_from(
+    app: &TestApp,
+    body: Value,
+    session: Option<&str>,
+    ip: Option<&str>,
+) -> Response {
+    let mut req = app
+        .client
+        .post(app.url("/api/mod/v1/invitations/accept"))
+        .json(&body);
+    if let Some(s) = session {
+        req = req.bearer_auth(s);
+    }
+    if let Some(ip) = ip {
+        req = req.header("X-Forwarded-For", ip);
+    }
+    req.send().await.unwrap()
+}
+
+pub(crate) async fn member_id(app: &TestApp, email: &str) -> Uuid {
+    let mut conn = app.db.acquire().await.unwrap();
+    store::find_id_by_email(&mut conn, email)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 pub(crate) async fn delete(app: &TestApp, path: &str, token: &str) -> Response {
@@ -253,7 +296,7 @@ async fn malformed_logins_are_400_and_wrong_methods_405() {
 // ---------------------------------------------------------------------------------------------
 // Throttling
 
-async fn assert_throttled(r: Response) -> u64 {
+pub(crate) async fn assert_throttled(r: Response) -> u64 {
     let retry: u64 = r
         .headers()
         .get("retry-after")
@@ -268,26 +311,32 @@ async fn assert_throttled(r: Response) -> u64 {
 }
 
 #[tokio::test]
-async fn the_sixth_attempt_on_one_email_is_throttled_whatever_the_ip() {
+async fn a_strangers_failures_from_one_address_do_not_stop_the_owner_at_another() {
     let app = proxied_app().await;
     let blog = site(&app, "blog").await;
     add_moderator(&app, "ann@example.com", &blog, Role::Owner).await;
 
-    for i in 1..=5 {
-        let ip = format!("198.51.100.{i}");
-        let r = login_from(&app, "ann@example.com", "guess", Some(&ip)).await;
+    // A stranger guesses from X...
+    for _ in 1..=5 {
+        let r = login_from(&app, "ann@example.com", "guess", Some("198.51.100.7")).await;
         assert_error(r, 401, "unauthenticated").await;
     }
-    // Sixth, from yet another address and with the right password: still refused.
-    let r = login_from(&app, "ann@example.com", PASSWORD, Some("198.51.100.6")).await;
+    // ...and is stopped there, even with the right password (no oracle past the limit).
+    let r = login_from(&app, "ann@example.com", PASSWORD, Some("198.51.100.7")).await;
     let retry = assert_throttled(r).await;
     assert!(retry > 800, "the window just started: {retry}");
     // Email matching is case-insensitive for the counter too.
     let r = login_from(&app, "ANN@example.com", PASSWORD, Some("198.51.100.7")).await;
     assert_throttled(r).await;
-    // Another account from one of those addresses is not affected.
+    // The owner at Y, with no failures of their own, logs in.
+    let r = login_from(&app, "ann@example.com", PASSWORD, Some("203.0.113.5")).await;
+    assert_eq!(r.status(), 200);
+    // The stranger's count stands: the owner's success forgives only Y's failures.
+    let r = login_from(&app, "ann@example.com", "guess", Some("198.51.100.7")).await;
+    assert_throttled(r).await;
+    // Another account from X is not affected.
     add_moderator(&app, "bob@example.com", &blog, Role::Moderator).await;
-    let r = login_from(&app, "bob@example.com", PASSWORD, Some("198.51.100.1")).await;
+    let r = login_from(&app, "bob@example.com", PASSWORD, Some("198.51.100.7")).await;
     assert_eq!(r.status(), 200);
 
     // Unknown emails are counted the same way, so a 429 doesn't reveal an account either.
@@ -295,42 +344,136 @@ async fn the_sixth_attempt_on_one_email_is_throttled_whatever_the_ip() {
         let r = login_from(&app, "ghost@example.com", "guess", Some("203.0.113.1")).await;
         assert_error(r, 401, "unauthenticated").await;
     }
-    let r = login_from(&app, "ghost@example.com", "guess", Some("203.0.113.2")).await;
+    let r = login_from(&app, "ghost@example.com", "guess", Some("203.0.113.1")).await;
     assert_throttled(r).await;
 }
 
 #[tokio::test]
-async fn the_sixth_attempt_from_one_ip_is_throttled_whatever_the_email() {
+async fn an_ipv6_neighbour_in_the_same_64_counts_as_the_same_address() {
     let app = proxied_app().await;
     let blog = site(&app, "blog").await;
     add_moderator(&app, "ann@example.com", &blog, Role::Owner).await;
-
+    // Five hosts of one /64 (one attacker rotating interface ids) share one counter.
     for i in 1..=5 {
+        let ip = format!("2001:db8:1:2::{i:x}");
+        let r = login_from(&app, "ann@example.com", "guess", Some(&ip)).await;
+        assert_error(r, 401, "unauthenticated").await;
+    }
+    let r = login_from(
+        &app,
+        "ann@example.com",
+        PASSWORD,
+        Some("2001:db8:1:2:ffff:ffff:ffff:9"),
+    )
+    .await;
+    assert_throttled(r).await;
+    // The next /64 over is somebody else.
+    let r = login_from(&app, "ann@example.com", PASSWORD, Some("2001:db8:1:3::1")).await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn spraying_many_emails_from_one_address_is_throttled() {
+    let app = proxied_app().await;
+    let blog = site(&app, "blog").await;
+    add_moderator(&app, "ann@example.com", &blog, Role::Owner).await;
+    let per_ip = app.settings.auth.login_max_failures_per_ip;
+    assert!(per_ip > app.settings.auth.login_max_failures_per_email_ip);
+
+    // One password tried on many accounts: each email sees a single failure.
+    for i in 1..=per_ip {
         let r = login_from(
             &app,
             &format!("user{i}@example.com"),
-            "guess",
+            "Summer2026!",
             Some("192.0.2.9"),
         )
         .await;
         assert_error(r, 401, "unauthenticated").await;
     }
+    let r = login_from(&app, "fresh@example.com", "Summer2026!", Some("192.0.2.9")).await;
+    assert_throttled(r).await;
     let r = login_from(&app, "ann@example.com", PASSWORD, Some("192.0.2.9")).await;
     assert_throttled(r).await;
     // The same account from elsewhere logs in fine.
     let r = login_from(&app, "ann@example.com", PASSWORD, Some("192.0.2.10")).await;
     assert_eq!(r.status(), 200);
-    // The table keeps digests, never an email or an address.
+    // The tables keep digests, never an email or an address.
     let stored: Vec<(Vec<u8>, Option<Vec<u8>>)> =
         sqlx::query_as("SELECT email_hash, ip_hash FROM login_failures")
             .fetch_all(&app.db)
             .await
             .unwrap();
-    assert_eq!(stored.len(), 5);
+    assert_eq!(stored.len(), per_ip as usize);
     for (email, ip) in stored {
         assert_eq!(email.len(), 32);
         assert_eq!(ip.map(|h| h.len()), Some(32));
     }
+    let known: Vec<(Vec<u8>, Vec<u8>)> =
+        sqlx::query_as("SELECT email_hash, ip_hash FROM login_known_addresses")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(known.len(), 1);
+    assert_eq!((known[0].0.len(), known[0].1.len()), (32, 32));
+}
+
+#[tokio::test]
+async fn distributed_guessing_backs_off_but_never_locks_out_the_owner_where_they_log_in() {
+    let app = spawn_app_with(|s| {
+        s.server.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        s.auth.login_email_backoff_after = 10;
+        s.auth.login_email_backoff_max_s = 60;
+    })
+    .await;
+    let blog = site(&app, "blog").await;
+    add_moderator(&app, "ann@example.com", &blog, Role::Owner).await;
+    // The owner's usual place.
+    let r = login_from(&app, "ann@example.com", PASSWORD, Some("203.0.113.5")).await;
+    assert_eq!(r.status(), 200);
+
+    // A botnet: 13 addresses, one guess each, all under their own per-address limit. Past the
+    // tenth, each guess waits out the backoff (here: time moves on between guesses).
+    for i in 1..=13 {
+        if i > 10 {
+            let r = login_from(&app, "ann@example.com", "guess", Some("198.51.100.99")).await;
+            assert_throttled(r).await;
+            sqlx::query("UPDATE login_failures SET at = at - interval '60 seconds'")
+                .execute(&app.db)
+                .await
+                .unwrap();
+        }
+        let r = login_from(
+            &app,
+            "ann@example.com",
+            "guess",
+            Some(&format!("198.51.100.{i}")),
+        )
+        .await;
+        assert_error(r, 401, "unauthenticated").await;
+    }
+    // Past the email's ceiling a fresh address backs off: 2^(13-10) s after the latest failure.
+    let r = login_from(&app, "ann@example.com", "guess", Some("198.51.100.99")).await;
+    let retry = assert_throttled(r).await;
+    assert!((7..=8).contains(&retry), "Retry-After {retry}");
+    // Refused attempts are not counted, so hammering doesn't push the backoff further.
+    for _ in 0..5 {
+        let r = login_from(&app, "ann@example.com", "guess", Some("198.51.100.98")).await;
+        assert_throttled(r).await;
+    }
+    assert_eq!(failures(&app).await, 13);
+    // The owner where they logged in before gets in at once, even past the ceiling.
+    let r = login_from(&app, "ann@example.com", PASSWORD, Some("203.0.113.5")).await;
+    assert_eq!(r.status(), 200);
+    // From a new place the owner waits out the backoff like everyone: no hard lock.
+    let r = login_from(&app, "ann@example.com", PASSWORD, Some("192.0.2.77")).await;
+    assert_throttled(r).await;
+    sqlx::query("UPDATE login_failures SET at = at - interval '9 seconds'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let r = login_from(&app, "ann@example.com", PASSWORD, Some("192.0.2.77")).await;
+    assert_eq!(r.status(), 200);
 }
 
 #[tokio::test]
@@ -378,12 +521,9 @@ async fn concurrent_guesses_cannot_slip_past_the_limit() {
     let app = proxied_app().await;
     let blog = site(&app, "blog").await;
     add_moderator(&app, "ann@example.com", &blog, Role::Owner).await;
-    // Each attempt is recorded before its password is checked, so however the burst
-    // interleaves, no more than five guesses get as far as argon2.
-    let ips: Vec<String> = (1..=12).map(|i| format!("198.51.100.{i}")).collect();
-    let burst = ips
-        .iter()
-        .map(|ip| login_from(&app, "ann@example.com", "guess", Some(ip)));
+    // Each attempt is recorded before its password is checked, so however the burst from one
+    // address interleaves, no more than five guesses get as far as argon2.
+    let burst = (0..12).map(|_| login_from(&app, "ann@example.com", "guess", Some("198.51.100.1")));
     let statuses: Vec<u16> = futures_util::future::join_all(burst)
         .await
         .iter()
@@ -751,7 +891,7 @@ async fn only_owners_manage_the_team() {
         ]
     );
 
-    // A new account, created with a password: it can log in and sees the site.
+    // An owner never sets a password: the old "create with password" body is refused outright.
     let r = post(
         &app,
         "/sites/blog/moderators",
@@ -759,21 +899,35 @@ async fn only_owners_manage_the_team() {
         json!({ "email": "New.Person@Example.com", "role": "moderator", "password": "a long enough password" }),
     )
     .await;
-    let added = json_of(r, 201).await;
-    assert_eq!(added["account_created"], true);
-    assert_eq!(added["email"], "new.person@example.com");
-    assert_eq!(added["role"], "moderator");
-    assert!(!added.to_string().contains("a long enough password"));
+    assert_error(r, 400, "validation_failed").await;
+    // Adding someone is an invitation; accepting it (with their own password) puts them on.
+    let r = post(
+        &app,
+        "/sites/blog/moderators",
+        &owner,
+        json!({ "email": "New.Person@Example.com", "role": "moderator" }),
+    )
+    .await;
+    let invited = json_of(r, 201).await;
+    assert_eq!(invited["email"], "new.person@example.com");
+    assert_eq!(invited["role"], "moderator");
+    let r = accept(
+        &app,
+        json!({ "token": invited["token"], "new_password": "their own long password" }),
+        None,
+    )
+    .await;
+    assert_eq!(json_of(r, 200).await["account_created"], true);
     let r = login_from(
         &app,
         "new.person@example.com",
-        "a long enough password",
+        "their own long password",
         None,
     )
     .await;
     assert_eq!(r.status(), 200);
 
-    // An existing account (an owner elsewhere) is added by email alone.
+    // An existing account (an owner elsewhere) joins only by logging in as itself.
     let r = post(
         &app,
         "/sites/blog/moderators",
@@ -781,42 +935,33 @@ async fn only_owners_manage_the_team() {
         json!({ "email": "carol@example.com", "role": "moderator" }),
     )
     .await;
-    let added = json_of(r, 201).await;
-    assert_eq!(added["id"], carol_id.to_string());
-    assert_eq!(added["account_created"], false);
-    // ...but never given a new password by another site's owner.
-    let r = post(
+    let invited = json_of(r, 201).await;
+    let carol_session = login(&app, "carol@example.com").await;
+    let r = accept(
         &app,
-        "/sites/blog/moderators",
-        &owner,
-        json!({ "email": "carol@example.com", "role": "moderator", "password": "owner-chosen password" }),
+        json!({ "token": invited["token"] }),
+        Some(&carol_session),
     )
     .await;
-    assert_error(r, 409, "conflict").await;
+    let accepted = json_of(r, 200).await;
+    assert_eq!(accepted["moderator_id"], carol_id.to_string());
+    assert_eq!(accepted["account_created"], false);
     assert_eq!(
         login_from(&app, "carol@example.com", PASSWORD, None)
             .await
             .status(),
         200
     );
-    // No account and no password; too short a password; an unknown role.
+    // A bad email or an unknown role.
     let r = post(
         &app,
         "/sites/blog/moderators",
         &owner,
-        json!({ "email": "ghost@example.com", "role": "moderator" }),
+        json!({ "email": "not an email", "role": "moderator" }),
     )
     .await;
     let body = assert_error(r, 400, "validation_failed").await;
-    assert!(body["error"]["details"]["password"].is_string(), "{body}");
-    let r = post(
-        &app,
-        "/sites/blog/moderators",
-        &owner,
-        json!({ "email": "ghost@example.com", "role": "moderator", "password": "short" }),
-    )
-    .await;
-    assert_error(r, 400, "validation_failed").await;
+    assert!(body["error"]["details"]["email"].is_string(), "{body}");
     let r = post(
         &app,
         "/sites/blog/moderators",
@@ -828,11 +973,12 @@ async fn only_owners_manage_the_team() {
     assert!(body["error"]["details"]["role"].is_string(), "{body}");
 
     // Promote the moderator: 200, and the new role takes effect.
-    let r = post(
+    let mod_id = member_id(&app, "mod@example.com").await;
+    let r = patch(
         &app,
-        "/sites/blog/moderators",
+        &format!("/sites/blog/moderators/{mod_id}"),
         &owner,
-        json!({ "email": "mod@example.com", "role": "owner" }),
+        json!({ "role": "owner" }),
     )
     .await;
     let changed = json_of(r, 200).await;
@@ -843,6 +989,15 @@ async fn only_owners_manage_the_team() {
             .status(),
         200
     );
+    // A role change is for members only: anyone else is 404 (they join by invitation).
+    let r = patch(
+        &app,
+        &format!("/sites/blog/moderators/{}", Uuid::now_v7()),
+        &owner,
+        json!({ "role": "owner" }),
+    )
+    .await;
+    assert_error(r, 404, "not_found").await;
 
     // Removal: the removed member no longer sees the site; a second removal is 404.
     let r = delete(&app, &format!("/sites/blog/moderators/{carol_id}"), &owner).await;
@@ -863,20 +1018,20 @@ async fn the_last_owner_can_be_neither_removed_nor_demoted() {
 
     let r = delete(&app, &format!("/sites/blog/moderators/{owner_id}"), &owner).await;
     assert_error(r, 409, "conflict").await;
-    let r = post(
+    let r = patch(
         &app,
-        "/sites/blog/moderators",
+        &format!("/sites/blog/moderators/{owner_id}"),
         &owner,
-        json!({ "email": "owner@example.com", "role": "moderator" }),
+        json!({ "role": "moderator" }),
     )
     .await;
     assert_error(r, 409, "conflict").await;
     // Re-stating the same role changes nothing and is fine.
-    let r = post(
+    let r = patch(
         &app,
-        "/sites/blog/moderators",
+        &format!("/sites/blog/moderators/{owner_id}"),
         &owner,
-        json!({ "email": "owner@example.com", "role": "owner" }),
+        json!({ "role": "owner" }),
     )
     .await;
     assert_eq!(json_of(r, 200).await["role"], "owner");
@@ -899,7 +1054,7 @@ async fn the_last_owner_can_be_neither_removed_nor_demoted() {
 // ---------------------------------------------------------------------------------------------
 // The CLI, and what reaches the logs
 
-fn colloquy(db_url: &str) -> Command {
+pub(crate) fn colloquy(db_url: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_colloquy"));
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("COLLOQUY_ENV", "test")
@@ -909,7 +1064,11 @@ fn colloquy(db_url: &str) -> Command {
 }
 
 /// Runs `colloquy moderator create ARGS` with `stdin` piped in.
-fn moderator_create(db_url: &str, args: &[&str], stdin: &str) -> (Output, String, String) {
+pub(crate) fn moderator_create(
+    db_url: &str,
+    args: &[&str],
+    stdin: &str,
+) -> (Output, String, String) {
     use std::io::Write;
     let mut child = colloquy(db_url)
         .args(["moderator", "create"])
@@ -974,8 +1133,16 @@ async fn moderator_create_reads_the_password_from_stdin_and_never_prints_it() {
     assert_eq!(email, "owner@example.com");
     assert!(hash.starts_with(HASH_PREFIX), "{hash}");
 
-    // Existing account: the role is added or kept, the password left alone (stdin unused).
+    // Existing account: refused, so a password typed for "a new account" can't silently end
+    // up meaning a role for an account someone else holds the password of.
     let (out, stdout, stderr) = moderator_create(&url, &args, "some other password\n");
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stderr.contains("exists already"), "{stderr}");
+    assert!(stderr.contains("reset-password"), "{stderr}");
+    assert!(stderr.contains("--existing"), "{stderr}");
+    // With --existing the role is added or kept, the password left alone (stdin unused).
+    let existing = [&args[..], &["--existing"]].concat();
+    let (out, stdout, stderr) = moderator_create(&url, &existing, "some other password\n");
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("password unchanged"), "{stdout}");
     assert!(stdout.contains("already owner"), "{stdout}");
@@ -984,6 +1151,20 @@ async fn moderator_create_reads_the_password_from_stdin_and_never_prints_it() {
         .await
         .unwrap();
     assert_eq!(unchanged, hash);
+    // --existing for an email without an account creates nothing.
+    let (out, _, stderr) = moderator_create(
+        &url,
+        &[
+            "--email",
+            "nobody@example.com",
+            "--site",
+            "blog",
+            "--existing",
+        ],
+        "long enough password\n",
+    );
+    assert!(!out.status.success());
+    assert!(stderr.contains("no account"), "{stderr}");
     // Demoting the only owner is refused here too.
     let (out, _, stderr) = moderator_create(
         &url,
@@ -994,6 +1175,7 @@ async fn moderator_create_reads_the_password_from_stdin_and_never_prints_it() {
             "blog",
             "--role",
             "moderator",
+            "--existing",
         ],
         "",
     );
@@ -1187,11 +1369,16 @@ async fn an_api_token_cannot_change_the_team() {
         &app,
         "/sites/blog/moderators",
         &token,
-        json!({ "email": "mallory@example.com", "role": "owner", "password": "long enough password" }),
+        json!({ "email": "mallory@example.com", "role": "owner" }),
     )
     .await;
     let body = json_of(r, 403).await;
     assert_eq!(body["error"]["code"], "login_required");
+    let invitations: i64 = sqlx::query_scalar("SELECT count(*) FROM moderator_invitations")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(invitations, 0);
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM moderators")
         .fetch_one(&app.db)
         .await

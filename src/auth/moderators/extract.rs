@@ -63,6 +63,16 @@ impl SiteScope {
         }
     }
 
+    /// For accepting an invitation: the hold its inviting owner had on the site (acceptance
+    /// re-checks, in the same transaction, that they still own it).
+    pub fn invitation(site_id: Uuid, slug: &str) -> Self {
+        Self {
+            site_id,
+            slug: slug.to_owned(),
+            role: Role::Owner,
+        }
+    }
+
     pub fn site_id(&self) -> Uuid {
         self.site_id
     }
@@ -149,6 +159,16 @@ async fn resolve(req: HttpRequest) -> ApiResult<Moderator> {
         credential,
         roles,
     })
+}
+
+/// The caller, when the request carries a bearer token: for endpoints anyone may call that
+/// do more for a logged-in moderator. A present but unknown, expired or revoked token is 401,
+/// never silently anonymous.
+pub async fn maybe_moderator(req: &HttpRequest) -> ApiResult<Option<Moderator>> {
+    if crate::auth::extract::bearer(req)?.is_none() {
+        return Ok(None);
+    }
+    resolve(req.clone()).await.map(Some)
 }
 
 /// Every role the moderator holds, as scopes.

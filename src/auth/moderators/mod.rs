@@ -8,21 +8,27 @@
 //!   moderator query can forget the site check.
 //! - Passwords are argon2id (see [`password`]), checked on the blocking pool, with a dummy
 //!   verification for unknown emails so both refusals look and take alike.
-//! - Password guessing is throttled per email and per client IP with counters in Postgres
-//!   (see [`throttle`]).
+//! - Password guessing is throttled per email and client address, per address, and per email
+//!   across all addresses with a backoff instead of a lock, so strangers can't lock the owner
+//!   out (see [`throttle`]); counters in Postgres.
 //! - Sessions and API tokens are 256-bit bearer secrets of which only the SHA-256 is stored.
 //!
-//! Team management (`/sites/{site}/moderators`, owners only): `POST {email, role}` puts an
-//! existing account on the team, or changes its role there; `POST {email, role, password}`
-//! creates the account when no account has that email. A password is never set on an existing
-//! account through the team endpoint (409): one owner must not be able to take over another
-//! person's login. The last owner of a site can't be removed or demoted (409), so a site always
-//! has someone who can manage it.
+//! Team management (owners only, with a login session): people join by invitation (see
+//! [`invitations`]): `POST /sites/{site}/moderators {email, role}` invites, and the invitee
+//! accepts with a password of their own or, for an existing account, logged in as it. An owner
+//! never sets a password and never attaches an existing account by email. `PATCH
+//! /sites/{site}/moderators/{id}` changes a member's role; the last owner of a site can't be
+//! removed or demoted (409), so a site always has someone who can manage it. A moderator
+//! changes their own password with `POST /me/password` ([`account`]).
 
+pub mod account;
 pub mod extract;
+pub mod invitation_store;
+pub mod invitations;
 pub mod password;
 pub mod routes;
 pub mod store;
+pub mod team_audit;
 pub mod throttle;
 
 pub use extract::{Credential, Moderator, SiteScope};

@@ -9,14 +9,15 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::store::{self, CreateAccountError, CreateTokenError, PutOutcome, RemoveOutcome};
-use super::throttle::{self, Gate};
-use super::{Credential, Moderator, Role, SiteScope, extract, password};
+use super::store::{self, ChangeOutcome, CreateTokenError, RemoveOutcome};
+use super::throttle;
+use super::{Credential, Moderator, Role, SiteScope, extract, password, team_audit};
 use crate::app::AppState;
 use crate::domain::{Email, Invalid};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::client_ip::ClientInfo;
 use crate::http::json::ApiJson;
+use crate::moderation::audit::{self, ActionRecord, Actor};
 use crate::sites::{Site, store as site_store};
 
 /// Longest API token name, in characters.
@@ -129,23 +130,17 @@ pub async fn login(
     let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     let email = email.identity_key();
     let keys = throttle::Keys::new(&email, client.ip);
-    if let Gate::Closed { retry_after_s } = throttle::begin(pool, &keys, auth).await? {
-        tracing::warn!("moderator login throttled");
-        return Err(ApiError::rate_limited(
-            "Too many failed logins; wait before trying again.",
-            retry_after_s,
-        ));
-    }
+    let attempt = throttle::open(pool, &keys, auth).await?;
     let account = store::find_login(pool, &email).await?;
     let stored = account.as_ref().map(|a| a.password_hash.clone());
     // Runs for unknown emails too (against a dummy hash), so both refusals take as long.
     let ok = password::verify(password, stored).await?;
     let Some(account) = account.filter(|_| ok) else {
-        throttle::failed(pool, auth).await?;
+        throttle::failed(pool, auth, attempt).await?;
         tracing::info!("moderator login refused");
         return Err(bad_credentials());
     };
-    throttle::succeeded(pool, &keys).await?;
+    throttle::succeeded(pool, &keys, auth, attempt).await?;
     let ttl = time::Duration::hours(i64::from(auth.moderator_session_ttl_hours));
     let mut conn = pool.acquire().await?;
     let (token, expires_at) = store::create_session(&mut conn, account.id, ttl).await?;
@@ -323,17 +318,42 @@ pub async fn create_token(
     let (Ok(name), Ok(expires_at)) = (name, expires_at) else {
         return Err(ApiError::validation_many(errors));
     };
-    match store::create_token(&state.db.pool, moderator.id, &name, expires_at).await {
-        Ok((row, secret)) => {
-            tracing::info!(moderator.id = %moderator.id, api_token.id = %row.id, "API token created");
-            Ok(private(HttpResponse::Created()).json(TokenView::new(row, Some(secret))))
+    let mut tx = state.db.pool.begin().await?;
+    let (row, secret) = match store::create_token(&mut tx, moderator.id, &name, expires_at).await {
+        Ok(created) => created,
+        Err(CreateTokenError::NameTaken) => {
+            return Err(ApiError::conflict(
+                "conflict",
+                "You already have a token with this name; pick another or revoke that one.",
+            ));
         }
-        Err(CreateTokenError::NameTaken) => Err(ApiError::conflict(
-            "conflict",
-            "You already have a token with this name; pick another or revoke that one.",
-        )),
-        Err(CreateTokenError::Db(e)) => Err(e.into()),
-    }
+        Err(CreateTokenError::Db(e)) => return Err(e.into()),
+    };
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: None,
+            actor: Actor::Moderator(moderator.id),
+            action: "api_token.created",
+            target_kind: "api_token",
+            target_id: Some(row.id),
+            before: None,
+            after: Some(token_audit(&row)),
+            note: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(moderator.id = %moderator.id, api_token.id = %row.id, "API token created");
+    Ok(private(HttpResponse::Created()).json(TokenView::new(row, Some(secret))))
+}
+
+/// What the audit log keeps of a token: its name and expiry, never its secret or hash.
+fn token_audit(t: &store::TokenRow) -> serde_json::Value {
+    serde_json::json!({
+        "name": t.name,
+        "expires_at": t.expires_at.map(rfc3339),
+    })
 }
 
 #[derive(Deserialize)]
@@ -343,7 +363,7 @@ pub struct PageParams {
 }
 
 /// `?limit=` and `?cursor=` of a list, checked.
-fn page(state: &AppState, params: &PageParams) -> ApiResult<(u32, Option<String>)> {
+pub(crate) fn page(state: &AppState, params: &PageParams) -> ApiResult<(u32, Option<String>)> {
     page_parts(state, params.limit.as_deref(), params.cursor.as_deref())
 }
 
@@ -465,10 +485,26 @@ pub async fn revoke_token(
     path: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
+    let mut tx = state.db.pool.begin().await?;
     // Someone else's token is "not found": its existence is none of the caller's business.
-    if !store::revoke_token(&state.db.pool, moderator.id, id).await? {
+    let Some(row) = store::revoke_token(&mut tx, moderator.id, id).await? else {
         return Err(ApiError::not_found("Token"));
-    }
+    };
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: None,
+            actor: Actor::Moderator(moderator.id),
+            action: "api_token.revoked",
+            target_kind: "api_token",
+            target_id: Some(row.id),
+            before: Some(token_audit(&row)),
+            after: None,
+            note: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
     tracing::info!(moderator.id = %moderator.id, api_token.id = %id, "API token revoked");
     Ok(private(HttpResponse::NoContent()).finish())
 }
@@ -634,16 +670,6 @@ struct MemberView {
     added_at: OffsetDateTime,
 }
 
-/// A team member after `POST /sites/{site}/moderators`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = TeamChange)]
-struct MemberChange {
-    #[serde(flatten)]
-    member: MemberView,
-    /// Whether this request created the moderator account (with the given `password`).
-    account_created: bool,
-}
-
 /// One page of a site's team, in the order they joined.
 #[derive(Serialize, ToSchema)]
 struct TeamPage {
@@ -703,154 +729,90 @@ pub async fn list_team(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PutMemberBody {
-    /// The moderator account's email.
-    #[schema(example = "bob@example.com")]
-    email: String,
+pub struct RoleBody {
     /// `owner` or `moderator`.
-    #[schema(example = "moderator")]
+    #[schema(example = "owner")]
     role: String,
-    /// Only to create an account for an email that has none (409 if it has one).
-    #[serde(default)]
-    #[schema(format = Password)]
-    password: Option<String>,
 }
 
-/// Who `POST /sites/{site}/moderators` puts on the team.
-enum Account {
-    Existing(Uuid),
-    New { password_hash: String },
-}
-
-fn last_owner() -> ApiError {
+pub(crate) fn last_owner() -> ApiError {
     ApiError::conflict(
         "conflict",
         "This is the site's only owner; make someone else an owner first.",
     )
 }
 
-/// Puts a moderator on a site's team, or changes their role there (owners only).
+/// Changes the role of a member of a site's team (owners only, with a login session).
 ///
-/// Adds an existing account (201) or changes its role (200). With `password`, creates the
-/// account for an email that has none; a password is never set on an existing account (409).
-/// The site's last owner can't be demoted (409). Needs a login session, not an API token.
+/// Only for people already on the team: newcomers join by invitation
+/// (`POST /sites/{site}/moderators`). The site's last owner can't be demoted (409). A demoted
+/// owner's open invitations are voided.
 #[utoipa::path(
-    post,
-    path = "/api/mod/v1/sites/{site}/moderators",
+    patch,
+    path = "/api/mod/v1/sites/{site}/moderators/{id}",
     tag = "team",
     security(("moderator" = [])),
-    params(("site" = String, Path, description = "The site's slug.")),
-    request_body = PutMemberBody,
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("id" = Uuid, Path, description = "The moderator account's id.")
+    ),
+    request_body = RoleBody,
     responses(
-        (status = 200, description = "The member's role changed.", body = MemberChange),
-        (status = 201, description = "The member was added to the team.", body = MemberChange),
-        (status = 400, description = "`invalid_json` or `validation_failed` (`email`, `role`, `password`; `password` is required for an email without an account).", body = ErrorBody),
+        (status = 200, description = "The member with their (new) role.", body = MemberView),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`role`).", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
         (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 409, description = "`conflict`: `password` given for an existing account, or this would demote the last owner.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site or no such member of its team.", body = ErrorBody),
+        (status = 409, description = "`conflict`: this would demote the site's only owner.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`.", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
         (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
     )
 )]
-pub async fn put_member(
+pub async fn change_role(
     state: web::Data<AppState>,
     moderator: Moderator,
-    path: web::Path<String>,
-    body: ApiJson<PutMemberBody>,
+    path: web::Path<(String, Uuid)>,
+    body: ApiJson<RoleBody>,
 ) -> ApiResult<HttpResponse> {
-    let scope = moderator.owner_scope(&path)?;
-    // Like minting tokens: a leaked API token must not be able to create accounts or owners
-    // that outlive its revocation. Team changes need a password login.
+    let (site, member_id) = path.into_inner();
+    let scope = moderator.owner_scope(&site)?;
     if moderator.is_api_token() {
         return Err(ApiError::forbidden(
             "login_required",
             "Changing the team needs a password login, not an API token.",
         ));
     }
-    let PutMemberBody {
-        email,
-        role,
-        password,
-    } = body.0;
-    let mut errors = Vec::new();
-    let email = Email::parse(&email).map_err(|e| errors.push(("email".to_owned(), e.to_string())));
-    let role = Role::parse(&role).map_err(|e| errors.push(("role".to_owned(), e.to_string())));
-    let password = password
-        .map(password::NewPassword::parse)
-        .transpose()
-        .map_err(|e| errors.push(("password".to_owned(), e.to_string())));
-    let (Ok(email), Ok(role), Ok(password)) = (email, role, password) else {
-        return Err(ApiError::validation_many(errors));
+    let role = Role::parse(&body.0.role).map_err(|e| ApiError::validation("role", e))?;
+    let mut tx = state.db.pool.begin().await?;
+    let outcome = store::change_role(&mut tx, &scope, member_id, role).await?;
+    let from = match outcome {
+        ChangeOutcome::NotMember => return Err(ApiError::not_found("Moderator")),
+        ChangeOutcome::LastOwner => return Err(last_owner()),
+        ChangeOutcome::Changed { from } => Some(from),
+        ChangeOutcome::Unchanged => None,
     };
-    let email = email.identity_key();
-    let pool = &state.db.pool;
-    let mut conn = pool.acquire().await?;
-    let existing = store::find_id_by_email(&mut conn, &email).await?;
-    drop(conn);
-    let account = match (existing, password) {
-        (Some(_), Some(_)) => {
-            return Err(ApiError::conflict(
-                "conflict",
-                "An account with this email already exists; leave out `password` to add it. \
-                 Its password can only be changed by its owner.",
-            ));
-        }
-        (None, None) => {
-            return Err(ApiError::validation(
-                "password",
-                "is required to create an account for an email that has none",
-            ));
-        }
-        // Hashed before the transaction opens, so no lock waits on argon2.
-        (None, Some(pw)) => Account::New {
-            password_hash: password::hash(pw).await?,
-        },
-        (Some(id), None) => Account::Existing(id),
-    };
-    let mut tx = pool.begin().await?;
-    let (member_id, created) = match account {
-        Account::Existing(id) => (id, false),
-        Account::New { password_hash } => {
-            match store::create_account(&mut tx, &email, &password_hash).await {
-                Ok(id) => (id, true),
-                Err(CreateAccountError::EmailTaken) => {
-                    return Err(ApiError::conflict(
-                        "conflict",
-                        "An account with this email was just created; add it without `password`.",
-                    ));
-                }
-                Err(CreateAccountError::Db(e)) => return Err(e.into()),
-            }
-        }
-    };
-    let outcome = store::put_member(&mut tx, &scope, member_id, role).await?;
-    if outcome == PutOutcome::LastOwner {
-        return Err(last_owner());
-    }
     let member = store::member(&mut tx, &scope, member_id)
         .await?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("member vanished in its transaction")))?;
+    if let Some(from) = from {
+        let actor = Actor::Moderator(moderator.id);
+        team_audit::audit_role_change(&mut tx, &scope, actor, &member.email, member_id, from, role)
+            .await?;
+        if from == Role::Owner {
+            team_audit::void_invitations_of(&mut tx, &scope, member_id, actor).await?;
+        }
+    }
     tx.commit().await?;
     tracing::info!(
         moderator.id = %moderator.id,
         member.id = %member_id,
         site.slug = scope.slug(),
         role = role.as_str(),
-        account_created = created,
         outcome = ?outcome,
-        "team changed"
+        "team role changed"
     );
-    let status = if outcome == PutOutcome::Added {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
-    Ok(private(status).json(MemberChange {
-        member: MemberView::from(member),
-        account_created: created,
-    }))
+    Ok(private(HttpResponse::Ok()).json(MemberView::from(member)))
 }
 
 /// Removes a moderator from a site's team (owners only; not the last owner).
@@ -886,10 +848,32 @@ pub async fn remove_member(
         ));
     }
     let mut tx = state.db.pool.begin().await?;
-    match store::remove_member(&mut tx, &scope, member_id).await? {
-        RemoveOutcome::Removed => {}
+    let member = store::member(&mut tx, &scope, member_id).await?;
+    let role = match store::remove_member(&mut tx, &scope, member_id).await? {
+        RemoveOutcome::Removed { role } => role,
         RemoveOutcome::NotMember => return Err(ApiError::not_found("Moderator")),
         RemoveOutcome::LastOwner => return Err(last_owner()),
+    };
+    let actor = Actor::Moderator(moderator.id);
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: Some(scope.site_id()),
+            actor,
+            action: "moderator.removed",
+            target_kind: "moderator",
+            target_id: Some(member_id),
+            before: Some(serde_json::json!({
+                "email": member.map(|m| m.email),
+                "role": role.as_str(),
+            })),
+            after: None,
+            note: None,
+        },
+    )
+    .await?;
+    if role == Role::Owner {
+        team_audit::void_invitations_of(&mut tx, &scope, member_id, actor).await?;
     }
     tx.commit().await?;
     tracing::info!(
@@ -901,7 +885,7 @@ pub async fn remove_member(
     Ok(private(HttpResponse::NoContent()).finish())
 }
 
-fn rfc3339(at: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }

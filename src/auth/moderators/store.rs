@@ -79,6 +79,55 @@ pub async fn create_account(
     }
 }
 
+/// Sets an account's password (a PHC string from `password::hash`).
+pub async fn set_password(
+    conn: &mut PgConnection,
+    moderator_id: Uuid,
+    password_hash: &str,
+) -> Result<bool, sqlx::Error> {
+    let res =
+        sqlx::query("UPDATE moderators SET password_hash = $2, updated_at = now() WHERE id = $1")
+            .bind(moderator_id)
+            .bind(password_hash)
+            .execute(conn)
+            .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Ends the account's live sessions, all but `keep`; returns how many ended.
+pub async fn revoke_sessions(
+    conn: &mut PgConnection,
+    moderator_id: Uuid,
+    keep: Option<Uuid>,
+) -> Result<u64, sqlx::Error> {
+    let res = sqlx::query(
+        "UPDATE moderator_sessions SET revoked_at = now()
+         WHERE moderator_id = $1 AND revoked_at IS NULL AND expires_at > now()
+           AND ($2::uuid IS NULL OR id <> $2)",
+    )
+    .bind(moderator_id)
+    .bind(keep)
+    .execute(conn)
+    .await?;
+    Ok(res.rows_affected())
+}
+
+/// Revokes every live API token of the account; returns how many.
+pub async fn revoke_all_tokens(
+    conn: &mut PgConnection,
+    moderator_id: Uuid,
+) -> Result<u64, sqlx::Error> {
+    let res = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = now()
+         WHERE moderator_id = $1 AND revoked_at IS NULL
+           AND (expires_at IS NULL OR expires_at > now())",
+    )
+    .bind(moderator_id)
+    .execute(conn)
+    .await?;
+    Ok(res.rows_affected())
+}
+
 /// One of the caller's roles, with the site's slug (roles are listed by slug).
 #[derive(Debug, Clone, FromRow)]
 pub struct RoleRow {
@@ -224,7 +273,7 @@ pub enum CreateTokenError {
 
 /// Creates an API token; returns it and its secret (shown once, never stored).
 pub async fn create_token(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     moderator_id: Uuid,
     name: &str,
     expires_at: Option<OffsetDateTime>,
@@ -240,7 +289,7 @@ pub async fn create_token(
     .bind(name)
     .bind(token::hash(&secret))
     .bind(expires_at)
-    .fetch_one(pool)
+    .fetch_one(conn)
     .await;
     match res {
         Ok(row) => Ok((row, secret)),
@@ -274,22 +323,22 @@ pub async fn list_tokens(
     .await
 }
 
-/// Revokes one of the moderator's own live tokens; false when there is no such token (another
+/// Revokes one of the moderator's own live tokens; None when there is no such token (another
 /// moderator's token is "no such token").
 pub async fn revoke_token(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     moderator_id: Uuid,
     id: Uuid,
-) -> Result<bool, sqlx::Error> {
-    let res = sqlx::query(
+) -> Result<Option<TokenRow>, sqlx::Error> {
+    sqlx::query_as(
         "UPDATE api_tokens SET revoked_at = now()
-         WHERE id = $1 AND moderator_id = $2 AND revoked_at IS NULL",
+         WHERE id = $1 AND moderator_id = $2 AND revoked_at IS NULL
+         RETURNING id, name, created_at, last_used_at, expires_at",
     )
     .bind(id)
     .bind(moderator_id)
-    .execute(pool)
-    .await?;
-    Ok(res.rows_affected() == 1)
+    .fetch_optional(conn)
+    .await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -368,16 +417,19 @@ pub enum PutOutcome {
 /// What removing someone from a team did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RemoveOutcome {
-    Removed,
+    Removed {
+        role: Role,
+    },
     NotMember,
     /// Refused: this is the site's only owner.
     LastOwner,
 }
 
-/// Serializes team changes of one site, so two owners removing each other at the same moment
-/// can't leave the site with none. `NO KEY UPDATE` doesn't block comment inserts, whose foreign
+/// Serializes team changes of one site (invitations included), so two owners removing each
+/// other at the same moment can't leave the site with none, and an invitation can't be accepted
+/// while its inviter is being removed. `NO KEY UPDATE` doesn't block comment inserts, whose foreign
 /// key check only takes `KEY SHARE` on the site row.
-async fn lock_team(conn: &mut PgConnection, scope: &SiteScope) -> Result<(), sqlx::Error> {
+pub async fn lock_team(conn: &mut PgConnection, scope: &SiteScope) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT 1 FROM sites WHERE id = $1 FOR NO KEY UPDATE")
         .bind(scope.site_id())
         .execute(conn)
@@ -439,6 +491,45 @@ pub async fn put_member(
     })
 }
 
+/// What changing a member's role did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeOutcome {
+    Changed {
+        from: Role,
+    },
+    Unchanged,
+    NotMember,
+    /// Refused: this would demote the site's only owner.
+    LastOwner,
+}
+
+/// Changes the role of someone already on the scope's team (never adds anyone: people join by
+/// invitation). Run it in a transaction (it locks the team).
+pub async fn change_role(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    moderator_id: Uuid,
+    role: Role,
+) -> Result<ChangeOutcome, sqlx::Error> {
+    lock_team(conn, scope).await?;
+    let Some(current) = current_role(conn, scope, moderator_id).await? else {
+        return Ok(ChangeOutcome::NotMember);
+    };
+    if current == role {
+        return Ok(ChangeOutcome::Unchanged);
+    }
+    if current == Role::Owner && owner_count(conn, scope).await? <= 1 {
+        return Ok(ChangeOutcome::LastOwner);
+    }
+    sqlx::query("UPDATE moderator_roles SET role = $3 WHERE site_id = $1 AND moderator_id = $2")
+        .bind(scope.site_id())
+        .bind(moderator_id)
+        .bind(role.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(ChangeOutcome::Changed { from: current })
+}
+
 /// Takes `moderator_id` off the scope's team. Run it in a transaction (it locks the team).
 pub async fn remove_member(
     conn: &mut PgConnection,
@@ -446,19 +537,19 @@ pub async fn remove_member(
     moderator_id: Uuid,
 ) -> Result<RemoveOutcome, sqlx::Error> {
     lock_team(conn, scope).await?;
-    match current_role(conn, scope, moderator_id).await? {
+    let role = match current_role(conn, scope, moderator_id).await? {
         None => return Ok(RemoveOutcome::NotMember),
         Some(Role::Owner) if owner_count(conn, scope).await? <= 1 => {
             return Ok(RemoveOutcome::LastOwner);
         }
-        Some(_) => {}
-    }
+        Some(role) => role,
+    };
     sqlx::query("DELETE FROM moderator_roles WHERE site_id = $1 AND moderator_id = $2")
         .bind(scope.site_id())
         .bind(moderator_id)
         .execute(&mut *conn)
         .await?;
-    Ok(RemoveOutcome::Removed)
+    Ok(RemoveOutcome::Removed { role })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -480,13 +571,31 @@ pub async fn record_attempt(
     .await
 }
 
-/// For the email and the IP: the time of the `nth` most recent failure (0-based) inside the
-/// window, not counting the attempt `own`. None when there are fewer. Also the database's now.
+/// What the throttle needs to decide about one attempt, not counting the attempt `own` itself.
+/// `pair_nth`/`ip_nth`: the time of the `nth` most recent failure (0-based) inside the window for
+/// the email from this address, and for this address whatever the email; None when there are
+/// fewer. `email_failures`: failures for the email from every address (counted up to a cap),
+/// `email_latest` the newest of them. `known_address`: this account logged in from this address
+/// recently. Also the database's now, so every time compared is the database's.
 #[derive(Debug, FromRow)]
 pub struct RecentFailures {
-    pub email_nth: Option<OffsetDateTime>,
+    pub pair_nth: Option<OffsetDateTime>,
     pub ip_nth: Option<OffsetDateTime>,
+    pub email_failures: i64,
+    pub email_latest: Option<OffsetDateTime>,
+    pub known_address: bool,
     pub now: OffsetDateTime,
+}
+
+/// The limits `recent_failures` reads against.
+#[derive(Debug, Clone, Copy)]
+pub struct FailureQuery {
+    pub window_s: u32,
+    pub pair_nth: u32,
+    pub ip_nth: u32,
+    /// Count the email's failures up to this many (enough to know how far past the ceiling).
+    pub email_cap: u32,
+    pub known_address_days: u32,
 }
 
 pub async fn recent_failures(
@@ -494,24 +603,37 @@ pub async fn recent_failures(
     email_hash: &[u8],
     ip_hash: Option<&[u8]>,
     own: i64,
-    window_s: u32,
-    nth: u32,
+    q: FailureQuery,
 ) -> Result<RecentFailures, sqlx::Error> {
     sqlx::query_as(
         "SELECT
             (SELECT at FROM login_failures
-             WHERE email_hash = $1 AND id <> $3 AND at > now() - make_interval(secs => $4)
-             ORDER BY at DESC OFFSET $5 LIMIT 1) AS email_nth,
+             WHERE email_hash = $1 AND ip_hash IS NOT DISTINCT FROM $2 AND id <> $3
+               AND at > now() - make_interval(secs => $4)
+             ORDER BY at DESC OFFSET $5 LIMIT 1) AS pair_nth,
             (SELECT at FROM login_failures
              WHERE ip_hash = $2 AND id <> $3 AND at > now() - make_interval(secs => $4)
-             ORDER BY at DESC OFFSET $5 LIMIT 1) AS ip_nth,
+             ORDER BY at DESC OFFSET $6 LIMIT 1) AS ip_nth,
+            (SELECT count(*) FROM (
+                SELECT 1 FROM login_failures
+                WHERE email_hash = $1 AND id <> $3 AND at > now() - make_interval(secs => $4)
+                LIMIT $7) AS capped) AS email_failures,
+            (SELECT max(at) FROM login_failures
+             WHERE email_hash = $1 AND id <> $3
+               AND at > now() - make_interval(secs => $4)) AS email_latest,
+            EXISTS (SELECT 1 FROM login_known_addresses
+                    WHERE email_hash = $1 AND ip_hash = $2
+                      AND last_success_at > now() - make_interval(days => $8)) AS known_address,
             now() AS now",
     )
     .bind(email_hash)
     .bind(ip_hash)
     .bind(own)
-    .bind(f64::from(window_s))
-    .bind(i64::from(nth))
+    .bind(f64::from(q.window_s))
+    .bind(i64::from(q.pair_nth))
+    .bind(i64::from(q.ip_nth))
+    .bind(i64::from(q.email_cap))
+    .bind(i32::try_from(q.known_address_days).unwrap_or(i32::MAX))
     .fetch_one(pool)
     .await
 }
@@ -536,6 +658,34 @@ pub async fn clear_failures(
     )
     .bind(email_hash)
     .bind(ip_hash)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// After a successful login: remember the address, so the per-email backoff never stands
+/// between this account and the place it logs in from; forget addresses unused for `days`.
+pub async fn remember_address(
+    pool: &PgPool,
+    email_hash: &[u8],
+    ip_hash: &[u8],
+    days: u32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO login_known_addresses (email_hash, ip_hash) VALUES ($1, $2)
+         ON CONFLICT ON CONSTRAINT login_known_addresses_pkey
+         DO UPDATE SET last_success_at = now()",
+    )
+    .bind(email_hash)
+    .bind(ip_hash)
+    .execute(pool)
+    .await?;
+    sqlx::query(
+        "DELETE FROM login_known_addresses
+         WHERE email_hash = $1 AND last_success_at < now() - make_interval(days => $2)",
+    )
+    .bind(email_hash)
+    .bind(i32::try_from(days).unwrap_or(i32::MAX))
     .execute(pool)
     .await?;
     Ok(())

@@ -1,0 +1,180 @@
+//! The caller's own account: `POST /me/password`. And the password change the operator's
+//! `colloquy moderator reset-password` shares with it.
+//!
+//! A new password ends the account's other sessions: whoever logged in with the old one (the
+//! reason to change it, often) is out. API tokens are revoked too unless the caller asks to
+//! keep them: a token minted from a stolen session would otherwise outlive the password change
+//! that was meant to shut the thief out, and tokens are cheap to mint again. A routine rotation
+//! can pass `keep_api_tokens` to leave the scripts running.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::routes::private;
+use super::{Credential, Moderator, password, store, throttle};
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::client_ip::ClientInfo;
+use crate::http::json::ApiJson;
+use crate::moderation::audit::{self, ActionRecord, Actor};
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    /// The account's password now.
+    #[schema(format = Password)]
+    current_password: String,
+    /// The new password (at least 12 characters).
+    #[schema(format = Password)]
+    new_password: String,
+    /// Leave the account's API tokens working (default: they are revoked too).
+    #[serde(default)]
+    keep_api_tokens: bool,
+}
+
+/// What a password change ended.
+#[derive(Serialize, ToSchema)]
+pub struct PasswordChanged {
+    /// The account's other login sessions, now ended.
+    pub sessions_ended: u64,
+    /// API tokens revoked (0 with `keep_api_tokens`).
+    pub api_tokens_revoked: u64,
+}
+
+/// Sets a new password, ends every session but `keep_session`, and revokes the API tokens
+/// unless `keep_api_tokens`, with its audit row; one transaction. The hash is made before it
+/// opens.
+pub async fn set_password(
+    pool: &PgPool,
+    moderator_id: Uuid,
+    new_password: password::NewPassword,
+    keep_session: Option<Uuid>,
+    keep_api_tokens: bool,
+    actor: Actor,
+) -> anyhow::Result<PasswordChanged> {
+    let hash = password::hash(new_password).await?;
+    let mut tx = pool.begin().await?;
+    if !store::set_password(&mut tx, moderator_id, &hash).await? {
+        anyhow::bail!("moderator {moderator_id} vanished");
+    }
+    let sessions_ended = store::revoke_sessions(&mut tx, moderator_id, keep_session).await?;
+    let api_tokens_revoked = if keep_api_tokens {
+        0
+    } else {
+        store::revoke_all_tokens(&mut tx, moderator_id).await?
+    };
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: None,
+            actor,
+            // The account's own change, or the operator's reset (`colloquy moderator
+            // reset-password`). Never the password or its hash: only what it ended.
+            action: match actor {
+                Actor::Operator => "password.reset",
+                _ => "password.changed",
+            },
+            target_kind: "moderator",
+            target_id: Some(moderator_id),
+            before: None,
+            after: Some(serde_json::json!({
+                "sessions_ended": sessions_ended,
+                "api_tokens_revoked": api_tokens_revoked,
+            })),
+            note: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(PasswordChanged {
+        sessions_ended,
+        api_tokens_revoked,
+    })
+}
+
+/// Changes the caller's password (needs the current one and a login session).
+///
+/// Ends the account's other sessions (this one stays) and revokes its API tokens unless
+/// `keep_api_tokens` is true. Wrong current passwords count toward the login throttle.
+#[utoipa::path(
+    post,
+    path = "/api/mod/v1/me/password",
+    tag = "team",
+    security(("moderator" = [])),
+    request_body = PasswordBody,
+    responses(
+        (status = 200, description = "Changed; what it ended.", body = PasswordChanged),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`new_password` too short or long; `current_password` too long).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`wrong_password` (the current password is wrong) or `login_required` (made with an API token).", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many wrong passwords; wait `Retry-After` seconds.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again."))),
+        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+    )
+)]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    moderator: Moderator,
+    body: ApiJson<PasswordBody>,
+) -> ApiResult<HttpResponse> {
+    let Credential::Session(session_id) = moderator.credential else {
+        return Err(ApiError::forbidden(
+            "login_required",
+            "Changing the password needs a login session, not an API token.",
+        ));
+    };
+    let PasswordBody {
+        current_password,
+        new_password,
+        keep_api_tokens,
+    } = body.0;
+    if current_password.len() > password::MAX_BYTES {
+        return Err(ApiError::validation(
+            "current_password",
+            format!("must be at most {} bytes", password::MAX_BYTES),
+        ));
+    }
+    let new_password = password::NewPassword::parse(new_password)
+        .map_err(|e| ApiError::validation("new_password", e))?;
+    let pool = &state.db.pool;
+    let auth = &state.settings.auth;
+    let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
+    // A stolen session must not become a password oracle: counted like a login.
+    let keys = throttle::Keys::new(&moderator.email, client.ip);
+    let attempt = throttle::open(pool, &keys, auth).await?;
+    let stored = store::find_login(pool, &moderator.email)
+        .await?
+        .filter(|a| a.id == moderator.id)
+        .map(|a| a.password_hash);
+    if !password::verify(current_password, stored).await? {
+        throttle::failed(pool, auth, attempt).await?;
+        tracing::info!(moderator.id = %moderator.id, "password change refused");
+        return Err(ApiError::forbidden(
+            "wrong_password",
+            "The current password is wrong.",
+        ));
+    }
+    throttle::succeeded(pool, &keys, auth, attempt).await?;
+    let changed = set_password(
+        pool,
+        moderator.id,
+        new_password,
+        Some(session_id),
+        keep_api_tokens,
+        Actor::Moderator(moderator.id),
+    )
+    .await?;
+    tracing::info!(
+        moderator.id = %moderator.id,
+        sessions_ended = changed.sessions_ended,
+        api_tokens_revoked = changed.api_tokens_revoked,
+        "password changed"
+    );
+    Ok(private(HttpResponse::Ok()).json(changed))
+}

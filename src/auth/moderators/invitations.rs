@@ -1,0 +1,598 @@
+//! Joining a site's team by invitation.
+//!
+//! A site owner never sets anyone's password, and nothing an owner does can attach a role to
+//! an account that already exists: that is what let one site's owner plant an account (with a
+//! password they chose) that another site later added.
+//!
+//! - `POST /sites/{site}/moderators {email, role}` (owners, with a login session) creates an
+//!   invitation: single use, expires after [`INVITATION_TTL_DAYS`] days, its 256-bit token
+//!   stored as a SHA-256 and shown once, in that answer. The answer has the same shape whether
+//!   the email has an account, is already on the team, or neither: an owner learns nothing
+//!   about other sites' people from it. Inviting the same email again replaces the open
+//!   invitation. Until mail exists the owner hands the token (or `accept_url`) to the invitee.
+//! - `POST /invitations/accept {token, …}` (anyone; throttled like login). For an email without
+//!   an account the invitee sends `new_password` (the usual password policy) and gets the
+//!   account and the role. For an existing account the token alone is never enough: the
+//!   invitee accepts logged in as that account (a moderator session, not an API token) or with
+//!   its `password`, which is checked like a login and counted by the same throttle (a token
+//!   holder must not get a password oracle for the invited account).
+//! - An invitation stands only while its inviter still owns the site: removing or demoting an
+//!   owner voids their open invitations, and acceptance re-checks it.
+//! - Accepting claims the row with one conditional UPDATE before anything else is written, so
+//!   two concurrent acceptances can't both succeed.
+//!
+//! Who holds the token learns, by trying to accept it, whether its email has an account (one
+//! answer creates an account, the other asks for a login). Until invitations are mailed that
+//! is the inviting owner; the invitation answer itself never tells.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::invitation_store::{self as invites, InvitationRow};
+use super::routes::{
+    PageParams, decode_time_cursor, encode_time_cursor, last_owner, page, private, split_page,
+};
+use super::store::{self, CreateAccountError, PutOutcome};
+use super::{Moderator, Role, SiteScope, extract, password, team_audit, throttle};
+use crate::app::AppState;
+use crate::domain::Email;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::client_ip::ClientInfo;
+use crate::http::json::ApiJson;
+use crate::moderation::audit::{self, ActionRecord, Actor};
+
+/// How long an invitation can be accepted.
+pub const INVITATION_TTL_DAYS: i64 = 7;
+
+/// An invitation to a site's team.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Invitation)]
+struct InvitationView<'a> {
+    id: Uuid,
+    /// The site's slug.
+    #[schema(example = "my-blog")]
+    site: &'a str,
+    /// The invited address (case-folded).
+    email: String,
+    /// `owner` or `moderator`: the role accepting gives.
+    #[schema(example = "moderator")]
+    role: String,
+    /// The owner who invited.
+    invited_by: Uuid,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    expires_at: OffsetDateTime,
+    /// The secret the invitee accepts with: only in the answer that created the invitation,
+    /// shown this once (only its hash is stored).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    token: Option<String>,
+    /// Where the invitee sends `POST {token, …}` to accept; with `token`, only in the answer
+    /// that created the invitation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    accept_url: Option<String>,
+}
+
+impl<'a> InvitationView<'a> {
+    fn new(site: &'a str, row: InvitationRow) -> Self {
+        Self {
+            id: row.id,
+            site,
+            email: row.email,
+            role: row.role,
+            invited_by: row.invited_by,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            token: None,
+            accept_url: None,
+        }
+    }
+}
+
+/// One page of a site's pending invitations, oldest first (tokens never shown again).
+#[derive(Serialize, ToSchema)]
+struct InvitationPage<'a> {
+    items: Vec<InvitationView<'a>>,
+    /// Pass as `?cursor=` for the next page; `null` on the last page.
+    next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteBody {
+    /// The invitee's email.
+    #[schema(example = "bob@example.com")]
+    email: String,
+    /// `owner` or `moderator`.
+    #[schema(example = "moderator")]
+    role: String,
+}
+
+fn login_required() -> ApiError {
+    ApiError::forbidden(
+        "login_required",
+        "Changing the team needs a password login, not an API token.",
+    )
+}
+
+/// Invites someone to a site's team (owners only, with a login session).
+///
+/// Creates an invitation for `email` with `role` and answers it with its `token` and
+/// `accept_url`, shown this once; hand them to the invitee, who accepts at
+/// `POST /api/mod/v1/invitations/accept` with a password of their own (or, for an existing
+/// account, logged in as it). The answer is the same whether or not the email has an account
+/// or is on the team already. Inviting the same email again replaces the open invitation.
+/// Owners never set passwords: a `password` field is refused.
+#[utoipa::path(
+    post,
+    path = "/api/mod/v1/sites/{site}/moderators",
+    tag = "team",
+    security(("moderator" = [])),
+    params(("site" = String, Path, description = "The site's slug.")),
+    request_body = InviteBody,
+    responses(
+        (status = 201, description = "The invitation, with its `token` and `accept_url` (shown once).", body = InvitationView),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`email`, `role`, or an unknown field such as `password`: owners never set passwords).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+    )
+)]
+pub async fn invite(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<String>,
+    body: ApiJson<InviteBody>,
+) -> ApiResult<HttpResponse> {
+    let scope = moderator.owner_scope(&path)?;
+    // A leaked API token must not be able to bring in people (or owners) that outlive it.
+    if moderator.is_api_token() {
+        return Err(login_required());
+    }
+    let InviteBody { email, role } = body.0;
+    let mut errors = Vec::new();
+    let email = Email::parse(&email).map_err(|e| errors.push(("email".to_owned(), e.to_string())));
+    let role = Role::parse(&role).map_err(|e| errors.push(("role".to_owned(), e.to_string())));
+    let (Ok(email), Ok(role)) = (email, role) else {
+        return Err(ApiError::validation_many(errors));
+    };
+    let email = email.identity_key();
+    // Nothing here looks at whether the email has an account or a role: the answer can't
+    // depend on what isn't read.
+    let mut tx = state.db.pool.begin().await?;
+    let invites::Created {
+        row,
+        secret: token,
+        replaced,
+    } = invites::create(
+        &mut tx,
+        &scope,
+        &email,
+        role,
+        moderator.id,
+        time::Duration::days(INVITATION_TTL_DAYS),
+    )
+    .await?;
+    let actor = Actor::Moderator(moderator.id);
+    for id in replaced {
+        team_audit::audit_revoked(&mut tx, &scope, actor, id, "replaced by a new invitation")
+            .await?;
+    }
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: Some(scope.site_id()),
+            actor,
+            action: "invitation.created",
+            target_kind: "invitation",
+            target_id: Some(row.id),
+            before: None,
+            after: Some(team_audit::invitation_audit(&row)),
+            note: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        moderator.id = %moderator.id,
+        invitation.id = %row.id,
+        site.slug = scope.slug(),
+        role = role.as_str(),
+        "invitation created"
+    );
+    let mut view = InvitationView::new(scope.slug(), row);
+    view.token = Some(token);
+    view.accept_url = Some(accept_url(&state));
+    Ok(private(HttpResponse::Created()).json(view))
+}
+
+fn accept_url(state: &AppState) -> String {
+    format!(
+        "{}/api/mod/v1/invitations/accept",
+        state.settings.server.public_url.trim_end_matches('/')
+    )
+}
+
+/// Lists a site's pending invitations (owners only), oldest first, without their tokens.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/sites/{site}/invitations",
+    tag = "team",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+    ),
+    responses(
+        (status = 200, description = "One page of invitations not yet accepted, revoked or expired.", body = InvitationPage),
+        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+    )
+)]
+pub async fn list_invitations(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<String>,
+    params: web::Query<PageParams>,
+) -> ApiResult<HttpResponse> {
+    let scope = moderator.owner_scope(&path)?;
+    let (limit, cursor) = page(&state, &params)?;
+    let after = decode_time_cursor(cursor)?;
+    let rows = invites::list_pending(&state.db.pool, &scope, after, limit + 1).await?;
+    let (rows, next) = split_page(rows, limit, |i| encode_time_cursor(i.created_at, i.id));
+    let items = rows
+        .into_iter()
+        .map(|r| InvitationView::new(scope.slug(), r))
+        .collect();
+    Ok(private(HttpResponse::Ok()).json(InvitationPage {
+        items,
+        next_cursor: next,
+    }))
+}
+
+/// Revokes a pending invitation (owners only, with a login session); its token stops working.
+#[utoipa::path(
+    delete,
+    path = "/api/mod/v1/sites/{site}/invitations/{id}",
+    tag = "team",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("id" = Uuid, Path, description = "The invitation's id.")
+    ),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
+        (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or no such pending invitation on it.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+    )
+)]
+pub async fn revoke_invitation(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<(String, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let (site, id) = path.into_inner();
+    let scope = moderator.owner_scope(&site)?;
+    if moderator.is_api_token() {
+        return Err(login_required());
+    }
+    let mut tx = state.db.pool.begin().await?;
+    let Some(row) = invites::revoke(&mut tx, &scope, id).await? else {
+        return Err(ApiError::not_found("Invitation"));
+    };
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: Some(scope.site_id()),
+            actor: Actor::Moderator(moderator.id),
+            action: "invitation.revoked",
+            target_kind: "invitation",
+            target_id: Some(row.id),
+            before: Some(team_audit::invitation_audit(&row)),
+            after: None,
+            note: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(
+        moderator.id = %moderator.id,
+        invitation.id = %row.id,
+        site.slug = scope.slug(),
+        "invitation revoked"
+    );
+    Ok(private(HttpResponse::NoContent()).finish())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptBody {
+    /// The invitation's token.
+    token: String,
+    /// For an email without an account: the password to create it with (at least 12
+    /// characters).
+    #[serde(default)]
+    #[schema(format = Password)]
+    new_password: Option<String>,
+    /// For an email with an account, when not sending its session: that account's password.
+    #[serde(default)]
+    #[schema(format = Password)]
+    password: Option<String>,
+}
+
+/// What accepting an invitation did.
+#[derive(Serialize, ToSchema)]
+struct Accepted {
+    /// The site's slug.
+    #[schema(example = "my-blog")]
+    site: String,
+    /// The role now held there.
+    #[schema(example = "moderator")]
+    role: String,
+    /// The moderator account.
+    moderator_id: Uuid,
+    email: String,
+    /// Whether accepting created the account (with `new_password`).
+    account_created: bool,
+}
+
+fn gone(code: &'static str, message: &str) -> ApiError {
+    ApiError::new(StatusCode::GONE, code, message)
+}
+
+/// Who accepts: how they proved it, and the account.
+enum Acceptor {
+    /// An existing account, proven by its session or its password.
+    Existing { id: Uuid, email: String },
+    /// No account yet: create it with this hash.
+    New { password_hash: String },
+}
+
+/// Accepts an invitation to a site's team.
+///
+/// With `new_password` for an email that has no account: creates the account with that
+/// password and gives it the role. For an email that has an account: send the request with that
+/// account's moderator session (`Authorization: Bearer`, not an API token) or its `password`;
+/// the token alone never gives an existing account a role. Unknown tokens and wrong passwords
+/// are throttled like login.
+#[utoipa::path(
+    post,
+    path = "/api/mod/v1/invitations/accept",
+    tag = "team",
+    security((), ("moderator" = [])),
+    request_body = AcceptBody,
+    responses(
+        (status = 200, description = "Accepted: the role is held from now on.", body = Accepted),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`new_password` too short; neither `new_password`, `password` nor a session; both).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: a bad session token, or a wrong `password` for the invited email's account.", body = ErrorBody),
+        (status = 403, description = "`wrong_account` (the session is another email's) or `login_required` (an API token).", body = ErrorBody),
+        (status = 404, description = "`not_found`: no invitation has this token.", body = ErrorBody),
+        (status = 409, description = "`account_exists`: `new_password` for an email that has an account (accept logged in as it instead), or `conflict`: accepting would demote the site's only owner.", body = ErrorBody),
+        (status = 410, description = "`invitation_expired`, `invitation_used` or `invitation_revoked`.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failed attempts from this address or for this email; wait `Retry-After` seconds.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again."))),
+        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+    )
+)]
+pub async fn accept(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ApiJson<AcceptBody>,
+) -> ApiResult<HttpResponse> {
+    let AcceptBody {
+        token,
+        new_password,
+        password: current_password,
+    } = body.0;
+    let caller = extract::maybe_moderator(&req).await?;
+    let proofs = usize::from(caller.is_some())
+        + usize::from(new_password.is_some())
+        + usize::from(current_password.is_some());
+    if proofs != 1 {
+        return Err(ApiError::validation(
+            "new_password",
+            "send exactly one of: `new_password` (no account yet), `password` (the invited \
+             account's), or the request with that account's session",
+        ));
+    }
+    if token.is_empty() || token.len() > 128 {
+        return Err(ApiError::validation("token", "is not an invitation token"));
+    }
+    if current_password
+        .as_ref()
+        .is_some_and(|p| p.len() > password::MAX_BYTES)
+    {
+        return Err(ApiError::validation(
+            "password",
+            format!("must be at most {} bytes", password::MAX_BYTES),
+        ));
+    }
+    let new_password = new_password
+        .map(password::NewPassword::parse)
+        .transpose()
+        .map_err(|e| ApiError::validation("new_password", e))?;
+    let pool = &state.db.pool;
+    let auth = &state.settings.auth;
+    let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
+    let found = invites::find_by_token(pool, &token).await?;
+    let Some(inv) = found else {
+        // Token guessing: charged to the address (and one shared key), like a failed login.
+        let keys = throttle::Keys::unknown_invitation(client.ip);
+        let attempt = throttle::open(pool, &keys, auth).await?;
+        throttle::failed(pool, auth, attempt).await?;
+        return Err(ApiError::not_found("Invitation"));
+    };
+    if inv.accepted {
+        return Err(gone("invitation_used", "This invitation has been used."));
+    } else if inv.revoked {
+        return Err(gone("invitation_revoked", "This invitation was revoked."));
+    } else if inv.expired {
+        return Err(gone(
+            "invitation_expired",
+            "This invitation has expired; ask the site's owner for a new one.",
+        ));
+    }
+    let role = Role::parse(&inv.role)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("stored invitation role: {e}")))?;
+
+    let acceptor = if let Some(m) = caller {
+        if m.is_api_token() {
+            return Err(ApiError::forbidden(
+                "login_required",
+                "Accept with a login session or the account's password, not an API token.",
+            ));
+        }
+        if m.email != inv.email {
+            return Err(ApiError::forbidden(
+                "wrong_account",
+                "This invitation is for another email address than this session's.",
+            ));
+        }
+        Acceptor::Existing {
+            id: m.id,
+            email: m.email,
+        }
+    } else if let Some(pw) = current_password {
+        // A password check of the invited account: throttled exactly like a login, or the token
+        // holder (the inviting owner, until invitations are mailed) would get an unthrottled
+        // oracle for someone else's password.
+        let keys = throttle::Keys::new(&inv.email, client.ip);
+        let attempt = throttle::open(pool, &keys, auth).await?;
+        let account = store::find_login(pool, &inv.email).await?;
+        let stored = account.as_ref().map(|a| a.password_hash.clone());
+        // Unknown account: the dummy hash, so this can't tell accounts apart by time either.
+        let ok = password::verify(pw, stored).await?;
+        let Some(account) = account.filter(|_| ok) else {
+            throttle::failed(pool, auth, attempt).await?;
+            tracing::info!(invitation.id = %inv.id, "invitation acceptance refused");
+            return Err(ApiError::unauthenticated(
+                "Wrong password for the invited email's account.",
+            ));
+        };
+        throttle::succeeded(pool, &keys, auth, attempt).await?;
+        Acceptor::Existing {
+            id: account.id,
+            email: account.email,
+        }
+    } else {
+        let pw = new_password.ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("exactly one proof was checked above"))
+        })?;
+        let mut conn = pool.acquire().await?;
+        let exists = store::find_id_by_email(&mut conn, &inv.email).await?;
+        drop(conn);
+        if exists.is_some() {
+            return Err(account_exists());
+        }
+        // Hashed before the transaction opens, so no lock waits on argon2.
+        Acceptor::New {
+            password_hash: password::hash(pw).await?,
+        }
+    };
+
+    let mut tx = pool.begin().await?;
+    let scope = SiteScope::invitation(inv.site_id, &inv.slug);
+    // Taken before the claim, so an owner's removal (which voids their invitations) and this
+    // acceptance of one of them happen one after the other, never interleaved.
+    store::lock_team(&mut tx, &scope).await?;
+    if !invites::claim(&mut tx, inv.id).await? {
+        return Err(gone(
+            "invitation_used",
+            "This invitation was just used, or is no longer valid.",
+        ));
+    }
+    let (moderator_id, email, created) = match acceptor {
+        Acceptor::Existing { id, email } => (id, email, false),
+        Acceptor::New { password_hash } => {
+            match store::create_account(&mut tx, &inv.email, &password_hash).await {
+                Ok(id) => (id, inv.email.clone(), true),
+                Err(CreateAccountError::EmailTaken) => return Err(account_exists()),
+                Err(CreateAccountError::Db(e)) => return Err(e.into()),
+            }
+        }
+    };
+    invites::record_acceptor(&mut tx, inv.id, moderator_id).await?;
+    let outcome = store::put_member(&mut tx, &scope, moderator_id, role).await?;
+    if outcome == PutOutcome::LastOwner {
+        return Err(last_owner());
+    }
+    let actor = Actor::Moderator(moderator_id);
+    if created {
+        audit::record_action(
+            &mut tx,
+            &ActionRecord {
+                site_id: Some(scope.site_id()),
+                actor,
+                action: "moderator.created",
+                target_kind: "moderator",
+                target_id: Some(moderator_id),
+                before: None,
+                after: Some(serde_json::json!({ "email": email })),
+                note: Some("account created by accepting an invitation"),
+            },
+        )
+        .await?;
+    }
+    audit::record_action(
+        &mut tx,
+        &ActionRecord {
+            site_id: Some(scope.site_id()),
+            actor,
+            action: "invitation.accepted",
+            target_kind: "invitation",
+            target_id: Some(inv.id),
+            before: None,
+            after: Some(serde_json::json!({
+                "email": inv.email,
+                "role": role.as_str(),
+                "accepted_by": moderator_id,
+            })),
+            note: None,
+        },
+    )
+    .await?;
+    team_audit::audit_team_put(&mut tx, &scope, actor, &email, moderator_id, role, outcome).await?;
+    tx.commit().await?;
+    tracing::info!(
+        moderator.id = %moderator_id,
+        invitation.id = %inv.id,
+        site.slug = scope.slug(),
+        role = role.as_str(),
+        account_created = created,
+        outcome = ?outcome,
+        "invitation accepted"
+    );
+    Ok(private(HttpResponse::Ok()).json(Accepted {
+        site: inv.slug,
+        role: role.as_str().to_owned(),
+        moderator_id,
+        email,
+        account_created: created,
+    }))
+}
+
+fn account_exists() -> ApiError {
+    ApiError::conflict(
+        "account_exists",
+        "An account with this email exists: accept logged in as it, or with its `password`.",
+    )
+}
