@@ -53,6 +53,8 @@ struct World {
     token: String,
     appeal: String,
     helper_id: String,
+    /// An open invitation to the team.
+    invitation: String,
 }
 
 async fn create_site(app: &TestApp, slug: &str, origin: &str) -> Site {
@@ -236,7 +238,13 @@ async fn world(app: &TestApp, staff: &Staff) -> World {
         json!({ "name": format!("script w{n}q") }),
     )
     .await;
+    let invitation = mod_post(
+        format!("/sites/{slug}/moderators"),
+        json!({ "email": format!("invitee-w{n}q@example.com"), "role": "moderator" }),
+    )
+    .await;
     World {
+        invitation: id_of(&invitation, "an invitation"),
         appeal: id_of(&appeal, "an appeal"),
         ban: id_of(&ban, "a ban"),
         rule: id_of(&rule, "a rule"),
@@ -286,6 +294,7 @@ fn params(method: &str, route: &str, w: &World) -> BTreeMap<&'static str, String
             "id" if rest.contains("/rules/") => ("id", w.rule.clone()),
             "id" if rest.contains("/users/") => ("id", w.reader_id.clone()),
             "id" if rest.contains("/moderators/") => ("id", w.helper_id.clone()),
+            "id" if rest.contains("/invitations/") => ("id", w.invitation.clone()),
             _ => panic!("{method} {route}: the walk can't fill {{{name}}}; teach it"),
         };
         out.insert(key, value);
