@@ -230,7 +230,7 @@ before(async () => {
   modToken = login.json.token;
   // One browser posts many comments quickly from one IP: lift the flood limits (one test puts
   // the interval back to see the widget explain a 429).
-  await setLimits({ comment_interval_s: 0, comments_per_minute_user: 1000, comments_per_minute_ip: 1000 });
+  await setLimits({ comment_interval_s: 0, comments_per_minute_user: 1000, comments_per_minute_ip: 1000, guest_comments_per_minute: 1000 });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -826,8 +826,19 @@ test('real answers match the OpenAPI schemas', { timeout: 120_000 }, async (t) =
   }
   await call('POST', '/api/mod/v1/sites/{site}/rules/dry-run', mod({ body: { rules: [{ kind: 'word', pattern: 'reply', action: 'spam' }], sample: 50 }, expect: 200 }));
   await call('GET', '/api/mod/v1/sites/{site}/moderators', mod({ expect: 200 }));
-  const member = await call('POST', '/api/mod/v1/sites/{site}/moderators', mod({ body: { email: `contract-${uri.split('/')[2]}@example.com`, role: 'moderator', password: 'a long enough contract password' }, expect: 201 }));
-  await call('DELETE', '/api/mod/v1/sites/{site}/moderators/{id}', mod({ params: { id: member.json?.id }, expect: 204 }));
+  // Moderators join by invitation: invite, list, accept with the invitee's own password,
+  // change the role, remove; a second invitation is revoked.
+  const invite = (who) => call('POST', '/api/mod/v1/sites/{site}/moderators', mod({ body: { email: `contract-${who}-${uri.split('/')[2]}@example.com`, role: 'moderator' }, expect: 201 }));
+  const inv = await invite('a');
+  await call('GET', '/api/mod/v1/sites/{site}/invitations', mod({ expect: 200 }));
+  const joined = await call('POST', '/api/mod/v1/invitations/accept', { body: { token: inv.json?.token, new_password: 'a long enough contract password' }, expect: 200 });
+  await call('POST', '/api/mod/v1/invitations/accept', { body: { token: inv.json?.token, new_password: 'a long enough contract password' }, expect: 410 });
+  await call('PATCH', '/api/mod/v1/sites/{site}/moderators/{id}', mod({ params: { id: joined.json?.moderator_id }, body: { role: 'owner' }, expect: 200 }));
+  await call('DELETE', '/api/mod/v1/sites/{site}/moderators/{id}', mod({ params: { id: joined.json?.moderator_id }, expect: 204 }));
+  const inv2 = await invite('b');
+  await call('DELETE', '/api/mod/v1/sites/{site}/invitations/{id}', mod({ params: { id: inv2.json?.id }, expect: 204 }));
+  await call('GET', '/api/mod/v1/me/audit', mod({ expect: 200 }));
+  await call('POST', '/api/mod/v1/me/password', mod({ body: { current_password: 'not the password', new_password: 'another long enough password' }, expect: 403 }));
   const session = await call('POST', '/api/mod/v1/login', { body: MOD, expect: 200 });
   await call('POST', '/api/mod/v1/logout', { token: session.json?.token, expect: 204 });
   await call('GET', '/api/mod/v1/tokens', { token: modToken, expect: 200 });
