@@ -126,8 +126,7 @@ fn encode_cursor(at: OffsetDateTime, id: i64) -> String {
 fn decode_cursor(raw: Option<String>) -> ApiResult<Option<(OffsetDateTime, i64)>> {
     let Some(raw) = raw else { return Ok(None) };
     let (micros, id) = raw.split_once('.').ok_or_else(bad_cursor)?;
-    let micros: i128 = micros.parse().map_err(|_| bad_cursor())?;
-    let at = OffsetDateTime::from_unix_timestamp_nanos(micros * 1000).map_err(|_| bad_cursor())?;
+    let at = crate::auth::moderators::routes::cursor_time(micros)?;
     let id: i64 = id.parse().map_err(|_| bad_cursor())?;
     Ok(Some((at, id)))
 }

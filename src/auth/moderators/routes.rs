@@ -413,10 +413,19 @@ pub(crate) fn encode_time_cursor(at: OffsetDateTime, id: Uuid) -> String {
 pub(crate) fn decode_time_cursor(raw: Option<String>) -> ApiResult<Option<(OffsetDateTime, Uuid)>> {
     let Some(raw) = raw else { return Ok(None) };
     let (micros, id) = raw.split_once('.').ok_or_else(bad_cursor)?;
-    let micros: i128 = micros.parse().map_err(|_| bad_cursor())?;
-    let at = OffsetDateTime::from_unix_timestamp_nanos(micros * 1000).map_err(|_| bad_cursor())?;
+    let at = cursor_time(micros)?;
     let id = Uuid::parse_str(id).map_err(|_| bad_cursor())?;
     Ok(Some((at, id)))
+}
+
+/// The time of a keyset cursor, in microseconds since the epoch. A forged cursor is a 400, never
+/// an overflow: the value must be a time Postgres can hold (from 1970 to the year 9999 here).
+pub(crate) fn cursor_time(micros: &str) -> ApiResult<OffsetDateTime> {
+    let micros: i64 = micros.parse().map_err(|_| bad_cursor())?;
+    if !(0..=253_402_300_799_000_000).contains(&micros) {
+        return Err(bad_cursor());
+    }
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000).map_err(|_| bad_cursor())
 }
 
 /// The page and the cursor of the next one (`None` on the last page).
