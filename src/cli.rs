@@ -156,6 +156,11 @@ pub fn run(cli: Cli) -> ExitCode {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let host = settings.server.host.clone();
     let public = settings.server.public_url.clone();
+    crate::auth::dev::ensure_not_published(
+        settings.auth.dev_provider,
+        &settings.server.trusted_proxies,
+        &public,
+    )?;
     let app = Application::build(settings).await?;
     tracing::info!(%host, port = app.port(), public_url = %public, "listening");
     app.run_until_stopped().await?;

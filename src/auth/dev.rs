@@ -37,7 +37,8 @@ pub fn form(state: &str) -> HttpResponse {
 
 /// The dev login hands out sessions without a password, so it may only be reachable from this
 /// machine: with `auth.dev_provider` on, `server.host` must be a loopback address
-/// (127.0.0.0/8, `::1`) or `localhost`. Checked before the listener is bound.
+/// (127.0.0.0/8, `::1`) or `localhost`. Checked by `Application::build` before the listener is
+/// bound; `colloquy serve` also runs [`ensure_not_published`].
 pub fn ensure_loopback_only(dev_provider: bool, host: &str) -> anyhow::Result<()> {
     if !dev_provider || is_loopback_host(host) {
         return Ok(());
@@ -45,9 +46,44 @@ pub fn ensure_loopback_only(dev_provider: bool, host: &str) -> anyhow::Result<()
     anyhow::bail!(
         "auth.dev_provider is on (password-less \"log in as…\"), so the server listens only on \
          a loopback address (127.0.0.1, ::1 or localhost), but server.host is {host:?}. \
-         Set COLLOQUY__SERVER__HOST=127.0.0.1, or turn the dev login off \
-         (COLLOQUY__AUTH__DEV_PROVIDER=false, or COLLOQUY_ENV=production)"
+         Set COLLOQUY__SERVER__HOST=127.0.0.1, or {OFF}"
     )
+}
+
+const OFF: &str =
+    "turn the dev login off (COLLOQUY__AUTH__DEV_PROVIDER=false, or COLLOQUY_ENV=production)";
+
+/// A loopback listener is not enough: a reverse proxy on the same machine reaches it and would
+/// publish the dev login to the world. So `colloquy serve` with the dev login on also needs an
+/// empty `server.trusted_proxies` and a `server.public_url` (the address browsers use) on a
+/// loopback host. (The in-process test servers simulate proxies on loopback and call only
+/// [`ensure_loopback_only`].)
+pub fn ensure_not_published(
+    dev_provider: bool,
+    trusted_proxies: &[ipnet::IpNet],
+    public_url: &str,
+) -> anyhow::Result<()> {
+    if !dev_provider {
+        return Ok(());
+    }
+    if !trusted_proxies.is_empty() {
+        anyhow::bail!(
+            "auth.dev_provider is on (password-less \"log in as…\"), but server.trusted_proxies \
+             is set: a proxy in front of this server would publish the dev login. Empty \
+             server.trusted_proxies, or {OFF}"
+        );
+    }
+    let public_host = url::Url::parse(public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned));
+    if !public_host.as_deref().is_some_and(is_loopback_host) {
+        anyhow::bail!(
+            "auth.dev_provider is on (password-less \"log in as…\"), but server.public_url \
+             ({public_url:?}) is not a loopback address: browsers elsewhere would reach the dev \
+             login. Use http://localhost:PORT, or {OFF}"
+        );
+    }
+    Ok(())
 }
 
 /// `localhost`, or an IP literal in 127.0.0.0/8 or `::1` (brackets allowed; an IPv4-mapped
@@ -102,10 +138,35 @@ mod tests {
     fn the_dev_login_refuses_a_public_listener() {
         assert!(ensure_loopback_only(false, "0.0.0.0").is_ok());
         assert!(ensure_loopback_only(true, "127.0.0.1").is_ok());
+        assert!(ensure_loopback_only(true, "::1").is_ok());
         let err = ensure_loopback_only(true, "0.0.0.0")
             .unwrap_err()
             .to_string();
         assert!(err.contains("auth.dev_provider"), "{err}");
         assert!(err.contains("loopback"), "{err}");
+    }
+
+    /// A reverse proxy on this machine reaches a loopback listener: with one configured, or with
+    /// a public address for browsers, the dev login would be on the internet.
+    #[test]
+    fn the_dev_login_refuses_to_sit_behind_a_proxy() {
+        let proxy: ipnet::IpNet = "127.0.0.1/32".parse().unwrap();
+        assert!(ensure_not_published(true, &[], "http://localhost:8080").is_ok());
+        assert!(ensure_not_published(true, &[], "http://127.0.0.1:9000/").is_ok());
+        assert!(ensure_not_published(false, &[proxy], "https://x.example").is_ok());
+        let err = ensure_not_published(true, &[proxy], "http://localhost:8080")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("trusted_proxies"), "{err}");
+        for public in [
+            "https://comments.example.com",
+            "not a url",
+            "http://10.0.0.5:8080",
+        ] {
+            let err = ensure_not_published(true, &[], public)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("public_url"), "{public}: {err}");
+        }
     }
 }

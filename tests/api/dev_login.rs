@@ -68,6 +68,32 @@ async fn development_binary_refuses_a_public_host_and_warns_on_loopback() {
     assert!(stderr.contains("loopback"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 
+    // A loopback listener behind a proxy, or with a public address for browsers, would publish
+    // the dev login all the same: refused too.
+    for (key, value, named) in [
+        (
+            "COLLOQUY__SERVER__TRUSTED_PROXIES",
+            "127.0.0.1/32",
+            "a proxy in front",
+        ),
+        (
+            "COLLOQUY__SERVER__PUBLIC_URL",
+            "https://comments.example.com",
+            "is not a loopback address",
+        ),
+    ] {
+        let out = colloquy(&url)
+            .env_remove("COLLOQUY_ENV")
+            .env("COLLOQUY__SERVER__PORT", "0")
+            .env(key, value)
+            .arg("serve")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{key}: {stderr}");
+        assert!(stderr.contains(named), "{key}: {stderr}");
+    }
+
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
