@@ -49,8 +49,8 @@ enum ModeratorCommand {
     /// give that account the role; its password is then left alone.
     Create(ModeratorCreate),
     /// Set a moderator account's password (read from standard input, one line, at least 12
-    /// characters), ending all its sessions; its API tokens are revoked too unless
-    /// `--keep-api-tokens`.
+    /// characters), ending all its sessions and revoking all its API tokens, and clear the
+    /// failed-login counters of its email (an operator's unlock).
     ResetPassword(ModeratorResetPassword),
 }
 
@@ -59,9 +59,6 @@ struct ModeratorResetPassword {
     /// The account's email address.
     #[arg(long)]
     email: String,
-    /// Leave the account's API tokens working.
-    #[arg(long)]
-    keep_api_tokens: bool,
 }
 
 #[derive(Args)]
@@ -355,10 +352,14 @@ async fn moderator_reset_password(
         id,
         read_password()?,
         None,
-        args.keep_api_tokens,
+        // A reset is for an account whose password someone else may know (forgotten, leaked,
+        // or set by whoever accepted an invitation in the owner's name): everything minted
+        // with the old one goes, API tokens included.
+        false,
         Actor::Operator,
     )
     .await?;
+    crate::auth::moderators::throttle::forgive_email(&pool, &email).await?;
     println!(
         "password of moderator {id} reset; {} sessions ended; {} API tokens revoked",
         changed.sessions_ended, changed.api_tokens_revoked

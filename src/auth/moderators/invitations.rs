@@ -537,10 +537,13 @@ pub async fn accept(
     }
     let actor = Actor::Moderator(moderator_id);
     if created {
+        // Account-level (no site): the site's team must not learn from its own log whether
+        // the invitee had an account elsewhere; the site's entries below read the same
+        // either way.
         audit::record_action(
             &mut tx,
             &ActionRecord {
-                site_id: Some(scope.site_id()),
+                site_id: None,
                 actor,
                 action: "moderator.created",
                 target_kind: "moderator",

@@ -663,6 +663,15 @@ pub async fn clear_failures(
     Ok(())
 }
 
+/// Every failure counted against one email (all addresses): the operator's unlock.
+pub async fn forget_email_failures(pool: &PgPool, email_hash: &[u8]) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM login_failures WHERE email_hash = $1")
+        .bind(email_hash)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// After a successful login: remember the address, so the per-email backoff never stands
 /// between this account and the place it logs in from; forget addresses unused for `days`.
 pub async fn remember_address(

@@ -187,6 +187,12 @@ pub async fn failed(
     store::sweep_failures(pool, auth.login_failure_window_s).await
 }
 
+/// The operator's unlock (`colloquy moderator reset-password`): every failure counted against
+/// this email, from every address, is forgotten. `email` case-folded like [`Keys::new`].
+pub async fn forgive_email(pool: &PgPool, email: &str) -> Result<(), sqlx::Error> {
+    store::forget_email_failures(pool, &token::hash(&format!("email:{email}"))).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -703,37 +703,57 @@ async fn the_operator_resets_a_password_from_stdin_and_every_session_ends() {
     let secret = "operator set this one 7";
     let (out, stdout, stderr) = reset_password(
         &app,
-        &["--email", "Ann@Example.com", "--keep-api-tokens"],
+        &["--email", "Ann@Example.com"],
         &format!("{secret}\n"),
     );
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("2 sessions ended"), "{stdout}");
-    assert!(stdout.contains("0 API tokens revoked"), "{stdout}");
+    assert!(stdout.contains("1 API tokens revoked"), "{stdout}");
     for text in [&stdout, &stderr] {
         assert!(!text.contains(secret), "password printed: {text}");
     }
     for session in [&one, &two] {
         assert_error(get(&app, "/sites", session).await, 401, "unauthenticated").await;
     }
-    assert_eq!(
-        get(&app, "/sites", api["token"].as_str().unwrap())
-            .await
-            .status(),
-        200,
-        "--keep-api-tokens"
+    // Everything minted with the old password goes, API tokens included (a reset is for an
+    // account whose password someone else may know); the flag to keep them is gone.
+    assert_error(
+        get(&app, "/sites", api["token"].as_str().unwrap()).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+    let (out, _, stderr) = reset_password(
+        &app,
+        &["--email", "ann@example.com", "--keep-api-tokens"],
+        "and another password\n",
     );
+    assert!(!out.status.success(), "{stderr}");
     let r = login_from(&app, "ann@example.com", PASSWORD, None).await;
     assert_error(r, 401, "unauthenticated").await;
     let r = login_from(&app, "ann@example.com", secret, None).await;
     assert_eq!(r.status(), 200);
-    // Without the flag the tokens go too.
+    // The reset is also the operator's unlock: failures counted against the email from
+    // anywhere are forgotten.
+    for ip in ["203.0.113.1", "203.0.113.2"] {
+        let r = login_from(&app, "ann@example.com", "a wrong password!", Some(ip)).await;
+        assert_eq!(r.status(), 401);
+    }
+    let failures = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM login_failures")
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    };
+    assert!(failures().await >= 2);
     let (out, stdout, _) = reset_password(
         &app,
         &["--email", "ann@example.com"],
         "and one more password\n",
     );
     assert!(out.status.success());
-    assert!(stdout.contains("1 API tokens revoked"), "{stdout}");
+    assert!(stdout.contains("0 API tokens revoked"), "{stdout}");
+    assert_eq!(failures().await, 0);
 }
 
 /// site_id, action, actor_id, target_kind, and before/after/note as one text.
@@ -836,7 +856,11 @@ async fn team_invitation_token_and_password_changes_are_audited_without_secrets(
         ]
     );
     for (site, action, actor, _, text) in &rows {
-        let account_level = action.starts_with("api_token.") || action.starts_with("password.");
+        // A created account is account-level too: the site's log reads the same whether or
+        // not the invitee had an account already.
+        let account_level = action.starts_with("api_token.")
+            || action.starts_with("password.")
+            || *action == "moderator.created";
         assert_eq!(site.is_none(), account_level, "{action}");
         assert!(actor.is_some(), "{action}");
         for secret in [
