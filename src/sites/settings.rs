@@ -269,7 +269,7 @@ pub fn audit_json(site: &store::Site) -> Value {
         (status = 200, description = "The site's settings as changed.", body = crate::auth::moderators::routes::SiteView),
         (status = 400, description = "`invalid_json` or `validation_failed` (every bad field named: `name`, `policy`, `origins[i]`, `providers[i]`, `limits.<key>`, …).", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site; `login_required`: `origins` or `providers` changed with an API token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
@@ -284,6 +284,15 @@ pub async fn patch_site(
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.owner_scope(&path)?;
     let changes = body.0.parse()?;
+    // Origins decide which pages receive readers' login tokens, and providers which logins a
+    // site offers: a leaked API token must not be able to add its own page (the same rule as
+    // team changes).
+    if moderator.is_api_token() && (changes.origins.is_some() || changes.providers.is_some()) {
+        return Err(ApiError::forbidden(
+            "login_required",
+            "Changing a site's origins or login providers needs a password login, not an API token.",
+        ));
+    }
     let mut tx = state.db.pool.begin().await?;
     let before = store::lock(&mut tx, scope.site_id())
         .await?

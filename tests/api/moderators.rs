@@ -1385,3 +1385,59 @@ async fn an_api_token_cannot_change_the_team() {
         .unwrap();
     assert_eq!(n, 1);
 }
+
+/// Origins decide which pages receive readers' login tokens: a leaked API token can change a
+/// site's name or policy but not add its own page (or a login provider); a login session can.
+#[tokio::test]
+async fn an_api_token_cant_change_origins_or_providers() {
+    let app = spawn_app().await;
+    let blog = site(&app, "blog").await;
+    add_moderator(&app, "owner@example.com", &blog, Role::Owner).await;
+    let session = login(&app, "owner@example.com").await;
+    let api = json_of(
+        post(&app, "/tokens", &session, json!({ "name": "script" })).await,
+        201,
+    )
+    .await;
+    let api = api["token"].as_str().unwrap().to_owned();
+    for body in [
+        json!({ "origins": ["https://blog.example", "https://evil.example"] }),
+        json!({ "providers": ["dev"] }),
+        json!({ "name": "Renamed", "origins": ["https://evil.example"] }),
+    ] {
+        let r = call(
+            &app,
+            reqwest::Method::PATCH,
+            "/sites/blog",
+            &api,
+            Some(body),
+        )
+        .await;
+        assert_error(r, 403, "login_required").await;
+    }
+    let (origins, name): (Vec<String>, String) =
+        sqlx::query_as("SELECT origins, name FROM sites WHERE slug = 'blog'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(!origins.iter().any(|o| o.contains("evil")), "{origins:?}");
+    assert_ne!(name, "Renamed");
+    let r = call(
+        &app,
+        reqwest::Method::PATCH,
+        "/sites/blog",
+        &api,
+        Some(json!({ "name": "Renamed" })),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let r = call(
+        &app,
+        reqwest::Method::PATCH,
+        "/sites/blog",
+        &session,
+        Some(json!({ "origins": ["https://blog.example", "https://new.example"] })),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+}
