@@ -128,9 +128,16 @@ impl Target {
                 .map_err(|e| ("email", e));
         }
         let ip = ip.unwrap_or_default().trim();
+        // A bare address is the client it names, keyed like every per-IP limit: an IPv6
+        // address bans its /64 (one host usually holds the whole /64, and would step to the
+        // next address otherwise), an IPv4-mapped one the IPv4 address. A CIDR is taken as
+        // written.
         let net = ip
             .parse::<ipnet::IpNet>()
-            .or_else(|_| ip.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .or_else(|_| {
+                ip.parse::<std::net::IpAddr>()
+                    .map(crate::http::client_ip::client_net)
+            })
             .map_err(|_| {
                 (
                     "ip",

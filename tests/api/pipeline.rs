@@ -632,3 +632,45 @@ async fn akismet_is_off_without_a_key() {
     assert_eq!(b["status"], "approved", "{b}");
     assert!(akismet.received_requests().await.unwrap().is_empty());
 }
+
+/// A ban on a bare IPv6 address covers its /64 (what one host holds; stepping to the next
+/// address dodged it), a bare IPv4-mapped address is the IPv4 one, and a CIDR stays as given.
+#[tokio::test]
+async fn a_ban_on_one_ipv6_address_covers_its_64() {
+    use crate::moderators::{add_moderator, login, post};
+    let app =
+        spawn_app_with(|s| s.server.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    let blog = app.create_site(SiteOpts::default()).await;
+    add_moderator(
+        &app,
+        "owner@example.com",
+        &blog,
+        colloquy::auth::moderators::Role::Owner,
+    )
+    .await;
+    let owner = login(&app, "owner@example.com").await;
+    for ip in ["2001:db8:77:1::5", "::ffff:198.51.100.9"] {
+        let r = post(&app, "/sites/blog/bans", &owner, json!({ "ip": ip })).await;
+        assert_eq!(r.status(), 201, "{ip}");
+    }
+    let stored: Vec<String> = sqlx::query_scalar("SELECT ip::text FROM bans ORDER BY ip")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, ["198.51.100.9/32", "2001:db8:77:1::/64"]);
+    for ip in [
+        "2001:db8:77:1::5",
+        "2001:db8:77:1::6",
+        "2001:db8:77:1:ffff::1",
+        "198.51.100.9",
+    ] {
+        assert_error(
+            post_from(&app, ip, "x@example.com", &format!("from {ip}")).await,
+            403,
+            "banned",
+        )
+        .await;
+    }
+    let r = post_from(&app, "2001:db8:77:2::1", "x@example.com", "next /64").await;
+    assert_eq!(r.status(), 201);
+}
