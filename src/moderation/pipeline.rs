@@ -352,8 +352,10 @@ fn check_limits(limits: FloodLimits, h: &store::History) -> Result<(), ApiError>
             wait,
         ));
     }
-    // Only counted (non-zero) for a guest's new comment.
-    if guests > 0 && h.guests_last_minute >= i64::from(guests) {
+    // Only counted (non-zero) for a guest's new comment. A guest with an approved comment on
+    // this site (same email *and* key) isn't held to it: the cap stops a flood of strangers,
+    // and a few addresses flooding must not shut out the site's known guests with it.
+    if guests > 0 && !h.has_approved && h.guests_last_minute >= i64::from(guests) {
         let wait = h.guests_window_frees_in_s.unwrap_or(60.0).ceil().max(1.0) as u64;
         return Err(ApiError::rate_limited(
             format!(

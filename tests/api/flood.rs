@@ -15,7 +15,8 @@ async fn post_from(app: &TestApp, site: &str, ip: &str, email: &str, body: &str)
     app.client
         .post(app.url(&format!("/api/v1/sites/{site}/comments")))
         .header("X-Forwarded-For", ip)
-        .json(&json!({ "uri": "/p/", "body": body, "guest": { "name": "Ann", "email": email } }))
+        .json(&json!({ "uri": "/p/", "body": body,
+                       "guest": { "name": "Ann", "email": email, "key": crate::helpers::guest_key(email) } }))
         .send()
         .await
         .unwrap()
@@ -111,6 +112,24 @@ async fn a_site_takes_at_most_its_guest_comments_per_minute() {
         assert_eq!(r.status(), 201);
     }
     limited(post_from(&app, "blog", "203.0.113.4", "g4@example.com", "hello").await).await;
+    // A guest the site already approved (same email and key) isn't shut out by the strangers'
+    // flood: the cap is for newcomers.
+    sqlx::query("UPDATE comments SET status = 'approved' WHERE author_email = 'g1@example.com'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        post_from(
+            &app,
+            "blog",
+            "203.0.113.9",
+            "g1@example.com",
+            "still welcome"
+        )
+        .await
+        .status(),
+        201
+    );
     // Another site has its own count.
     assert_eq!(
         post_from(&app, "other", "203.0.113.4", "g4@example.com", "hello")
