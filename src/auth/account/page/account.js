@@ -172,8 +172,11 @@
     var h = new URLSearchParams(location.hash.replace(/^#/, ""));
     if (!location.hash) return;
     history.replaceState(null, "", location.pathname);
-    if (h.get("error")) notice(ERRORS[h.get("error")] || "The login failed (" + h.get("error") + ").", true);
-    else if (h.get("linked")) notice("Your " + name(h.get("linked")) + " login is linked: it now opens this account too.");
+    // Anyone can send a link to this page with any fragment: only known codes and a provider
+    // code's shape are shown, never free text from the link, on Colloquy's own origin.
+    var err = h.get("error"), linked = h.get("linked");
+    if (err) notice(ERRORS[err] || "The login failed.", true);
+    else if (linked && /^(?:[a-z]{2,20}|oidc-[a-z0-9-]{1,40})$/.test(linked)) notice("Your " + name(linked) + " login is linked: it now opens this account too.");
   }
 
   document.addEventListener("DOMContentLoaded", function () {
