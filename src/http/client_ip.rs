@@ -52,24 +52,41 @@ pub fn client_net(ip: IpAddr) -> IpNet {
     }
 }
 
-fn forwarded_for(req: &HttpRequest) -> Vec<IpAddr> {
+fn forwarded_for(req: &HttpRequest) -> Vec<Option<IpAddr>> {
     req.headers()
         .get_all("x-forwarded-for")
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse().ok())
+        .map(hop)
         .collect()
 }
 
+/// One X-Forwarded-For entry: an address, with or without a port (`1.2.3.4:5678`,
+/// `[2001:db8::1]:443`) or brackets. None for anything else (`unknown`, an obfuscated id).
+fn hop(entry: &str) -> Option<IpAddr> {
+    let e = entry.trim();
+    e.parse::<IpAddr>()
+        .ok()
+        .or_else(|| e.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            e.strip_prefix('[')
+                .and_then(|x| x.strip_suffix(']'))
+                .and_then(|x| x.parse().ok())
+        })
+}
+
 /// Walks X-Forwarded-For from the right, skipping trusted proxies: the first untrusted hop is
-/// the client. Anything a client wrote further left is ignored, so it can't spoof its IP.
-fn resolve(peer: IpAddr, chain: Vec<IpAddr>, trusted: &[IpNet]) -> IpAddr {
+/// the client. Anything a client wrote further left is ignored, so it can't spoof its IP. An
+/// entry that isn't an address ends the walk at the last trusted hop: skipping it would hand
+/// the decision to whatever the client wrote to its left.
+fn resolve(peer: IpAddr, chain: Vec<Option<IpAddr>>, trusted: &[IpNet]) -> IpAddr {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
     if !is_trusted(&peer) {
         return peer;
     }
     let mut client = peer;
     for hop in chain.into_iter().rev() {
+        let Some(hop) = hop else { break };
         client = hop;
         if !is_trusted(&hop) {
             break;
@@ -107,7 +124,7 @@ mod tests {
     fn untrusted_peer_is_the_client_whatever_it_claims() {
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         assert_eq!(
-            resolve(ip("203.0.113.9"), vec![ip("1.2.3.4")], &trusted),
+            resolve(ip("203.0.113.9"), vec![Some(ip("1.2.3.4"))], &trusted),
             ip("203.0.113.9")
         );
     }
@@ -116,6 +133,22 @@ mod tests {
     fn trusted_proxy_chain_yields_first_untrusted_hop() {
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         let chain = vec![ip("6.6.6.6"), ip("198.51.100.7"), ip("10.1.1.1")];
+        let chain = chain.into_iter().map(Some).collect();
+        assert_eq!(resolve(ip("10.0.0.2"), chain, &trusted), ip("198.51.100.7"));
+    }
+
+    #[test]
+    fn entries_with_ports_are_addresses_and_garbage_ends_the_walk() {
+        assert_eq!(hop(" 198.51.100.7:5678"), Some(ip("198.51.100.7")));
+        assert_eq!(hop("[2001:db8::1]:443"), Some(ip("2001:db8::1")));
+        assert_eq!(hop("[2001:db8::1]"), Some(ip("2001:db8::1")));
+        assert_eq!(hop("unknown"), None);
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        // The proxy wrote something that isn't an address: the client's own claim to its
+        // left must not become the client.
+        let chain = vec![Some(ip("6.6.6.6")), None];
+        assert_eq!(resolve(ip("10.0.0.2"), chain, &trusted), ip("10.0.0.2"));
+        let chain = vec![Some(ip("6.6.6.6")), hop("198.51.100.7:1234")];
         assert_eq!(resolve(ip("10.0.0.2"), chain, &trusted), ip("198.51.100.7"));
     }
 }
