@@ -22,6 +22,15 @@ use crate::http::RouteSite;
 /// How often an idle stream sends a comment line (`streams.keepalive_s`): it keeps proxies from
 /// closing the stream, and writing it is how a client that went away is noticed (and its
 /// stream's slot freed).
+/// The first bytes of every stream: how soon to reconnect after a drop
+/// (`streams.reconnect_ms`, the same hint a stream sends when its lifetime ends).
+fn retry_hint(state: &AppState) -> Bytes {
+    Bytes::from(format!(
+        "retry: {}\n\n",
+        state.settings.streams.reconnect_ms
+    ))
+}
+
 fn keepalive(state: &AppState) -> Duration {
     Duration::from_secs(state.settings.streams.keepalive_s)
 }
@@ -33,7 +42,7 @@ pub struct EventsParams {
 
 /// Live updates of one thread (Server-Sent Events).
 ///
-/// A `text/event-stream` that stays open. It starts with `retry: 3000` (how soon to reconnect
+/// A `text/event-stream` that stays open. It starts with `retry: 3000` (`streams.reconnect_ms`: how soon to reconnect
 /// after a drop, in ms) and sends a `: keepalive` comment line every 20 s (`streams.keepalive_s`) while nothing happens.
 /// It ends after at most `streams.max_lifetime_s` (default 30 minutes) with a `retry:` hint,
 /// and the browser reconnects. One client IP (IPv6: one /64) holds at most `streams.per_ip`
@@ -78,6 +87,7 @@ pub async fn thread_events(
     .map_err(|e| ApiError::validation("uri", e))?;
     let rx = state.hub.subscribe();
     let keepalive = keepalive(&state);
+    let hint = retry_hint(&state);
     let thread_id = store::find_thread(&state.db.pool, site.id, uri.as_str())
         .await?
         .map(|t| t.id);
@@ -91,11 +101,12 @@ pub async fn thread_events(
         (rx, thread_id, true),
         move |(mut rx, mut thread_id, first)| {
             let uri = uri.clone();
+            let hint = hint.clone();
             async move {
                 if first {
                     // Tells the client how soon to reconnect after a drop.
                     return Some((
-                        Ok::<_, actix_web::Error>(Bytes::from_static(b"retry: 3000\n\n")),
+                        Ok::<_, actix_web::Error>(hint.clone()),
                         (rx, thread_id, false),
                     ));
                 }
@@ -177,6 +188,7 @@ pub async fn queue_events(
     let site_id = scope.site_id();
     let rx = state.hub.subscribe_queue();
     let keepalive = keepalive(&state);
+    let hint = retry_hint(&state);
     let (moderator_id, credential) = (moderator.id, moderator.credential);
     let pool = state.db.pool.clone();
     // Before each event and keepalive: does the caller still hold this site? A database error
@@ -191,12 +203,10 @@ pub async fn queue_events(
     };
     let stream = futures_util::stream::unfold((rx, true), move |(mut rx, first)| {
         let allowed = allowed.clone();
+        let hint = hint.clone();
         async move {
             if first {
-                return Some((
-                    Ok::<_, actix_web::Error>(Bytes::from_static(b"retry: 3000\n\n")),
-                    (rx, false),
-                ));
+                return Some((Ok::<_, actix_web::Error>(hint.clone()), (rx, false)));
             }
             loop {
                 let event: QueueEvent = match tokio::time::timeout(keepalive, rx.recv()).await {
