@@ -132,8 +132,11 @@ impl Application {
                 "streams.per_node is above three quarters of the open-files limit; lowered"
             );
         }
-        let streams =
-            crate::notify::streams::StreamLimiter::new(settings.streams.per_ip, stream_cap);
+        let streams = crate::notify::streams::StreamLimiter::new(
+            settings.streams.per_ip,
+            settings.streams.per_network,
+            stream_cap,
+        );
         let openapi = crate::openapi::document(&settings).to_json()?;
         let state = web::Data::new(AppState {
             openapi: web::Bytes::from(openapi),

@@ -167,6 +167,8 @@ pub struct MetricsSettings {
 pub struct StreamSettings {
     /// Streams one client IP (IPv6: one /64) may hold open at once; one more answers 429.
     pub per_ip: u32,
+    /// Streams one IPv6 /48 (one customer's allocation) may hold at once; one more answers 429.
+    pub per_network: u32,
     /// Streams this node holds at most (kept below the open-files limit); one more answers 503.
     pub per_node: u32,
     /// A stream ends after this long (minus up to 10 % jitter); the client reconnects.
@@ -360,6 +362,7 @@ impl Settings {
         let st = &self.streams;
         for (key, v) in [
             ("streams.per_ip", u64::from(st.per_ip)),
+            ("streams.per_network", u64::from(st.per_network)),
             ("streams.per_node", u64::from(st.per_node)),
             ("streams.max_lifetime_s", st.max_lifetime_s),
             ("streams.keepalive_s", st.keepalive_s),

@@ -41,6 +41,7 @@ pub struct StreamLimiter {
 
 struct Inner {
     per_ip: u32,
+    per_network: u32,
     per_node: usize,
     open: Mutex<Open>,
 }
@@ -49,22 +50,25 @@ struct Inner {
 struct Open {
     total: usize,
     by_client: HashMap<IpNet, u32>,
+    by_network: HashMap<IpNet, u32>,
 }
 
 /// Why a stream was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
-    /// This client (IP, or IPv6 /64) holds `per_ip` streams already.
+    /// This client (IP, or IPv6 /64) holds `per_ip` streams already, or its IPv6 /48 holds
+    /// `per_network`.
     Client,
     /// The node holds `per_node` streams already.
     Node,
 }
 
 impl StreamLimiter {
-    pub fn new(per_ip: u32, per_node: usize) -> Self {
+    pub fn new(per_ip: u32, per_network: u32, per_node: usize) -> Self {
         Self {
             inner: Arc::new(Inner {
                 per_ip,
+                per_network,
                 per_node,
                 open: Mutex::new(Open::default()),
             }),
@@ -76,9 +80,17 @@ impl StreamLimiter {
     pub fn try_acquire(&self, ip: Option<IpAddr>) -> Result<StreamSlot, Refused> {
         // Keyed like the comment flood limits: IPv4 by address, IPv6 by its /64.
         let key = ip.map(client_net);
+        // One IPv6 customer usually holds a /48 or /56: 65,536 /64s. Without a wider tier a
+        // single home connection could take the whole node, 16 streams per /64.
+        let network = ip.and_then(wide_network);
         let mut open = self.lock();
         if let Some(k) = key
             && open.by_client.get(&k).copied().unwrap_or(0) >= self.inner.per_ip
+        {
+            return Err(Refused::Client);
+        }
+        if let Some(n) = network
+            && open.by_network.get(&n).copied().unwrap_or(0) >= self.inner.per_network
         {
             return Err(Refused::Client);
         }
@@ -89,9 +101,13 @@ impl StreamLimiter {
         if let Some(k) = key {
             *open.by_client.entry(k).or_insert(0) += 1;
         }
+        if let Some(n) = network {
+            *open.by_network.entry(n).or_insert(0) += 1;
+        }
         Ok(StreamSlot {
             inner: self.inner.clone(),
             key,
+            network,
         })
     }
 
@@ -120,6 +136,18 @@ fn lock(inner: &Inner) -> std::sync::MutexGuard<'_, Open> {
 pub struct StreamSlot {
     inner: Arc<Inner>,
     key: Option<IpNet>,
+    network: Option<IpNet>,
+}
+
+/// The wider network an IPv6 client's streams are also counted under: its /48. None for IPv4
+/// (an address is already scarce; a /24 is often many unrelated customers).
+fn wide_network(ip: IpAddr) -> Option<IpNet> {
+    match ip.to_canonical() {
+        IpAddr::V4(_) => None,
+        IpAddr::V6(v6) => ipnet::Ipv6Net::new(v6, 48)
+            .ok()
+            .map(|n| IpNet::V6(n.trunc())),
+    }
 }
 
 impl Drop for StreamSlot {
@@ -132,6 +160,14 @@ impl Drop for StreamSlot {
             *n -= 1;
             if *n == 0 {
                 open.by_client.remove(&k);
+            }
+        }
+        if let Some(k) = self.network
+            && let Some(n) = open.by_network.get_mut(&k)
+        {
+            *n -= 1;
+            if *n == 0 {
+                open.by_network.remove(&k);
             }
         }
     }
@@ -279,7 +315,7 @@ mod tests {
 
     #[test]
     fn slots_are_capped_per_client_and_per_node_and_freed_on_drop() {
-        let limits = StreamLimiter::new(2, 3);
+        let limits = StreamLimiter::new(2, 100, 3);
         let a = ip("192.0.2.1");
         let s1 = limits.try_acquire(Some(a)).unwrap();
         let _s2 = limits.try_acquire(Some(a)).unwrap();
@@ -291,6 +327,24 @@ mod tests {
         assert_eq!(limits.open(), 2);
         let _s4 = limits.try_acquire(Some(a)).unwrap();
         assert_eq!(limits.try_acquire(Some(a)).unwrap_err(), Refused::Client);
+    }
+
+    #[test]
+    fn an_ipv6_48_holds_at_most_per_network_streams_whatever_its_64s() {
+        let limits = StreamLimiter::new(2, 3, 100);
+        let held: Vec<_> = ["2001:db8:1:1::1", "2001:db8:1:2::1", "2001:db8:1:3::1"]
+            .iter()
+            .map(|a| limits.try_acquire(Some(ip(a))).unwrap())
+            .collect();
+        assert_eq!(
+            limits.try_acquire(Some(ip("2001:db8:1:4::1"))).unwrap_err(),
+            Refused::Client
+        );
+        // Another /48, and IPv4, are counted apart.
+        let _other = limits.try_acquire(Some(ip("2001:db8:2:1::1"))).unwrap();
+        let _v4 = limits.try_acquire(Some(ip("192.0.2.1"))).unwrap();
+        drop(held);
+        let _again = limits.try_acquire(Some(ip("2001:db8:1:4::1"))).unwrap();
     }
 
     #[test]
