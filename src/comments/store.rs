@@ -16,7 +16,7 @@ use crate::moderation::Reason;
 macro_rules! comment_row_columns {
     () => {
         "c.id, c.thread_id, c.parent_id, c.root_id, c.depth, c.user_id, c.author_provider, c.author_name,
-         c.author_url, u.avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at, c.shadow"
+         c.author_url, c.author_avatar_url AS avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at, c.shadow"
     };
 }
 
@@ -177,6 +177,8 @@ pub struct NewComment<'a> {
     pub author_provider: &'a str,
     pub author_name: &'a str,
     pub author_url: Option<&'a str>,
+    /// A snapshot, like the name: the avatar of the login the comment was posted with.
+    pub author_avatar_url: Option<&'a str>,
     pub author_email: Option<&'a str>,
     pub author_ip: Option<IpAddr>,
     pub author_user_agent: Option<&'a str>,
@@ -217,8 +219,8 @@ pub async fn insert_comment(
             r#"WITH c AS (
              INSERT INTO comments (id, site_id, thread_id, parent_id, root_id, depth, user_id, author_provider,
                  author_name, author_url, author_email, author_ip, author_user_agent, body_markdown, body_html,
-                 status, reasons, shadow)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                 status, reasons, shadow, author_avatar_url)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
              RETURNING *
          )
          SELECT "#,
@@ -244,6 +246,7 @@ pub async fn insert_comment(
     .bind(c.status)
     .bind(Json(c.reasons))
     .bind(c.shadow)
+    .bind(c.author_avatar_url)
     .fetch_one(conn)
     .await
 }

@@ -251,7 +251,11 @@ pub struct AppealView {
 macro_rules! view_select {
     () => {
         "SELECT a.id, s.slug AS site, a.kind, a.status, a.message, a.note, a.created_at,
-                a.decided_at, a.decided_by, a.user_id, u.name AS user_name, a.comment_id,
+                a.decided_at, a.decided_by, a.user_id,
+                COALESCE((SELECT n.author_name FROM comments n
+                          WHERE n.site_id = a.site_id AND n.user_id = a.user_id
+                          ORDER BY n.created_at DESC, n.id DESC LIMIT 1), u.name) AS user_name,
+                a.comment_id,
                 c.status AS comment_status, c.body_html AS comment_html, t.uri AS thread_uri,
                 a.ban_id, b.reason AS ban_reason, b.until AS ban_until,
                 CASE WHEN b.id IS NULL THEN NULL ELSE (b.until IS NULL OR b.until > now()) END AS ban_active

@@ -65,22 +65,7 @@ pub async fn link(
     let Some(user) = user else {
         return Ok(Link::UserGone);
     };
-    let inserted = sqlx::query(
-        "INSERT INTO identities (id, user_id, provider, subject, email, email_verified, profile)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT ON CONSTRAINT identities_provider_subject_key DO NOTHING",
-    )
-    .bind(Uuid::now_v7())
-    .bind(user_id)
-    .bind(&p.provider)
-    .bind(&p.subject)
-    .bind(&p.email)
-    .bind(p.email_verified)
-    .bind(&p.raw)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        == 1;
+    let inserted = crate::auth::users::insert_identity(conn, Uuid::now_v7(), user_id, p).await?;
     if inserted {
         // Linking an erased, banned account's identity brings its ban along.
         crate::moderation::bans::inherit_erased(conn, user_id, &p.provider, &p.subject).await?;
@@ -126,7 +111,8 @@ pub async fn link(
         .await?;
     }
     sqlx::query(
-        "UPDATE identities SET email = $3, email_verified = $4, profile = $5, updated_at = now()
+        "UPDATE identities SET email = $3, email_verified = $4, profile = $5, name = $6,
+                avatar_url = $7, profile_url = $8, updated_at = now()
          WHERE provider = $1 AND subject = $2",
     )
     .bind(&p.provider)
@@ -134,6 +120,9 @@ pub async fn link(
     .bind(&p.email)
     .bind(p.email_verified)
     .bind(&p.raw)
+    .bind(&p.name)
+    .bind(&p.avatar_url)
+    .bind(&p.profile_url)
     .execute(&mut *conn)
     .await?;
     Ok(Link::Linked(user))
