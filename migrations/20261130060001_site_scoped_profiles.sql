@@ -28,12 +28,15 @@ FROM users u WHERE u.id = c.user_id AND u.avatar_url IS NOT NULL;
 
 -- A shadow-banned reader's flags and votes: remembered so that a repeated flag answers 409 and
 -- a repeated vote answers the same score, as for anyone else, but never counted anywhere (no
--- flag count, no score, no moderator view). Gone with the comment or the user.
+-- flag count, no score, no moderator view); the reader's own export shows them, as it shows
+-- anyone's flags and votes. Gone with the comment or the user.
 CREATE TABLE shadow_reactions (
     comment_id  uuid        NOT NULL,
     user_id     uuid        NOT NULL,
     site_id     uuid        NOT NULL,
-    flagged     boolean     NOT NULL DEFAULT false,
+    -- Set when they flagged (the reason and note as sent, for their own export).
+    flag_reason text,
+    flag_note   text,
     vote        smallint    NOT NULL DEFAULT 0,
     created_at  timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT shadow_reactions_pkey PRIMARY KEY (comment_id, user_id),

@@ -706,6 +706,76 @@ pub async fn comment_score(
         .await
 }
 
+/// Remembers a shadow-banned reader's flag (never counted anywhere, see `shadow_reactions`);
+/// false when they already flagged the comment, shadow or not, as `insert_flag` answers.
+pub async fn insert_shadow_flag(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    comment_id: Uuid,
+    user_id: Uuid,
+    reason: &str,
+    note: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let real: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM flags WHERE comment_id = $1 AND user_id = $2)")
+            .bind(comment_id)
+            .bind(user_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    if real {
+        return Ok(false);
+    }
+    let stored: Option<i32> = sqlx::query_scalar(
+        "INSERT INTO shadow_reactions (comment_id, user_id, site_id, flag_reason, flag_note)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT ON CONSTRAINT shadow_reactions_pkey DO UPDATE
+             SET flag_reason = EXCLUDED.flag_reason, flag_note = EXCLUDED.flag_note
+             WHERE shadow_reactions.flag_reason IS NULL
+         RETURNING 1",
+    )
+    .bind(comment_id)
+    .bind(user_id)
+    .bind(site_id)
+    .bind(reason)
+    .bind(note)
+    .fetch_optional(conn)
+    .await?;
+    Ok(stored.is_some())
+}
+
+/// Remembers a shadow-banned reader's vote and answers the score they would see had it
+/// counted: the stored score with their real vote (from before the ban, if any) replaced by this
+/// one. Repeating it answers the same; nothing real changes.
+pub async fn set_shadow_vote(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    comment_id: Uuid,
+    user_id: Uuid,
+    value: i16,
+) -> Result<i32, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO shadow_reactions (comment_id, user_id, site_id, vote) VALUES ($1, $2, $3, $4)
+         ON CONFLICT ON CONSTRAINT shadow_reactions_pkey DO UPDATE SET vote = EXCLUDED.vote",
+    )
+    .bind(comment_id)
+    .bind(user_id)
+    .bind(site_id)
+    .bind(value)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_scalar(
+        "SELECT c.score - COALESCE((SELECT v.value FROM votes v
+                                    WHERE v.comment_id = c.id AND v.user_id = $3), 0)::int + $4
+         FROM comments c WHERE c.id = $1 AND c.site_id = $2",
+    )
+    .bind(comment_id)
+    .bind(site_id)
+    .bind(user_id)
+    .bind(i32::from(value))
+    .fetch_one(conn)
+    .await
+}
+
 pub async fn set_vote(
     conn: &mut PgConnection,
     site_id: Uuid,
