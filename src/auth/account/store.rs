@@ -419,7 +419,8 @@ pub async fn export(pool: &PgPool, user_id: Uuid) -> Result<Option<Export>, sqlx
         "SELECT v.comment_id, s.slug AS site, v.value, v.created_at
          FROM votes v JOIN sites s ON s.id = v.site_id
          WHERE v.user_id = $1 AND NOT EXISTS (SELECT 1 FROM shadow_reactions r
-                                              WHERE r.comment_id = v.comment_id AND r.user_id = $1)
+                                              WHERE r.comment_id = v.comment_id AND r.user_id = $1
+                                                AND r.vote <> 0)
          UNION ALL
          SELECT r.comment_id, s.slug, r.vote, r.created_at
          FROM shadow_reactions r JOIN sites s ON s.id = r.site_id
