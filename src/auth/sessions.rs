@@ -87,16 +87,18 @@ async fn insert(
 }
 
 /// The user behind a blog's session token, when the token is known, unexpired and not revoked.
+/// The name, email, avatar and profile URL are those of the login (identity) the session was
+/// opened with, never the shared `users` row: a reader's other logins, linked on `/account/`
+/// and used on other blogs, stay unknown to this blog. A session whose identity is gone (or
+/// moved to another user) is no longer valid: 401, log in again.
 /// Only `site` sessions: an account session (the `/account/` cookie) is never a Bearer token of
 /// the public API, even if its secret were sent as one.
 pub async fn find(pool: &PgPool, secret: &str) -> Result<Option<SessionUser>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.id AS session_id, u.id AS user_id, s.provider,
-                COALESCE(i.name, u.name) AS name,
-                CASE WHEN i.id IS NULL THEN NULL ELSE i.email END AS email,
-                i.avatar_url, i.profile_url, s.site_id
+                COALESCE(i.name, '') AS name, i.email, i.avatar_url, i.profile_url, s.site_id
          FROM sessions s JOIN users u ON u.id = s.user_id
-         LEFT JOIN identities i ON i.id = s.identity_id AND i.user_id = s.user_id
+         JOIN identities i ON i.id = s.identity_id AND i.user_id = s.user_id
          WHERE s.token_hash = $1 AND s.kind = 'site' AND s.site_id IS NOT NULL
            AND s.revoked_at IS NULL AND s.expires_at > now()",
     )

@@ -27,11 +27,12 @@ pub struct Login {
 
 /// Upserts the identity and its user in one transaction.
 ///
-/// The provider's profile (name, avatar, profile URL, email) is stored on the identity, never
-/// copied over the shared `users` row: a reader may link logins on `/account/` and use each on
-/// a different blog, and what one blog sees (`/api/v1/me`, its comments, its moderators) must
-/// come from the login used there only. The `users` row keeps the profile of the login that
-/// created it (the account page shows it).
+/// The provider's profile (name, avatar, profile URL, email) is stored on the identity: a
+/// reader may link logins on `/account/` and use each on a different blog, and what one blog
+/// sees (`/api/v1/me` and new comments through the session's identity, its moderators through
+/// its own comments and sessions) comes from the login used there only. The shared `users` row
+/// also follows the latest login, for the first-party account page and export only: nothing a
+/// blog or its moderators can read comes from it.
 pub async fn upsert(conn: &mut PgConnection, p: &Profile) -> Result<Login, sqlx::Error> {
     let existing: Option<(Uuid, Uuid)> = sqlx::query_as(
         "UPDATE identities SET email = $3, email_verified = $4, profile = $5, name = $6,
@@ -49,6 +50,20 @@ pub async fn upsert(conn: &mut PgConnection, p: &Profile) -> Result<Login, sqlx:
     .fetch_optional(&mut *conn)
     .await?;
     if let Some((user_id, identity_id)) = existing {
+        // The account's own profile (the first-party account page and the reader's export show
+        // it) follows their latest login; no blog reads it.
+        sqlx::query(
+            "UPDATE users SET name = $2, email = COALESCE($3, email), avatar_url = $4,
+                    profile_url = $5, updated_at = now()
+             WHERE id = $1",
+        )
+        .bind(user_id)
+        .bind(&p.name)
+        .bind(&p.email)
+        .bind(&p.avatar_url)
+        .bind(&p.profile_url)
+        .execute(&mut *conn)
+        .await?;
         return Ok(Login {
             user_id,
             identity_id,
