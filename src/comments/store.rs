@@ -716,12 +716,13 @@ pub async fn insert_shadow_flag(
     reason: &str,
     note: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
-    let real: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM flags WHERE comment_id = $1 AND user_id = $2)")
-            .bind(comment_id)
-            .bind(user_id)
-            .fetch_one(&mut *conn)
-            .await?;
+    let real: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM flags WHERE comment_id = $1 AND user_id = $2)",
+    )
+    .bind(comment_id)
+    .bind(user_id)
+    .fetch_one(&mut *conn)
+    .await?;
     if real {
         return Ok(false);
     }

@@ -221,7 +221,12 @@ async fn a_shadow_ban_answers_repeated_flags_and_votes_like_anyones() {
     // Bob (not banned) and Mallory (shadow-banned) do the same things; each sees the same.
     for who in [&bob, &mallory] {
         let (s, first) = answer(flag(&app, who, "192.0.2.1", &id).await).await;
-        assert_eq!((s, &first["flags"]), (201, &json!(1)), "{}: {first}", who.id);
+        assert_eq!(
+            (s, &first["flags"]),
+            (201, &json!(1)),
+            "{}: {first}",
+            who.id
+        );
         let (s, second) = answer(flag(&app, who, "192.0.2.1", &id).await).await;
         assert_eq!(s, 409, "{}: {second}", who.id);
         assert_eq!(second["error"]["code"], "already_flagged");

@@ -188,8 +188,7 @@ async fn a_login_linked_and_used_on_another_blog_never_shows_on_this_one() {
 async fn unlinking_a_banned_login_and_logging_in_with_it_again_keeps_the_ban() {
     let (app, _blog, _other) = two_blogs().await;
     let token = blog_login(&app, "blog", "https://blog.example", "eve", "").await;
-    let eve = posted_comment(&app, "blog", &token, "trolling")
-        .await["author"]["id"]
+    let eve = posted_comment(&app, "blog", &token, "trolling").await["author"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -227,12 +226,22 @@ async fn unlinking_a_banned_login_and_logging_in_with_it_again_keeps_the_ban() {
     let token = blog_login(&app, "blog", "https://blog.example", "eve", "").await;
     let fresh = me(&app, &token).await;
     assert_ne!(fresh["id"], eve.as_str(), "a new user");
-    assert_error(post_on(&app, "blog", &token, "free again?").await, 403, "banned").await;
+    assert_error(
+        post_on(&app, "blog", &token, "free again?").await,
+        403,
+        "banned",
+    )
+    .await;
 
     // And the person who kept the account is still banned too.
     let alt = blog_login(&app, "blog", "https://blog.example", "eve-alt", "").await;
     assert_eq!(me(&app, &alt).await["id"], eve.as_str());
-    assert_error(post_on(&app, "blog", &alt, "me neither").await, 403, "banned").await;
+    assert_error(
+        post_on(&app, "blog", &alt, "me neither").await,
+        403,
+        "banned",
+    )
+    .await;
 }
 
 #[tokio::test]
