@@ -690,22 +690,6 @@ pub async fn flag_count(
     .await
 }
 
-/// Sets (or with 0 removes) a reader's vote and keeps `comments.score` their sum; returns the
-/// new score. The caller holds the comment's row lock, so a reader's concurrent votes can't
-/// both count.
-/// A comment's score (upvotes minus downvotes).
-pub async fn comment_score(
-    conn: &mut PgConnection,
-    site_id: Uuid,
-    comment_id: Uuid,
-) -> Result<i32, sqlx::Error> {
-    sqlx::query_scalar("SELECT score FROM comments WHERE id = $1 AND site_id = $2")
-        .bind(comment_id)
-        .bind(site_id)
-        .fetch_one(conn)
-        .await
-}
-
 /// Remembers a shadow-banned reader's flag (never counted anywhere, see `shadow_reactions`);
 /// false when they already flagged the comment, shadow or not, as `insert_flag` answers.
 pub async fn insert_shadow_flag(
@@ -777,6 +761,9 @@ pub async fn set_shadow_vote(
     .await
 }
 
+/// Sets (or with 0 removes) a reader's vote and keeps `comments.score` their sum; returns the
+/// new score. The caller holds the comment's row lock, so a reader's concurrent votes can't
+/// both count.
 pub async fn set_vote(
     conn: &mut PgConnection,
     site_id: Uuid,
