@@ -359,10 +359,11 @@ async fn complete_login(
     profile: &Profile,
 ) -> ApiResult<HttpResponse> {
     let mut tx = state.db.pool.begin().await?;
-    let user_id = users::upsert(&mut tx, profile).await?;
+    let login = users::upsert(&mut tx, profile).await?;
+    let user_id = login.user_id;
     let token = sessions::create_for_site(
         &mut tx,
-        user_id,
+        login,
         &profile.provider,
         state.settings.auth.session_ttl_days,
         site_id,

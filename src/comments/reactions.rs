@@ -74,10 +74,12 @@ fn check_provider(t: &Target, user: &SessionUser) -> ApiResult<()> {
 /// How a site's bans treat a reader's flag or vote.
 enum Standing {
     Clear,
-    /// Shadow-banned: the reader is answered as if it counted, and nothing is stored, so a
-    /// shadow-banned account can't flag comments back into the queue or move scores, and
-    /// still doesn't learn it is banned (as its comments are stored as spam but shown to it as
-    /// published).
+    /// Shadow-banned: the reader is answered as if it counted, and nothing that counts is
+    /// stored, so a shadow-banned account can't flag comments back into the queue or move
+    /// scores. Its flags and votes are remembered apart (`shadow_reactions`), so a repeated
+    /// flag is 409 `already_flagged` and a repeated vote answers the same score, exactly as for
+    /// anyone: it doesn't learn it is banned (as its comments are stored as spam but shown to
+    /// it as published).
     Shadow,
 }
 
@@ -129,7 +131,20 @@ pub async fn flag(
     let mut tx = pool.begin().await?;
     lock_published(&mut tx, t).await?;
     if let Standing::Shadow = standing {
+        let fresh = store::insert_shadow_flag(
+            &mut tx,
+            t.site.id,
+            t.row.id,
+            user.user_id,
+            reason.as_str(),
+            note,
+        )
+        .await?;
+        if !fresh {
+            return Err(already_flagged());
+        }
         let n = store::flag_count(&mut tx, t.site.id, t.row.id).await?;
+        tx.commit().await?;
         return Ok(n.total + 1);
     }
     let fresh = store::insert_flag(
@@ -142,10 +157,7 @@ pub async fn flag(
     )
     .await?;
     if !fresh {
-        return Err(ApiError::conflict(
-            "already_flagged",
-            "You already flagged this comment.",
-        ));
+        return Err(already_flagged());
     }
     let n = store::flag_count(&mut tx, t.site.id, t.row.id).await?;
     let held = n.since_approval >= i64::from(t.site.flags_to_hold);
@@ -194,13 +206,20 @@ pub async fn vote(
     let mut tx = pool.begin().await?;
     lock_published(&mut tx, t).await?;
     if let Standing::Shadow = standing {
-        let score = store::comment_score(&mut tx, t.site.id, t.row.id).await?;
-        return Ok(score + i32::from(vote.value()));
+        let score =
+            store::set_shadow_vote(&mut tx, t.site.id, t.row.id, user.user_id, vote.value())
+                .await?;
+        tx.commit().await?;
+        return Ok(score);
     }
     let score = store::set_vote(&mut tx, t.site.id, t.row.id, user.user_id, vote.value()).await?;
     tx.commit().await?;
     cache.invalidate(t.row.thread_id);
     Ok(score)
+}
+
+fn already_flagged() -> ApiError {
+    ApiError::conflict("already_flagged", "You already flagged this comment.")
 }
 
 /// Locks the comment's row for the transaction, re-checking it is still published.

@@ -133,7 +133,7 @@ pub async fn submit(
     }
 
     let existing_thread = store::find_thread(pool, site.id, input.uri.as_str()).await?;
-    let (known_user, provider, name, profile_url, email) = match &input.author {
+    let (known_user, provider, name, profile_url, avatar_url, email) = match &input.author {
         Author::Guest {
             name,
             email,
@@ -147,6 +147,7 @@ pub async fn submit(
             "guest",
             name.as_str(),
             website.as_ref().map(WebUrl::as_str),
+            None,
             Some(email.as_str()),
         ),
         Author::User(u) => (
@@ -154,6 +155,7 @@ pub async fn submit(
             u.provider.as_str(),
             u.name.as_str(),
             u.profile_url.as_deref(),
+            u.avatar_url.as_deref(),
             u.email.as_deref(),
         ),
     };
@@ -259,6 +261,7 @@ pub async fn submit(
             author_provider: provider,
             author_name: name,
             author_url: profile_url,
+            author_avatar_url: avatar_url,
             author_email: email,
             author_ip: client.ip,
             author_user_agent: client.user_agent.as_deref(),

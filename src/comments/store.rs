@@ -16,7 +16,7 @@ use crate::moderation::Reason;
 macro_rules! comment_row_columns {
     () => {
         "c.id, c.thread_id, c.parent_id, c.root_id, c.depth, c.user_id, c.author_provider, c.author_name,
-         c.author_url, u.avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at, c.shadow"
+         c.author_url, c.author_avatar_url AS avatar_url, c.body_html, c.status, c.score, c.created_at, c.edited_at, c.shadow"
     };
 }
 
@@ -177,6 +177,8 @@ pub struct NewComment<'a> {
     pub author_provider: &'a str,
     pub author_name: &'a str,
     pub author_url: Option<&'a str>,
+    /// A snapshot, like the name: the avatar of the login the comment was posted with.
+    pub author_avatar_url: Option<&'a str>,
     pub author_email: Option<&'a str>,
     pub author_ip: Option<IpAddr>,
     pub author_user_agent: Option<&'a str>,
@@ -217,8 +219,8 @@ pub async fn insert_comment(
             r#"WITH c AS (
              INSERT INTO comments (id, site_id, thread_id, parent_id, root_id, depth, user_id, author_provider,
                  author_name, author_url, author_email, author_ip, author_user_agent, body_markdown, body_html,
-                 status, reasons, shadow)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+                 status, reasons, shadow, author_avatar_url)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
              RETURNING *
          )
          SELECT "#,
@@ -244,6 +246,7 @@ pub async fn insert_comment(
     .bind(c.status)
     .bind(Json(c.reasons))
     .bind(c.shadow)
+    .bind(c.author_avatar_url)
     .fetch_one(conn)
     .await
 }
@@ -687,22 +690,80 @@ pub async fn flag_count(
     .await
 }
 
-/// Sets (or with 0 removes) a reader's vote and keeps `comments.score` their sum; returns the
-/// new score. The caller holds the comment's row lock, so a reader's concurrent votes can't
-/// both count.
-/// A comment's score (upvotes minus downvotes).
-pub async fn comment_score(
+/// Remembers a shadow-banned reader's flag (never counted anywhere, see `shadow_reactions`);
+/// false when they already flagged the comment, shadow or not, as `insert_flag` answers.
+pub async fn insert_shadow_flag(
     conn: &mut PgConnection,
     site_id: Uuid,
     comment_id: Uuid,
-) -> Result<i32, sqlx::Error> {
-    sqlx::query_scalar("SELECT score FROM comments WHERE id = $1 AND site_id = $2")
-        .bind(comment_id)
-        .bind(site_id)
-        .fetch_one(conn)
-        .await
+    user_id: Uuid,
+    reason: &str,
+    note: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let real: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM flags WHERE comment_id = $1 AND user_id = $2)",
+    )
+    .bind(comment_id)
+    .bind(user_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if real {
+        return Ok(false);
+    }
+    let stored: Option<i32> = sqlx::query_scalar(
+        "INSERT INTO shadow_reactions (comment_id, user_id, site_id, flag_reason, flag_note)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT ON CONSTRAINT shadow_reactions_pkey DO UPDATE
+             SET flag_reason = EXCLUDED.flag_reason, flag_note = EXCLUDED.flag_note
+             WHERE shadow_reactions.flag_reason IS NULL
+         RETURNING 1",
+    )
+    .bind(comment_id)
+    .bind(user_id)
+    .bind(site_id)
+    .bind(reason)
+    .bind(note)
+    .fetch_optional(conn)
+    .await?;
+    Ok(stored.is_some())
 }
 
+/// Remembers a shadow-banned reader's vote and answers the score they would see had it
+/// counted: the stored score with their real vote (from before the ban, if any) replaced by this
+/// one. Repeating it answers the same; nothing real changes.
+pub async fn set_shadow_vote(
+    conn: &mut PgConnection,
+    site_id: Uuid,
+    comment_id: Uuid,
+    user_id: Uuid,
+    value: i16,
+) -> Result<i32, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO shadow_reactions (comment_id, user_id, site_id, vote) VALUES ($1, $2, $3, $4)
+         ON CONFLICT ON CONSTRAINT shadow_reactions_pkey DO UPDATE SET vote = EXCLUDED.vote",
+    )
+    .bind(comment_id)
+    .bind(user_id)
+    .bind(site_id)
+    .bind(value)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_scalar(
+        "SELECT c.score - COALESCE((SELECT v.value FROM votes v
+                                    WHERE v.comment_id = c.id AND v.user_id = $3), 0)::int + $4
+         FROM comments c WHERE c.id = $1 AND c.site_id = $2",
+    )
+    .bind(comment_id)
+    .bind(site_id)
+    .bind(user_id)
+    .bind(i32::from(value))
+    .fetch_one(conn)
+    .await
+}
+
+/// Sets (or with 0 removes) a reader's vote and keeps `comments.score` their sum; returns the
+/// new score. The caller holds the comment's row lock, so a reader's concurrent votes can't
+/// both count.
 pub async fn set_vote(
     conn: &mut PgConnection,
     site_id: Uuid,

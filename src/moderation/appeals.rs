@@ -251,13 +251,20 @@ pub struct AppealView {
 macro_rules! view_select {
     () => {
         "SELECT a.id, s.slug AS site, a.kind, a.status, a.message, a.note, a.created_at,
-                a.decided_at, a.decided_by, a.user_id, u.name AS user_name, a.comment_id,
+                a.decided_at, a.decided_by, a.user_id,
+                COALESCE((SELECT n.author_name FROM comments n
+                          WHERE n.site_id = a.site_id AND n.user_id = a.user_id
+                          ORDER BY n.created_at DESC, n.id DESC LIMIT 1),
+                         (SELECT i.name FROM sessions x JOIN identities i ON i.id = x.identity_id
+                          WHERE x.site_id = a.site_id AND x.user_id = a.user_id
+                          ORDER BY x.created_at DESC, x.id DESC LIMIT 1),
+                         '') AS user_name,
+                a.comment_id,
                 c.status AS comment_status, c.body_html AS comment_html, t.uri AS thread_uri,
                 a.ban_id, b.reason AS ban_reason, b.until AS ban_until,
                 CASE WHEN b.id IS NULL THEN NULL ELSE (b.until IS NULL OR b.until > now()) END AS ban_active
          FROM appeals a
          JOIN sites s ON s.id = a.site_id
-         JOIN users u ON u.id = a.user_id
          LEFT JOIN comments c ON c.id = a.comment_id
          LEFT JOIN threads t ON t.id = c.thread_id
          LEFT JOIN bans b ON b.id = a.ban_id "

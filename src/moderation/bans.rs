@@ -35,6 +35,30 @@ pub async fn remember_erased_identities(
     .rows_affected())
 }
 
+/// Unlinking one identity (on `/account/`) lets it log in again as a fresh user, exactly as
+/// erasing does: so while the user has an active user ban, the identity's fingerprint is kept
+/// tied to it, and a user later created with (or linking) that login inherits the ban. In the
+/// unlink transaction, before the identity is deleted.
+pub async fn remember_unlinked_identity(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    identity_id: Uuid,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "INSERT INTO erased_identity_bans (ban_id, identity_hash)
+         SELECT b.id, sha256(convert_to(i.provider || ':' || i.subject, 'UTF8'))
+         FROM bans b JOIN identities i ON i.user_id = b.user_id
+         WHERE b.user_id = $1 AND i.id = $2 AND b.kind = 'user'
+           AND (b.until IS NULL OR b.until > now())
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(identity_id)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
 /// A user who just got this identity (new, or linked) inherits the active bans of an erased
 /// user who had it: same site, kind, shadow, expiry and reason, marked as carried over.
 pub async fn inherit_erased(

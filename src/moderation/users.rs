@@ -43,7 +43,10 @@ pub struct UserRow {
     pub first_comment_at: OffsetDateTime,
 }
 
-/// The user, if they commented on the site.
+/// The user, if they commented on the site. Everything shown comes from this site only: the
+/// name, avatar and profile URL of their latest comment here, and the email of their latest
+/// comment here that has one, else of a login they opened a session with here. Never the shared
+/// `users` row, which a login on another blog (linked on `/account/`) may have written.
 pub async fn find(
     conn: &mut PgConnection,
     scope: &SiteScope,
@@ -54,13 +57,29 @@ pub async fn find(
              SELECT array_agg(DISTINCT author_provider ORDER BY author_provider) AS providers,
                     min(created_at) AS first_comment_at
              FROM comments WHERE site_id = $1 AND user_id = $2
+         ), latest AS (
+             SELECT author_name, author_url, author_avatar_url FROM comments
+             WHERE site_id = $1 AND user_id = $2
+             ORDER BY created_at DESC, id DESC LIMIT 1
          )
-         SELECT u.id, u.name, u.email, u.avatar_url, u.profile_url, theirs.providers,
+         SELECT u.id, latest.author_name AS name,
+                COALESCE(
+                    (SELECT c.author_email FROM comments c
+                     WHERE c.site_id = $1 AND c.user_id = $2 AND c.author_email IS NOT NULL
+                     ORDER BY c.created_at DESC, c.id DESC LIMIT 1),
+                    (SELECT i.email FROM sessions s JOIN identities i ON i.id = s.identity_id
+                     WHERE s.site_id = $1 AND s.user_id = $2 AND i.user_id = $2
+                       AND i.email IS NOT NULL
+                     ORDER BY s.created_at DESC, s.id DESC LIMIT 1)
+                ) AS email,
+                latest.author_avatar_url AS avatar_url, latest.author_url AS profile_url,
+                theirs.providers,
                 COALESCE(su.trusted, false) AS trusted,
                 COALESCE(su.premoderated, false) AS premoderated,
                 theirs.first_comment_at
          FROM users u
          CROSS JOIN theirs
+         CROSS JOIN latest
          LEFT JOIN site_users su ON su.site_id = $1 AND su.user_id = u.id
          WHERE u.id = $2 AND theirs.first_comment_at IS NOT NULL",
     )

@@ -30,5 +30,6 @@ mod pipeline;
 mod reaction_bans;
 mod reactions;
 mod rule_engine;
+mod site_profiles;
 mod streams;
 mod thread;

@@ -201,3 +201,59 @@ async fn shadow_banned_flags_and_votes_are_answered_as_counted_and_change_nothin
         "still published"
     );
 }
+
+/// A shadow-banned reader's repeated flag and vote answer exactly as anyone's do (409
+/// `already_flagged`; the same score), so trying twice doesn't give the ban away, and still
+/// nothing counts.
+#[tokio::test]
+async fn a_shadow_ban_answers_repeated_flags_and_votes_like_anyones() {
+    let app = app().await;
+    let alice = reader(&app, "Alice").await;
+    let bob = reader(&app, "Bob").await;
+    let mallory = reader(&app, "Mallory").await;
+    let id = published(&app, &alice, "An opinion", None).await;
+    ban(&app, "user_id", &mallory.id, "true, NULL").await;
+
+    async fn answer(r: Response) -> (u16, Value) {
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap())
+    }
+    // Bob (not banned) and Mallory (shadow-banned) do the same things; each sees the same.
+    for who in [&bob, &mallory] {
+        let (s, first) = answer(flag(&app, who, "192.0.2.1", &id).await).await;
+        assert_eq!(
+            (s, &first["flags"]),
+            (201, &json!(1)),
+            "{}: {first}",
+            who.id
+        );
+        let (s, second) = answer(flag(&app, who, "192.0.2.1", &id).await).await;
+        assert_eq!(s, 409, "{}: {second}", who.id);
+        assert_eq!(second["error"]["code"], "already_flagged");
+        // Undo Bob's, so both start from the same count.
+        sqlx::query("DELETE FROM flags")
+            .execute(&app.db)
+            .await
+            .unwrap();
+
+        let (s, up) = answer(vote(&app, who, "192.0.2.1", &id, 1).await).await;
+        assert_eq!((s, &up["score"]), (200, &json!(1)), "{up}");
+        let (s, again) = answer(vote(&app, who, "192.0.2.1", &id, 1).await).await;
+        assert_eq!((s, &again["score"]), (200, &json!(1)), "a repeat: {again}");
+        let (s, down) = answer(vote(&app, who, "192.0.2.1", &id, -1).await).await;
+        assert_eq!((s, &down["score"]), (200, &json!(-1)), "{down}");
+        let (s, none) = answer(vote(&app, who, "192.0.2.1", &id, 0).await).await;
+        assert_eq!((s, &none["score"]), (200, &json!(0)), "{none}");
+    }
+    // Mallory's changed nothing that counts.
+    assert_eq!(
+        (count(&app, "flags").await, count(&app, "votes").await),
+        (0, 0)
+    );
+    let score: i32 = sqlx::query_scalar("SELECT score FROM comments WHERE id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(score, 0);
+}

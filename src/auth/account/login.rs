@@ -140,10 +140,11 @@ pub async fn complete(
             }
         };
     }
-    let user_id = users::upsert(&mut tx, profile).await?;
+    let login = users::upsert(&mut tx, profile).await?;
+    let user_id = login.user_id;
     let secret = sessions::create_account(
         &mut tx,
-        user_id,
+        login,
         provider,
         state.settings.auth.session_ttl_days,
     )

@@ -65,22 +65,7 @@ pub async fn link(
     let Some(user) = user else {
         return Ok(Link::UserGone);
     };
-    let inserted = sqlx::query(
-        "INSERT INTO identities (id, user_id, provider, subject, email, email_verified, profile)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT ON CONSTRAINT identities_provider_subject_key DO NOTHING",
-    )
-    .bind(Uuid::now_v7())
-    .bind(user_id)
-    .bind(&p.provider)
-    .bind(&p.subject)
-    .bind(&p.email)
-    .bind(p.email_verified)
-    .bind(&p.raw)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        == 1;
+    let inserted = crate::auth::users::insert_identity(conn, Uuid::now_v7(), user_id, p).await?;
     if inserted {
         // Linking an erased, banned account's identity brings its ban along.
         crate::moderation::bans::inherit_erased(conn, user_id, &p.provider, &p.subject).await?;
@@ -126,7 +111,8 @@ pub async fn link(
         .await?;
     }
     sqlx::query(
-        "UPDATE identities SET email = $3, email_verified = $4, profile = $5, updated_at = now()
+        "UPDATE identities SET email = $3, email_verified = $4, profile = $5, name = $6,
+                avatar_url = $7, profile_url = $8, updated_at = now()
          WHERE provider = $1 AND subject = $2",
     )
     .bind(&p.provider)
@@ -134,6 +120,9 @@ pub async fn link(
     .bind(&p.email)
     .bind(p.email_verified)
     .bind(&p.raw)
+    .bind(&p.name)
+    .bind(&p.avatar_url)
+    .bind(&p.profile_url)
     .execute(&mut *conn)
     .await?;
     Ok(Link::Linked(user))
@@ -189,6 +178,8 @@ pub async fn unlink(
     if held.len() < 2 {
         return Ok(Unlink::Last);
     }
+    // The login leaves with the user's standing bans, as an erased account's do.
+    crate::moderation::bans::remember_unlinked_identity(conn, user_id, identity_id).await?;
     sqlx::query("DELETE FROM identities WHERE id = $1 AND user_id = $2")
         .bind(identity_id)
         .bind(user_id)
@@ -412,9 +403,14 @@ pub async fn export(pool: &PgPool, user_id: Uuid) -> Result<Option<Export>, sqlx
     .fetch_all(&mut *tx)
     .await?;
     let flags = sqlx::query_as(
+        // A shadow-banned reader's flags and votes are theirs too, and shown as they sent them.
         "SELECT f.comment_id, s.slug AS site, f.reason, f.note, f.created_at
-         FROM flags f JOIN sites s ON s.id = f.site_id
-         WHERE f.user_id = $1 ORDER BY f.created_at, f.comment_id",
+         FROM flags f JOIN sites s ON s.id = f.site_id WHERE f.user_id = $1
+         UNION ALL
+         SELECT r.comment_id, s.slug, r.flag_reason, r.flag_note, r.created_at
+         FROM shadow_reactions r JOIN sites s ON s.id = r.site_id
+         WHERE r.user_id = $1 AND r.flag_reason IS NOT NULL
+         ORDER BY created_at, comment_id",
     )
     .bind(user_id)
     .fetch_all(&mut *tx)
@@ -422,7 +418,14 @@ pub async fn export(pool: &PgPool, user_id: Uuid) -> Result<Option<Export>, sqlx
     let votes = sqlx::query_as(
         "SELECT v.comment_id, s.slug AS site, v.value, v.created_at
          FROM votes v JOIN sites s ON s.id = v.site_id
-         WHERE v.user_id = $1 ORDER BY v.created_at, v.comment_id",
+         WHERE v.user_id = $1 AND NOT EXISTS (SELECT 1 FROM shadow_reactions r
+                                              WHERE r.comment_id = v.comment_id AND r.user_id = $1
+                                                AND r.vote <> 0)
+         UNION ALL
+         SELECT r.comment_id, s.slug, r.vote, r.created_at
+         FROM shadow_reactions r JOIN sites s ON s.id = r.site_id
+         WHERE r.user_id = $1 AND r.vote <> 0
+         ORDER BY created_at, comment_id",
     )
     .bind(user_id)
     .fetch_all(&mut *tx)
@@ -543,6 +546,7 @@ pub async fn erase(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Uuid>, 
     crate::moderation::bans::remember_erased_identities(conn, user_id).await?;
     for sql in [
         "DELETE FROM flags WHERE user_id = $1",
+        "DELETE FROM shadow_reactions WHERE user_id = $1",
         "DELETE FROM sessions WHERE user_id = $1",
         "DELETE FROM identities WHERE user_id = $1",
         "DELETE FROM login_states WHERE link_user_id = $1",
