@@ -163,6 +163,16 @@ pub struct MatchInput {
 }
 
 impl MatchInput {
+    /// Only text (no email, address or links): for benchmarks (`examples/rules_budget.rs`).
+    pub fn text(text: String) -> Self {
+        Self {
+            text,
+            email: None,
+            ip: None,
+            links: 0,
+        }
+    }
+
     pub fn of(s: &Submission<'_>) -> Self {
         Self {
             text: format!(
