@@ -28,7 +28,9 @@ fn rss_kib() -> u64 {
 
 fn main() {
     let legacy = std::env::args().nth(1).as_deref() == Some("legacy");
-    let patterns: Vec<String> = (1..=200).map(|i| format!("a[ab]{{450}}c{{1,{i}}}")).collect();
+    let patterns: Vec<String> = (1..=200)
+        .map(|i| format!("a[ab]{{450}}c{{1,{i}}}"))
+        .collect();
     let fit = (1..=200)
         .take_while(|&n| check_budget(patterns[..n].iter().map(|p| ("regex", p.as_str()))).is_ok())
         .last()

@@ -20,6 +20,12 @@
 //! they never change.
 //!
 //! A `rejected` verdict means the comment would have been refused (422) at submit time.
+//!
+//! Bounded work: the proposal must fit a site's compiled budget (409 `rules_too_complex`, as a
+//! stored set), `sample × rules` is at most [`WORK_MAX`] (400), and the replay checks, before
+//! each comment, a flag that the handler's future sets when it is dropped (the client hung up:
+//! the server doesn't keep half-closed connections), so abandoned work stops and frees the
+//! site's rule job.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -336,7 +342,7 @@ pub struct DryRunAnswer {
     request_body = DryRunBody,
     responses(
         (status = 200, description = "The comments whose verdict would change.", body = DryRunAnswer),
-        (status = 400, description = "`invalid_json` or `validation_failed` (`sample`, `rules`, `rules[i].kind`, `rules[i].pattern`, `rules[i].action`).", body = ErrorBody),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`sample`: 1 to 5000 and sample × rules at most 100000, `rules`, `rules[i].kind`, `rules[i].pattern`, `rules[i].action`).", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
         (status = 409, description = "`rules_too_complex`: the proposed patterns together are over a site's compiled budget (details: `budget_bytes`).", body = ErrorBody),
@@ -389,7 +395,11 @@ pub async fn dry_run(
                 let (proposed, labels, errors) = check_proposed(&rules);
                 // The whole proposal within the site's compiled budget, as a stored set must be.
                 let budget = if errors.is_empty() {
-                    check_budget(proposed.iter().map(|r| (r.kind.as_str(), r.pattern.as_str())))
+                    check_budget(
+                        proposed
+                            .iter()
+                            .map(|r| (r.kind.as_str(), r.pattern.as_str())),
+                    )
                 } else {
                     Ok(())
                 };

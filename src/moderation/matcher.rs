@@ -5,6 +5,16 @@
 //!   Rule creation compiles it exactly as matching does, so a pattern over the bound is a 400
 //!   when it is written, never a failure at submit. (The regex crate has no backtracking: a
 //!   compiled pattern matches in time linear in the text.)
+//! - **A budget for the whole set.** Each pattern fitting its own bound isn't enough: 200
+//!   patterns like `a[ab]{450}c{1,N}` each fit, and matched one by one they kept 200 lazy-DFA
+//!   and scratch caches per blocking thread (700 MB on one node) and took seconds per post. A
+//!   site's `word` and `regex` patterns together, enabled or not, must compile as one
+//!   `RegexSet` within [`RULES_COMPILED_MAX_BYTES`]: checked with the site's row locked when a
+//!   rule is created or changed, and for a dry-run's proposal (409 `rules_too_complex`).
+//!   Matching scans the text once with that set (one cache per thread, bounded by
+//!   [`RULES_SET_DFA_SIZE_LIMIT`]) and runs a rule's own regex only when the set says it
+//!   matched, for the matched text. The set's size bounds the time of a scan too (a scan that
+//!   outgrows the DFA cache falls back to an engine linear in text × set size).
 //! - **Compiled once per version.** Every write to a site's rules bumps `sites.rules_version`
 //!   in the writer's transaction (a trigger, so plain SQL and imports count too). A submit reads
 //!   that number; `rule_engine::RuleEngine` keeps, per site, the set compiled for the newest
@@ -286,8 +296,8 @@ impl RuleSet {
             v
         });
         for (i, (r, action, matcher)) in self.rules.iter().enumerate() {
-            let skip = matches!(matcher, Matcher::Regex(_))
-                && may_match.as_ref().is_some_and(|v| !v[i]);
+            let skip =
+                matches!(matcher, Matcher::Regex(_)) && may_match.as_ref().is_some_and(|v| !v[i]);
             let matched: Option<(String, String)> = match matcher {
                 Matcher::Regex(_) if skip => None,
                 Matcher::Regex(re) if r.kind == "word" => re

@@ -108,7 +108,6 @@ impl RuleEngine {
         self.cancelled.load(Ordering::Relaxed)
     }
 
-
     /// Rule sets compiled by this node since start (one per site and version it served; an
     /// empty set costs nothing and isn't counted).
     pub fn compiles(&self) -> u64 {

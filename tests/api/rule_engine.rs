@@ -317,8 +317,7 @@ async fn a_site_rule_set_over_the_compiled_budget_is_refused_and_what_was_stored
     .await;
     let body = assert_error(r, 409, "rules_too_complex").await;
     assert_eq!(
-        body["error"]["details"]["budget_bytes"],
-        RULES_COMPILED_MAX_BYTES,
+        body["error"]["details"]["budget_bytes"], RULES_COMPILED_MAX_BYTES,
         "{body}"
     );
     // A change that makes the set too big is refused too; one that keeps it is fine.
@@ -370,7 +369,10 @@ async fn a_dry_run_over_the_work_cap_is_refused_and_the_default_sample_fits_it()
     let r = dry_run(json!({ "rules": words, "sample": 1000 })).await;
     let body = assert_error(r, 400, "validation_failed").await;
     let why = body["error"]["details"]["sample"].as_str().unwrap();
-    assert!(why.contains("at most 500") && why.contains("100000"), "{why}");
+    assert!(
+        why.contains("at most 500") && why.contains("100000"),
+        "{why}"
+    );
     // At the cap: fine; without a sample, as many as the cap allows.
     let r = dry_run(json!({ "rules": words, "sample": 500 })).await;
     assert_eq!(r.status(), 200);
@@ -383,11 +385,12 @@ async fn a_dry_run_over_the_work_cap_is_refused_and_the_default_sample_fits_it()
 #[tokio::test]
 async fn a_dry_run_whose_client_went_away_stops_and_frees_the_sites_job() {
     let app = spawn_app().await;
-    let site = app.create_site(SiteOpts {
-        policy: Policy::Post,
-        ..Default::default()
-    })
-    .await;
+    let site = app
+        .create_site(SiteOpts {
+            policy: Policy::Post,
+            ..Default::default()
+        })
+        .await;
     add_moderator(&app, "mod@example.com", &site, Role::Moderator).await;
     let token = login(&app, "mod@example.com").await;
     // Comments that are slow to replay under the review's rules (as many as fit the budget),
@@ -457,7 +460,10 @@ async fn a_dry_run_whose_client_went_away_stops_and_frees_the_sites_job() {
     }
     assert!(stopped, "the dry-run never stopped");
     let replayed = metric(&app, "colloquy_rule_dry_run_replayed_total").await - replayed_before;
-    assert!(replayed < sample as u64, "stopped after {replayed} of {sample}");
+    assert!(
+        replayed < sample as u64,
+        "stopped after {replayed} of {sample}"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         metric(&app, "colloquy_rule_dry_run_replayed_total").await - replayed_before,
