@@ -58,6 +58,9 @@ const SAMPLE_MAX: i64 = 5000;
 /// rules and the current ones): 200 rules over 500 comments, or 20 over 5000. With the site's
 /// compiled budget (`matcher::RULES_COMPILED_MAX_BYTES`) this bounds one request's CPU time.
 pub const WORK_MAX: i64 = 100_000;
+/// Longest replay of one dry-run: a proposal within the budget can still take a second or two
+/// per long comment, so the replay stops here and answers for what it replayed (`complete`).
+pub const REPLAY_TIME_MAX: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// A proposed rule set, to replay in place of the site's current one.
 #[derive(Deserialize, ToSchema)]
@@ -217,10 +220,14 @@ fn verdict(
 pub struct Progress<'a> {
     pub cancelled: &'a AtomicBool,
     pub replayed: &'a AtomicU64,
+    /// Past it, the replay stops and answers for the comments replayed so far.
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// Replays both rule sets over the sample; pure CPU, no I/O. None when `progress.cancelled` was
 /// set (checked before each comment): the request went away and nobody wants the answer.
+/// Otherwise the changes and how many comments were replayed: fewer than the sample when the
+/// deadline passed first.
 #[allow(clippy::too_many_arguments)]
 pub fn replay(
     site: &Site,
@@ -231,11 +238,17 @@ pub fn replay(
     default_max_links: u32,
     spam_score: f64,
     progress: Progress<'_>,
-) -> Option<Vec<Changed>> {
+) -> Option<(Vec<Changed>, usize)> {
     let mut changed = Vec::new();
-    for c in sampled {
+    for (i, c) in sampled.iter().enumerate() {
         if progress.cancelled.load(Ordering::Relaxed) {
             return None;
+        }
+        if progress
+            .deadline
+            .is_some_and(|d| std::time::Instant::now() >= d)
+        {
+            return Some((changed, i));
         }
         progress.replayed.fetch_add(1, Ordering::Relaxed);
         let rec = recorded(&c.reasons.0, spam_score);
@@ -274,7 +287,7 @@ pub fn replay(
             });
         }
     }
-    Some(changed)
+    Some((changed, sampled.len()))
 }
 
 /// Sets the flag when dropped: held by the handler's future, so when actix drops it (the
@@ -319,8 +332,12 @@ fn check_proposed(rules: &[ProposedRule]) -> Checked {
 /// What the dry-run found.
 #[derive(Serialize, ToSchema)]
 pub struct DryRunAnswer {
-    /// Comments replayed (fewer than `sample` when the site has fewer).
+    /// Comments replayed (fewer than `sample` when the site has fewer, or when the replay hit
+    /// its time limit).
     sampled: usize,
+    /// False when the replay stopped at its time limit (20 s) before the whole sample: the
+    /// answer covers the newest `sampled` comments only. Replay fewer comments or fewer rules.
+    complete: bool,
     /// Of those, how many keep their verdict.
     unchanged: usize,
     /// Those that would get another verdict, newest first, and why.
@@ -447,6 +464,7 @@ pub async fn dry_run(
                 Progress {
                     cancelled: &job_cancelled,
                     replayed: &replayed,
+                    deadline: Some(std::time::Instant::now() + REPLAY_TIME_MAX),
                 },
             );
             if changed.is_none() {
@@ -455,14 +473,15 @@ pub async fn dry_run(
             changed
         })
         .await?;
-    let Some(changed) = changed else {
+    let Some((changed, replayed)) = changed else {
         // Only when the flag was set, which is when this future was dropped: no one reads this.
         return Err(ApiError::internal(anyhow::anyhow!("dry-run cancelled")));
     };
-    tracing::info!(moderator.id = %moderator.id, site.slug = scope.slug(), sampled = total, changed = changed.len(), "rules dry-run");
+    tracing::info!(moderator.id = %moderator.id, site.slug = scope.slug(), sampled = replayed, of = total, changed = changed.len(), "rules dry-run");
     Ok(private(HttpResponse::Ok()).json(DryRunAnswer {
-        sampled: total,
-        unchanged: total - changed.len(),
+        sampled: replayed,
+        complete: replayed == total,
+        unchanged: replayed - changed.len(),
         changed,
     }))
 }

@@ -380,10 +380,16 @@ async fn a_dry_run_over_the_work_cap_is_refused_and_the_default_sample_fits_it()
     assert_eq!(r.status(), 200);
     let r = dry_run(json!({ "rules": [], "sample": 5000 })).await;
     assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(
+        (answer["sampled"].as_u64(), answer["complete"].as_bool()),
+        (Some(1), Some(true))
+    );
 }
 
-#[tokio::test]
-async fn a_dry_run_whose_client_went_away_stops_and_frees_the_sites_job() {
+/// A site with 1000 comments that are slow to replay under the review's rules (as many of
+/// them as fit the budget): the app, a moderator's token, the proposed rules and the sample.
+async fn slow_dry_run_site() -> (TestApp, String, Vec<Value>, usize) {
     let app = spawn_app().await;
     let site = app
         .create_site(SiteOpts {
@@ -424,6 +430,35 @@ async fn a_dry_run_whose_client_went_away_stops_and_frees_the_sites_job() {
         .map(|i| json!({ "kind": "regex", "pattern": pathological(i), "action": "hold" }))
         .collect();
     let sample = (100_000 / k).min(1000);
+    (app, token, rules, sample)
+}
+
+#[tokio::test]
+async fn a_dry_run_that_outlasts_its_time_limit_answers_for_what_it_replayed() {
+    let (app, token, rules, sample) = slow_dry_run_site().await;
+    let r = app
+        .client
+        .post(app.url("/api/mod/v1/sites/blog/rules/dry-run"))
+        .bearer_auth(&token)
+        .timeout(Duration::from_secs(300))
+        .json(&json!({ "rules": rules, "sample": sample }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["complete"], false, "{}", answer["sampled"]);
+    let replayed = answer["sampled"].as_u64().unwrap();
+    assert!(replayed < sample as u64, "{replayed} of {sample}");
+    assert_eq!(
+        answer["unchanged"], replayed,
+        "nothing matches: every verdict stays"
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_whose_client_went_away_stops_and_frees_the_sites_job() {
+    let (app, token, rules, sample) = slow_dry_run_site().await;
 
     let replayed_before = metric(&app, "colloquy_rule_dry_run_replayed_total").await;
     let cancelled_before = metric(&app, "colloquy_rule_dry_runs_cancelled_total").await;
