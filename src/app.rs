@@ -158,6 +158,11 @@ impl Application {
                 .wrap(from_fn(crate::metrics::track))
                 .wrap(TracingLogger::<RequestSpan>::new())
         })
+        // A client that closes its side of the connection is gone: the dispatcher then drops
+        // the request's handler future, so work nobody waits for stops (a rule dry-run checks
+        // a flag its handler's drop sets). actix's default keeps serving half-closed
+        // connections, which left an abandoned dry-run replaying for minutes.
+        .h1_allow_half_closed(false)
         .listen(listener)?;
         if workers > 0 {
             server = server.workers(workers);

@@ -251,6 +251,18 @@ fn render_rules(out: &mut String, rules: &crate::moderation::rule_engine::RuleEn
             "Rule jobs waiting for their site's or the node's share of the pool.",
             rules.waiting(),
         ),
+        (
+            "colloquy_rule_dry_run_replayed_total",
+            "counter",
+            "Comments replayed by rule dry-runs on this node (stops growing when a dry-run's client goes away).",
+            rules.replayed(),
+        ),
+        (
+            "colloquy_rule_dry_runs_cancelled_total",
+            "counter",
+            "Rule dry-runs stopped because nobody waited for the answer any more.",
+            rules.dry_runs_cancelled(),
+        ),
     ] {
         let _ = writeln!(
             out,

@@ -20,10 +20,17 @@
 //! they never change.
 //!
 //! A `rejected` verdict means the comment would have been refused (422) at submit time.
+//!
+//! Bounded work: the proposal must fit a site's compiled budget (409 `rules_too_complex`, as a
+//! stored set), `sample × rules` is at most [`WORK_MAX`] (400), and the replay checks, before
+//! each comment, a flag that the handler's future sets when it is dropped (the client hung up:
+//! the server doesn't keep half-closed connections), so abandoned work stops and frees the
+//! site's rule job.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -31,7 +38,7 @@ use sqlx::{FromRow, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::matcher::{MatchInput, RuleSet};
+use super::matcher::{MatchInput, RuleSet, check_budget};
 use super::pipeline::{self, Reason, Submission};
 use super::rules::Rule;
 use super::store::RuleRow;
@@ -47,6 +54,13 @@ use crate::sites::Site;
 const SAMPLE_DEFAULT: i64 = 1000;
 /// Most comments one dry-run replays: bounds the work (and memory) of one request.
 const SAMPLE_MAX: i64 = 5000;
+/// Most `sample × proposed rules` of one dry-run (each comment is matched against the proposed
+/// rules and the current ones): 200 rules over 500 comments, or 20 over 5000. With the site's
+/// compiled budget (`matcher::RULES_COMPILED_MAX_BYTES`) this bounds one request's CPU time.
+pub const WORK_MAX: i64 = 100_000;
+/// Longest replay of one dry-run: a proposal within the budget can still take a second or two
+/// per long comment, so the replay stops here and answers for what it replayed (`complete`).
+pub const REPLAY_TIME_MAX: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// A proposed rule set, to replay in place of the site's current one.
 #[derive(Deserialize, ToSchema)]
@@ -57,7 +71,8 @@ pub struct DryRunBody {
     /// proposed rule is named `rules[i]`, by its place here.
     #[schema(max_items = 200)]
     rules: Vec<ProposedRule>,
-    /// How many of the site's latest comments to replay, 1 to 5000; 1000 when absent.
+    /// How many of the site's latest comments to replay, 1 to 5000, and `sample` times the
+    /// number of proposed rules at most 100000; when absent, 1000 or as many as that allows.
     #[serde(default)]
     #[schema(minimum = 1, maximum = 5000, example = 1000)]
     sample: Option<i64>,
@@ -201,7 +216,19 @@ fn verdict(
     (status, reasons)
 }
 
-/// Replays both rule sets over the sample; pure CPU, no I/O.
+/// Whether the replay should go on (nobody cancelled it), and where it counts its progress.
+pub struct Progress<'a> {
+    pub cancelled: &'a AtomicBool,
+    pub replayed: &'a AtomicU64,
+    /// Past it, the replay stops and answers for the comments replayed so far.
+    pub deadline: Option<std::time::Instant>,
+}
+
+/// Replays both rule sets over the sample; pure CPU, no I/O. None when `progress.cancelled` was
+/// set (checked before each comment): the request went away and nobody wants the answer.
+/// Otherwise the changes and how many comments were replayed: fewer than the sample when the
+/// deadline passed first.
+#[allow(clippy::too_many_arguments)]
 pub fn replay(
     site: &Site,
     now: &RuleSet,
@@ -210,9 +237,20 @@ pub fn replay(
     sampled: &[Sampled],
     default_max_links: u32,
     spam_score: f64,
-) -> Vec<Changed> {
+    progress: Progress<'_>,
+) -> Option<(Vec<Changed>, usize)> {
     let mut changed = Vec::new();
-    for c in sampled {
+    for (i, c) in sampled.iter().enumerate() {
+        if progress.cancelled.load(Ordering::Relaxed) {
+            return None;
+        }
+        if progress
+            .deadline
+            .is_some_and(|d| std::time::Instant::now() >= d)
+        {
+            return Some((changed, i));
+        }
+        progress.replayed.fetch_add(1, Ordering::Relaxed);
         let rec = recorded(&c.reasons.0, spam_score);
         let ip: Option<IpAddr> = c.author_ip.map(|n| n.addr());
         let s = Submission {
@@ -249,7 +287,17 @@ pub fn replay(
             });
         }
     }
-    changed
+    Some((changed, sampled.len()))
+}
+
+/// Sets the flag when dropped: held by the handler's future, so when actix drops it (the
+/// client hung up) the blocking replay sees the flag and stops at the next comment.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 type Checked = (Vec<RuleRow>, HashMap<Uuid, String>, Vec<(String, String)>);
@@ -284,8 +332,12 @@ fn check_proposed(rules: &[ProposedRule]) -> Checked {
 /// What the dry-run found.
 #[derive(Serialize, ToSchema)]
 pub struct DryRunAnswer {
-    /// Comments replayed (fewer than `sample` when the site has fewer).
+    /// Comments replayed (fewer than `sample` when the site has fewer, or when the replay hit
+    /// its time limit).
     sampled: usize,
+    /// False when the replay stopped at its time limit (20 s) before the whole sample: the
+    /// answer covers the newest `sampled` comments only. Replay fewer comments or fewer rules.
+    complete: bool,
     /// Of those, how many keep their verdict.
     unchanged: usize,
     /// Those that would get another verdict, newest first, and why.
@@ -307,9 +359,10 @@ pub struct DryRunAnswer {
     request_body = DryRunBody,
     responses(
         (status = 200, description = "The comments whose verdict would change.", body = DryRunAnswer),
-        (status = 400, description = "`invalid_json` or `validation_failed` (`sample`, `rules`, `rules[i].kind`, `rules[i].pattern`, `rules[i].action`).", body = ErrorBody),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`sample`: 1 to 5000 and sample × rules at most 100000, `rules`, `rules[i].kind`, `rules[i].pattern`, `rules[i].action`).", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 409, description = "`rules_too_complex`: the proposed patterns together are over a site's compiled budget (details: `budget_bytes`).", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
         (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
@@ -323,12 +376,24 @@ pub async fn dry_run(
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.scope(&path)?;
     let DryRunBody { rules, sample: n } = body.0;
+    // Set when this future is dropped (the client went away) or ends: the replay stops.
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let _cancel_on_drop = CancelOnDrop(cancelled.clone());
     let mut errors: Vec<(String, String)> = Vec::new();
-    let n = n.unwrap_or(SAMPLE_DEFAULT);
+    let per_comment = (rules.len() as i64).max(1);
+    let n = n.unwrap_or((WORK_MAX / per_comment).clamp(1, SAMPLE_DEFAULT));
     if !(1..=SAMPLE_MAX).contains(&n) {
         errors.push((
             "sample".to_owned(),
             format!("must be a whole number from 1 to {SAMPLE_MAX}"),
+        ));
+    } else if n * per_comment > WORK_MAX {
+        errors.push((
+            "sample".to_owned(),
+            format!(
+                "must be at most {} with {per_comment} rules: sample × rules is at most {WORK_MAX}; replay fewer comments or fewer rules",
+                WORK_MAX / per_comment
+            ),
         ));
     }
     let rules_max = state.settings.moderation.max_rules_per_site as usize;
@@ -340,19 +405,33 @@ pub async fn dry_run(
     }
     // Checking a pattern compiles it: up to a site's most rules of them, so on the site's
     // share of the rule pool too, not on an async worker (and not at all past the most).
-    let (proposed, labels) = if rules.len() <= rules_max {
-        let (proposed, labels, rule_errors) = state
+    let (proposed, labels, budget) = if rules.len() <= rules_max {
+        let (proposed, labels, rule_errors, budget) = state
             .rules
-            .run(scope.site_id(), move || check_proposed(&rules))
+            .run(scope.site_id(), move || {
+                let (proposed, labels, errors) = check_proposed(&rules);
+                // The whole proposal within the site's compiled budget, as a stored set must be.
+                let budget = if errors.is_empty() {
+                    check_budget(
+                        proposed
+                            .iter()
+                            .map(|r| (r.kind.as_str(), r.pattern.as_str())),
+                    )
+                } else {
+                    Ok(())
+                };
+                (proposed, labels, errors, budget)
+            })
             .await?;
         errors.extend(rule_errors);
-        (proposed, labels)
+        (proposed, labels, budget)
     } else {
-        Default::default()
+        (Vec::new(), HashMap::new(), Ok(()))
     };
     if !errors.is_empty() {
         return Err(ApiError::validation_many(errors));
     }
+    budget.map_err(super::routes::rules_too_complex)?;
 
     let site = state.site(scope.slug()).await?;
     let pool = &state.db.pool;
@@ -364,19 +443,45 @@ pub async fn dry_run(
     // Compiling the proposal and thousands of regex scans: on the site's share of the rule
     // pool, off the async workers.
     let site2: Arc<Site> = site.clone();
+    let (replayed, cancels) = state.rules.dry_run_counters();
+    let job_cancelled = cancelled.clone();
     let changed = state
         .rules
         .run(scope.site_id(), move || {
+            if job_cancelled.load(Ordering::Relaxed) {
+                cancels.fetch_add(1, Ordering::Relaxed);
+                return None;
+            }
             let next = RuleSet::new(proposed);
-            replay(
-                &site2, &current, &next, &labels, &sampled, max_links, spam_score,
-            )
+            let changed = replay(
+                &site2,
+                &current,
+                &next,
+                &labels,
+                &sampled,
+                max_links,
+                spam_score,
+                Progress {
+                    cancelled: &job_cancelled,
+                    replayed: &replayed,
+                    deadline: Some(std::time::Instant::now() + REPLAY_TIME_MAX),
+                },
+            );
+            if changed.is_none() {
+                cancels.fetch_add(1, Ordering::Relaxed);
+            }
+            changed
         })
         .await?;
-    tracing::info!(moderator.id = %moderator.id, site.slug = scope.slug(), sampled = total, changed = changed.len(), "rules dry-run");
+    let Some((changed, replayed)) = changed else {
+        // Only when the flag was set, which is when this future was dropped: no one reads this.
+        return Err(ApiError::internal(anyhow::anyhow!("dry-run cancelled")));
+    };
+    tracing::info!(moderator.id = %moderator.id, site.slug = scope.slug(), sampled = replayed, of = total, changed = changed.len(), "rules dry-run");
     Ok(private(HttpResponse::Ok()).json(DryRunAnswer {
-        sampled: total,
-        unchanged: total - changed.len(),
+        sampled: replayed,
+        complete: replayed == total,
+        unchanged: replayed - changed.len(),
         changed,
     }))
 }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::audit::{self, ActionRecord, Actor};
 use super::review::{self, EventView, ItemView, Queue, RevisionView, Search};
 use super::state::{self, Changed, ModAction, Move};
-use super::{bans, claims, rules, users};
+use super::{bans, claims, matcher, rules, users};
 use crate::app::AppState;
 use crate::auth::moderators::routes::{
     decode_time_cursor, encode_time_cursor, future_time, page_parts, private, split_page,
@@ -987,6 +987,41 @@ pub async fn list_rules(
     Ok(list(rows, next))
 }
 
+/// The 409 for a rule set over `matcher::RULES_COMPILED_MAX_BYTES` compiled together.
+pub(crate) fn rules_too_complex(e: matcher::TooComplex) -> ApiError {
+    ApiError::conflict(
+        "rules_too_complex",
+        format!(
+            "Together, this site's patterns would be over the {} KiB a site's rules may take compiled; simplify or delete some (long repeats like [ab]{{450}} are large).",
+            e.budget_bytes / 1024
+        ),
+    )
+    .with_details(serde_json::json!({ "budget_bytes": e.budget_bytes }))
+}
+
+/// Checks that the site's other rules and `rule` compile together within the site's budget,
+/// on the site's share of the rule pool (compiling a big set is CPU work).
+async fn check_rules_budget(
+    state: &AppState,
+    scope: &SiteScope,
+    others: Vec<(String, String)>,
+    rule: &rules::Rule,
+) -> Result<(), ApiError> {
+    let (kind, pattern) = (rule.kind.clone(), rule.pattern.clone());
+    state
+        .rules
+        .run(scope.site_id(), move || {
+            matcher::check_budget(
+                others
+                    .iter()
+                    .map(|(k, p)| (k.as_str(), p.as_str()))
+                    .chain([(kind.as_str(), pattern.as_str())]),
+            )
+        })
+        .await?
+        .map_err(rules_too_complex)
+}
+
 /// Adds an auto-moderation rule to a site.
 ///
 /// A `word`, `regex`, `max_links`, `email_domain` or `ip` rule that, on a match, `reject`s,
@@ -1007,7 +1042,7 @@ pub async fn list_rules(
         (status = 400, description = "`invalid_json` or `validation_failed` (`kind`, `pattern`, `action`, `note`).", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 409, description = "`too_many_rules`: the site has the most rules it can have (details: `max_rules`).", body = ErrorBody),
+        (status = 409, description = "`too_many_rules`: the site has the most rules it can have (details: `max_rules`); `rules_too_complex`: the site's patterns together would be over the compiled budget (details: `budget_bytes`).", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
         (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
@@ -1031,6 +1066,9 @@ pub async fn create_rule(
     .map_err(ApiError::validation_many)?;
     let max = state.settings.moderation.max_rules_per_site;
     let mut tx = state.db.pool.begin().await?;
+    rules::lock_site(&mut tx, &scope).await?;
+    let others = rules::kinds_and_patterns(&mut tx, &scope, None).await?;
+    check_rules_budget(&state, &scope, others, &rule).await?;
     let row = match rules::create(&mut tx, &scope, &rule, max).await? {
         rules::Created::Rule(row) => row,
         rules::Created::AtCap { max } => {
@@ -1107,6 +1145,7 @@ pub async fn get_rule(
         (status = 400, description = "`invalid_json` or `validation_failed` (`kind`, `pattern`, `action`, `note`).", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such site (or no role there) or no such rule on it.", body = ErrorBody),
+        (status = 409, description = "`rules_too_complex`: the site's patterns together would be over the compiled budget (details: `budget_bytes`).", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
         (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
@@ -1122,6 +1161,9 @@ pub async fn patch_rule(
     let scope = moderator.scope(&site)?;
     let p = body.0;
     let mut tx = state.db.pool.begin().await?;
+    // The site first (as a create does), then the rule: one site's rule writes check the
+    // budget one after the other.
+    rules::lock_site(&mut tx, &scope).await?;
     let current = rules::get_for_update(&mut tx, &scope, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Rule"))?;
@@ -1137,6 +1179,8 @@ pub async fn patch_rule(
         note.as_deref(),
     )
     .map_err(ApiError::validation_many)?;
+    let others = rules::kinds_and_patterns(&mut tx, &scope, Some(id)).await?;
+    check_rules_budget(&state, &scope, others, &rule).await?;
     let row = rules::update(&mut tx, &scope, id, &rule).await?;
     audit::record_action(
         &mut tx,

@@ -41,6 +41,8 @@ pub struct RuleEngine {
     compiles: AtomicU64,
     running: Arc<AtomicU64>,
     waiting: AtomicU64,
+    replayed: Arc<AtomicU64>,
+    cancelled: Arc<AtomicU64>,
 }
 
 impl Default for RuleEngine {
@@ -85,7 +87,25 @@ impl RuleEngine {
             compiles: AtomicU64::new(0),
             running: Arc::new(AtomicU64::new(0)),
             waiting: AtomicU64::new(0),
+            replayed: Arc::new(AtomicU64::new(0)),
+            cancelled: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// Comments replayed by dry-runs since start (counted one by one as the replay goes).
+    pub fn replayed(&self) -> u64 {
+        self.replayed.load(Ordering::Relaxed)
+    }
+
+    /// The counters a dry-run's blocking job adds to (comments replayed, dry-runs cancelled):
+    /// the job outlives a dropped request, so it counts, not the handler.
+    pub(crate) fn dry_run_counters(&self) -> (Arc<AtomicU64>, Arc<AtomicU64>) {
+        (self.replayed.clone(), self.cancelled.clone())
+    }
+
+    /// Dry-runs stopped early since start because their request went away.
+    pub fn dry_runs_cancelled(&self) -> u64 {
+        self.cancelled.load(Ordering::Relaxed)
     }
 
     /// Rule sets compiled by this node since start (one per site and version it served; an

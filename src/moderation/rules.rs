@@ -148,6 +148,34 @@ pub enum Created {
     },
 }
 
+/// Locks the site's row in the caller's transaction, so rule writes of one site (creates,
+/// changes) check the cap and the budget one after the other.
+pub async fn lock_site(conn: &mut PgConnection, scope: &SiteScope) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1 FROM sites WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(scope.site_id())
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+/// `(kind, pattern)` of every rule of the site (enabled or not: any may be enabled later),
+/// but `except`, for the budget check of a set about to change.
+pub async fn kinds_and_patterns(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    except: Option<Uuid>,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT kind, pattern FROM rules
+         WHERE site_id = $1 AND id IS DISTINCT FROM $2 AND kind IN ('word', 'regex')
+         ORDER BY created_at, id",
+    )
+    .bind(scope.site_id())
+    .bind(except)
+    .fetch_all(conn)
+    .await
+}
+
 /// Adds a rule in the caller's transaction, unless the site already has `max` rules (enabled
 /// or not). The site's row is locked first, so concurrent creates of one site count one after
 /// the other and the cap holds.
@@ -157,10 +185,7 @@ pub async fn create(
     rule: &Rule,
     max: u32,
 ) -> Result<Created, sqlx::Error> {
-    sqlx::query("SELECT 1 FROM sites WHERE id = $1 FOR NO KEY UPDATE")
-        .bind(scope.site_id())
-        .execute(&mut *conn)
-        .await?;
+    lock_site(conn, scope).await?;
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM rules WHERE site_id = $1")
         .bind(scope.site_id())
         .fetch_one(&mut *conn)

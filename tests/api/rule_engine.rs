@@ -8,8 +8,10 @@ use colloquy::auth::moderators::Role;
 use colloquy::domain::Policy;
 use serde_json::{Value, json};
 
-use crate::helpers::{SiteOpts, TestApp, assert_error, spawn_app_with};
-use crate::moderators::{add_moderator, login, post};
+use colloquy::moderation::matcher::{RULES_COMPILED_MAX_BYTES, check_budget};
+
+use crate::helpers::{SiteOpts, TestApp, assert_error, spawn_app, spawn_app_with};
+use crate::moderators::{add_moderator, login, patch, post};
 
 /// A near-limit pattern: Unicode `\w` four times compiles to most of the 256 KiB bound.
 fn heavy(i: usize) -> String {
@@ -228,4 +230,301 @@ async fn a_site_at_the_cap_of_heavy_rules_stalls_no_other_site() {
         overlapped,
         "the light site was never served while heavy rule jobs were in flight"
     );
+}
+
+/// The review's rules: each one accepted alone (500 characters, 256 KiB), 200 of them together
+/// were 705 MB of per-thread caches and 5.4 s per post.
+fn pathological(i: usize) -> String {
+    format!("a[ab]{{450}}c{{1,{i}}}")
+}
+
+/// How many of the first `pathological` rules fit the site budget next to `others`.
+fn fitting(others: &[(&str, &str)]) -> usize {
+    let all: Vec<String> = (1..=200).map(pathological).collect();
+    (1..=200)
+        .take_while(|&n| {
+            check_budget(
+                others
+                    .iter()
+                    .copied()
+                    .chain(all[..n].iter().map(|p| ("regex", p.as_str()))),
+            )
+            .is_ok()
+        })
+        .last()
+        .unwrap_or(0)
+}
+
+async fn insert_rule(app: &TestApp, site: uuid::Uuid, kind: &str, pattern: &str) {
+    sqlx::query(
+        "INSERT INTO rules (id, site_id, kind, pattern, action) VALUES (gen_random_uuid(), $1, $2, $3, 'hold')",
+    )
+    .bind(site)
+    .bind(kind)
+    .bind(pattern)
+    .execute(&app.db)
+    .await
+    .unwrap();
+}
+
+async fn stored_rules(app: &TestApp) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT kind, pattern FROM rules ORDER BY created_at, id")
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_site_rule_set_over_the_compiled_budget_is_refused_and_what_was_stored_stays() {
+    let app = spawn_app().await;
+    let site = app.create_site(SiteOpts::default()).await;
+    add_moderator(&app, "mod@example.com", &site, Role::Moderator).await;
+    let token = login(&app, "mod@example.com").await;
+
+    let r = post(
+        &app,
+        "/sites/blog/rules",
+        &token,
+        json!({ "kind": "word", "pattern": "fine", "action": "hold" }),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let fine: Value = r.json().await.unwrap();
+    // As many of the review's patterns as fit next to it: all but the last written by hand,
+    // the last through the API (accepted), and one more (refused).
+    let k = fitting(&[("word", "fine")]);
+    assert!((2..200).contains(&k), "{k} of the 200 fit");
+    for i in 1..k {
+        insert_rule(&app, site.id, "regex", &pathological(i)).await;
+    }
+    let r = post(
+        &app,
+        "/sites/blog/rules",
+        &token,
+        json!({ "kind": "regex", "pattern": pathological(k), "action": "hold" }),
+    )
+    .await;
+    assert_eq!(r.status(), 201, "the set still fits");
+    let before = stored_rules(&app).await;
+    assert_eq!(before.len(), k + 1);
+
+    let r = post(
+        &app,
+        "/sites/blog/rules",
+        &token,
+        json!({ "kind": "regex", "pattern": pathological(k + 1), "action": "hold" }),
+    )
+    .await;
+    let body = assert_error(r, 409, "rules_too_complex").await;
+    assert_eq!(
+        body["error"]["details"]["budget_bytes"], RULES_COMPILED_MAX_BYTES,
+        "{body}"
+    );
+    // A change that makes the set too big is refused too; one that keeps it is fine.
+    let fine_path = format!("/sites/blog/rules/{}", fine["id"].as_str().unwrap());
+    let r = patch(
+        &app,
+        &fine_path,
+        &token,
+        json!({ "kind": "regex", "pattern": pathological(150) }),
+    )
+    .await;
+    assert_error(r, 409, "rules_too_complex").await;
+    assert_eq!(stored_rules(&app).await, before, "nothing was written");
+    let r = patch(&app, &fine_path, &token, json!({ "action": "spam" })).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(stored_rules(&app).await, before);
+
+    // The whole review set as a dry-run's proposal: the same budget.
+    let rules: Vec<Value> = (1..=200)
+        .map(|i| json!({ "kind": "regex", "pattern": pathological(i), "action": "hold" }))
+        .collect();
+    let r = post(
+        &app,
+        "/sites/blog/rules/dry-run",
+        &token,
+        json!({ "rules": rules, "sample": 1 }),
+    )
+    .await;
+    let body = assert_error(r, 409, "rules_too_complex").await;
+    assert_eq!(
+        body["error"]["details"]["budget_bytes"],
+        RULES_COMPILED_MAX_BYTES
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_over_the_work_cap_is_refused_and_the_default_sample_fits_it() {
+    let app = spawn_app().await;
+    let site = app.create_site(SiteOpts::default()).await;
+    add_moderator(&app, "mod@example.com", &site, Role::Moderator).await;
+    let token = login(&app, "mod@example.com").await;
+    app.comment("blog", "/p/", "hello").await;
+    let words: Vec<Value> = (0..200)
+        .map(|i| json!({ "kind": "word", "pattern": format!("w{i}"), "action": "hold" }))
+        .collect();
+    let dry_run = |body: Value| post(&app, "/sites/blog/rules/dry-run", &token, body);
+
+    // 200 rules × 1000 comments is over 100000.
+    let r = dry_run(json!({ "rules": words, "sample": 1000 })).await;
+    let body = assert_error(r, 400, "validation_failed").await;
+    let why = body["error"]["details"]["sample"].as_str().unwrap();
+    assert!(
+        why.contains("at most 500") && why.contains("100000"),
+        "{why}"
+    );
+    // At the cap: fine; without a sample, as many as the cap allows.
+    let r = dry_run(json!({ "rules": words, "sample": 500 })).await;
+    assert_eq!(r.status(), 200);
+    let r = dry_run(json!({ "rules": words })).await;
+    assert_eq!(r.status(), 200);
+    let r = dry_run(json!({ "rules": [], "sample": 5000 })).await;
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(
+        (answer["sampled"].as_u64(), answer["complete"].as_bool()),
+        (Some(1), Some(true))
+    );
+}
+
+/// A site with 1000 comments that are slow to replay under the review's rules (as many of
+/// them as fit the budget): the app, a moderator's token, the proposed rules and the sample.
+async fn slow_dry_run_site() -> (TestApp, String, Vec<Value>, usize) {
+    let app = spawn_app().await;
+    let site = app
+        .create_site(SiteOpts {
+            policy: Policy::Post,
+            ..Default::default()
+        })
+        .await;
+    add_moderator(&app, "mod@example.com", &site, Role::Moderator).await;
+    let token = login(&app, "mod@example.com").await;
+    // Comments that are slow to replay under the review's rules (as many as fit the budget),
+    // many of them.
+    let mut x: u64 = 12345;
+    let body: String = (0..5000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if x & 1 == 0 { 'a' } else { 'b' }
+        })
+        .collect();
+    let (status, posted) = app
+        .post_guest("blog", "/p/", &body, "ann@example.com")
+        .await;
+    assert!(status == 201 || status == 202, "{posted}");
+    let id = posted["comment"]["id"].as_str().unwrap().to_owned();
+    sqlx::query(
+        "INSERT INTO comments
+         SELECT (jsonb_populate_record(c, jsonb_build_object('id', n.id, 'root_id', n.id))).*
+         FROM comments c, (SELECT gen_random_uuid() AS id FROM generate_series(1, 999)) n
+         WHERE c.id = $1::uuid",
+    )
+    .bind(&id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let k = fitting(&[]);
+    let rules: Vec<Value> = (1..=k)
+        .map(|i| json!({ "kind": "regex", "pattern": pathological(i), "action": "hold" }))
+        .collect();
+    let sample = (100_000 / k).min(1000);
+    (app, token, rules, sample)
+}
+
+#[tokio::test]
+async fn a_dry_run_that_outlasts_its_time_limit_answers_for_what_it_replayed() {
+    let (app, token, rules, sample) = slow_dry_run_site().await;
+    let r = app
+        .client
+        .post(app.url("/api/mod/v1/sites/blog/rules/dry-run"))
+        .bearer_auth(&token)
+        .timeout(Duration::from_secs(300))
+        .json(&json!({ "rules": rules, "sample": sample }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["complete"], false, "{}", answer["sampled"]);
+    let replayed = answer["sampled"].as_u64().unwrap();
+    assert!(replayed < sample as u64, "{replayed} of {sample}");
+    assert_eq!(
+        answer["unchanged"], replayed,
+        "nothing matches: every verdict stays"
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_whose_client_went_away_stops_and_frees_the_sites_job() {
+    let (app, token, rules, sample) = slow_dry_run_site().await;
+
+    let replayed_before = metric(&app, "colloquy_rule_dry_run_replayed_total").await;
+    let cancelled_before = metric(&app, "colloquy_rule_dry_runs_cancelled_total").await;
+    // The client gives up once the replay has begun.
+    let request = app
+        .client
+        .post(app.url("/api/mod/v1/sites/blog/rules/dry-run"))
+        .bearer_auth(&token)
+        .json(&json!({ "rules": rules, "sample": sample }))
+        .send();
+    let replay_started = async {
+        loop {
+            if metric(&app, "colloquy_rule_dry_run_replayed_total").await > replayed_before {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::select! {
+        r = request => panic!("the dry-run of {sample} slow comments answered: {:?}", r.map(|r| r.status())),
+        _ = tokio::time::timeout(Duration::from_secs(120), replay_started) => {}
+    }
+    // The request future (and its connection) is dropped here.
+
+    // The replay notices at the next comment: the cancelled count goes up, the replayed count
+    // stops well short of the sample, and the site's job permit is free again.
+    let mut stopped = false;
+    for _ in 0..1200 {
+        if metric(&app, "colloquy_rule_dry_runs_cancelled_total").await > cancelled_before {
+            stopped = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(stopped, "the dry-run never stopped");
+    let replayed = metric(&app, "colloquy_rule_dry_run_replayed_total").await - replayed_before;
+    assert!(
+        replayed < sample as u64,
+        "stopped after {replayed} of {sample}"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        metric(&app, "colloquy_rule_dry_run_replayed_total").await - replayed_before,
+        replayed,
+        "nothing replayed after it stopped"
+    );
+    let mut free = false;
+    for _ in 0..600 {
+        if metric(&app, "colloquy_rule_jobs_running").await == 0 {
+            free = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(free, "the site's rule job still runs");
+    // The site answers a small dry-run at once (its permit isn't held by the abandoned one).
+    let r = tokio::time::timeout(
+        Duration::from_secs(60),
+        post(
+            &app,
+            "/sites/blog/rules/dry-run",
+            &token,
+            json!({ "rules": [], "sample": 1 }),
+        ),
+    )
+    .await
+    .expect("the site's dry-run waited on the abandoned one");
+    assert_eq!(r.status(), 200);
 }
