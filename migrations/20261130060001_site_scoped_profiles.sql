@@ -9,10 +9,13 @@ ALTER TABLE identities
     ADD COLUMN name text,
     ADD COLUMN avatar_url text,
     ADD COLUMN profile_url text;
--- Existing identities take the user's current profile (the best that is known); each next login
--- through an identity replaces it with that provider's own.
+-- An existing identity takes the user's current profile only when it is the user's one login:
+-- with several, the shared row holds whichever login came last, possibly on another blog, and
+-- copying it would write the leak into this data. Those stay empty until their next login.
 UPDATE identities i SET name = u.name, avatar_url = u.avatar_url, profile_url = u.profile_url
-FROM users u WHERE u.id = i.user_id;
+FROM users u
+WHERE u.id = i.user_id
+  AND (SELECT count(*) FROM identities o WHERE o.user_id = i.user_id) = 1;
 
 -- The login a session was opened with. Unlinking revokes its sessions; a deleted identity
 -- leaves a session with no profile, which answers the user's first one.
@@ -23,8 +26,11 @@ ALTER TABLE sessions ADD CONSTRAINT sessions_identity_fkey
 -- A comment's avatar is a snapshot at posting time like its name and URL (it was read live from
 -- `users`, so a login on another blog changed the avatar of this blog's comments).
 ALTER TABLE comments ADD COLUMN author_avatar_url text;
+-- Old comments take it only from a user with one login, for the same reason.
 UPDATE comments c SET author_avatar_url = u.avatar_url
-FROM users u WHERE u.id = c.user_id AND u.avatar_url IS NOT NULL;
+FROM users u
+WHERE u.id = c.user_id AND u.avatar_url IS NOT NULL
+  AND (SELECT count(*) FROM identities o WHERE o.user_id = c.user_id) = 1;
 
 -- A shadow-banned reader's flags and votes: remembered so that a repeated flag answers 409 and
 -- a repeated vote answers the same score, as for anyone else, but never counted anywhere (no
@@ -46,8 +52,12 @@ CREATE TABLE shadow_reactions (
     CONSTRAINT shadow_reactions_vote_check CHECK (vote BETWEEN -1 AND 1)
 );
 
--- Sessions opened before this record the user's first login of their provider.
+-- A blog session opened before this records its login when only one login of the user has its
+-- provider; where several do, which one opened it is unknown, and guessing could show one
+-- account's name on another's blog: those sessions end (the reader logs in again).
 UPDATE sessions s SET identity_id = (
     SELECT i.id FROM identities i WHERE i.user_id = s.user_id AND i.provider = s.provider
-    ORDER BY i.created_at, i.id LIMIT 1
-) WHERE s.identity_id IS NULL;
+) WHERE s.identity_id IS NULL AND s.kind = 'site'
+  AND (SELECT count(*) FROM identities i WHERE i.user_id = s.user_id AND i.provider = s.provider) = 1;
+UPDATE sessions SET revoked_at = now()
+WHERE kind = 'site' AND identity_id IS NULL AND revoked_at IS NULL;

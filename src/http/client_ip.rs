@@ -53,11 +53,12 @@ pub fn client_net(ip: IpAddr) -> IpNet {
 }
 
 fn forwarded_for(req: &HttpRequest) -> Vec<Option<IpAddr>> {
+    // Split the raw bytes: a header line the client started may hold bytes that aren't text,
+    // and dropping the whole line would drop the entry our proxy appended to it.
     req.headers()
         .get_all("x-forwarded-for")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(hop)
+        .flat_map(|v| v.as_bytes().split(|b| *b == b','))
+        .map(|e| std::str::from_utf8(e).ok().and_then(hop))
         .collect()
 }
 
@@ -73,6 +74,8 @@ fn hop(entry: &str) -> Option<IpAddr> {
                 .and_then(|x| x.strip_suffix(']'))
                 .and_then(|x| x.parse().ok())
         })
+        // ::ffff:10.0.0.1 is 10.0.0.1, for the trusted-proxy check as for everything else.
+        .map(|ip: IpAddr| ip.to_canonical())
 }
 
 /// Walks X-Forwarded-For from the right, skipping trusted proxies: the first untrusted hop is
@@ -143,6 +146,7 @@ mod tests {
         assert_eq!(hop("[2001:db8::1]:443"), Some(ip("2001:db8::1")));
         assert_eq!(hop("[2001:db8::1]"), Some(ip("2001:db8::1")));
         assert_eq!(hop("unknown"), None);
+        assert_eq!(hop("::ffff:10.1.2.3"), Some(ip("10.1.2.3")));
         let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
         // The proxy wrote something that isn't an address: the client's own claim to its
         // left must not become the client.

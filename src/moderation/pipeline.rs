@@ -150,7 +150,11 @@ pub async fn evaluate(env: &Env<'_>, s: &Submission<'_>) -> Result<Verdict, ApiE
     )
     .await?;
     if s.editing.is_none() {
-        check_limits(limits, &history)?;
+        // A guest the site approved is known to it, unless the site approves everyone
+        // (`post`): there an approval proves nothing, and exempting it would let a flood
+        // prepare identities in advance.
+        let known_guest = history.has_approved && site.policy != Policy::Post;
+        check_limits(limits, &history, known_guest)?;
     }
     if history.duplicate {
         return Err(ApiError::conflict(
@@ -321,7 +325,11 @@ fn per_minute_limits(env: &Env<'_>, site: &Site) -> FloodLimits {
     }
 }
 
-fn check_limits(limits: FloodLimits, h: &store::History) -> Result<(), ApiError> {
+fn check_limits(
+    limits: FloodLimits,
+    h: &store::History,
+    known_guest: bool,
+) -> Result<(), ApiError> {
     let FloodLimits {
         interval,
         user: per_user,
@@ -352,10 +360,10 @@ fn check_limits(limits: FloodLimits, h: &store::History) -> Result<(), ApiError>
             wait,
         ));
     }
-    // Only counted (non-zero) for a guest's new comment. A guest with an approved comment on
-    // this site (same email *and* key) isn't held to it: the cap stops a flood of strangers,
+    // Only counted (non-zero) for a guest's new comment. A known guest (an approved comment on
+    // this site, same email *and* key) isn't held to it: the cap stops a flood of strangers,
     // and a few addresses flooding must not shut out the site's known guests with it.
-    if guests > 0 && !h.has_approved && h.guests_last_minute >= i64::from(guests) {
+    if guests > 0 && !known_guest && h.guests_last_minute >= i64::from(guests) {
         let wait = h.guests_window_frees_in_s.unwrap_or(60.0).ceil().max(1.0) as u64;
         return Err(ApiError::rate_limited(
             format!(

@@ -284,19 +284,27 @@ pub async fn patch_site(
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.owner_scope(&path)?;
     let changes = body.0.parse()?;
+    let mut tx = state.db.pool.begin().await?;
+    let before = store::lock(&mut tx, scope.site_id())
+        .await?
+        .ok_or_else(super::routes::unknown_site)?;
     // Origins decide which pages receive readers' login tokens, and providers which logins a
-    // site offers: a leaked API token must not be able to add its own page (the same rule as
-    // team changes).
-    if moderator.is_api_token() && (changes.origins.is_some() || changes.providers.is_some()) {
+    // site offers: a leaked API token must not be able to change them (the same rule as team
+    // changes). Writing back the values they have (a script saving all settings) is no change.
+    let origins_change = changes
+        .origins
+        .as_ref()
+        .is_some_and(|o| o.iter().map(|o| o.as_str()).collect::<Vec<_>>() != before.origins);
+    let providers_change = changes
+        .providers
+        .as_ref()
+        .is_some_and(|p| *p != before.providers);
+    if moderator.is_api_token() && (origins_change || providers_change) {
         return Err(ApiError::forbidden(
             "login_required",
             "Changing a site's origins or login providers needs a password login, not an API token.",
         ));
     }
-    let mut tx = state.db.pool.begin().await?;
-    let before = store::lock(&mut tx, scope.site_id())
-        .await?
-        .ok_or_else(super::routes::unknown_site)?;
     let site = store::update(&mut tx, scope.site_id(), &changes)
         .await?
         .ok_or_else(super::routes::unknown_site)?;

@@ -93,7 +93,14 @@ async fn a_site_takes_at_most_its_guest_comments_per_minute() {
         s.limits.guest_comments_per_minute = 3;
     })
     .await;
-    let site = app.create_site(SiteOpts::default()).await;
+    // A site whose approvals are a moderator's (under `post` everyone is approved, and an
+    // approval proves nothing).
+    let site = app
+        .create_site(SiteOpts {
+            policy: colloquy::domain::Policy::FirstTime,
+            ..Default::default()
+        })
+        .await;
     app.create_site(SiteOpts {
         slug: "other",
         ..Default::default()

@@ -631,6 +631,12 @@ async fn erasing_keeps_comments_as_deleted_user_by_default_and_ends_the_session(
     let r = on_account(&app, reqwest::Method::DELETE, "/me?confirm=yes", &secret).await;
     assert_error(r, 400, "validation_failed").await;
     assert_eq!(user_of(&app, &ann).await, user);
+    // As a provider with pictures would have left them (the dev login has none).
+    sqlx::query("UPDATE comments SET author_avatar_url = 'https://avatars.example/u/42' WHERE user_id = $1::uuid")
+        .bind(&user)
+        .execute(&app.db)
+        .await
+        .unwrap();
     let r = on_account(&app, reqwest::Method::DELETE, "/me?confirm=erase", &secret).await;
     assert_eq!(r.status(), 204);
     assert!(
@@ -665,6 +671,18 @@ async fn erasing_keeps_comments_as_deleted_user_by_default_and_ends_the_session(
             .await
             .unwrap();
     assert_eq!((name.as_str(), avatar, email), ("deleted user", None, None));
+    // Nothing of the person stays on the kept comments either (the avatar is a snapshot there,
+    // and moderators' user views read it).
+    let left: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM comments WHERE user_id = $1::uuid
+           AND (author_avatar_url IS NOT NULL OR author_url IS NOT NULL OR author_email IS NOT NULL
+                OR author_ip IS NOT NULL OR author_user_agent IS NOT NULL)",
+    )
+    .bind(&user)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(left, 0);
     for sql in [
         "SELECT count(*) FROM identities WHERE user_id = $1::uuid",
         "SELECT count(*) FROM sessions WHERE user_id = $1::uuid",

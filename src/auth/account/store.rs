@@ -534,7 +534,8 @@ pub async fn erase(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Uuid>, 
     .await?;
     let authored: Vec<Uuid> = sqlx::query_scalar(
         "UPDATE comments SET author_name = $2, author_url = NULL, author_email = NULL,
-                author_ip = NULL, author_user_agent = NULL, updated_at = now()
+                author_avatar_url = NULL, author_ip = NULL, author_user_agent = NULL,
+                updated_at = now()
          WHERE user_id = $1
          RETURNING thread_id",
     )

@@ -175,7 +175,7 @@
     // Anyone can send a link to this page with any fragment: only known codes and a provider
     // code's shape are shown, never free text from the link, on Colloquy's own origin.
     var err = h.get("error"), linked = h.get("linked");
-    if (err) notice(ERRORS[err] || "The login failed.", true);
+    if (err) notice(Object.prototype.hasOwnProperty.call(ERRORS, err) ? ERRORS[err] : "The login failed.", true);
     else if (linked && /^(?:[a-z]{2,20}|oidc-[a-z0-9-]{1,40})$/.test(linked)) notice("Your " + name(linked) + " login is linked: it now opens this account too.");
   }
 
