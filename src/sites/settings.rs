@@ -299,11 +299,10 @@ pub async fn patch_site(
         .providers
         .as_ref()
         .is_some_and(|p| *p != before.providers);
-    if moderator.is_api_token() && (origins_change || providers_change) {
-        return Err(ApiError::forbidden(
-            "login_required",
+    if origins_change || providers_change {
+        moderator.require_login(
             "Changing a site's origins or login providers needs a password login, not an API token.",
-        ));
+        )?;
     }
     let site = store::update(&mut tx, scope.site_id(), &changes)
         .await?

@@ -126,6 +126,16 @@ impl Moderator {
     pub fn is_api_token(&self) -> bool {
         matches!(self.credential, Credential::ApiToken(_))
     }
+
+    /// 403 `login_required` when the caller used an API token: what a leaked token must not
+    /// be able to do (change the team, passwords, where readers' tokens go) needs a password
+    /// login. `message` says what was refused.
+    pub fn require_login(&self, message: &'static str) -> ApiResult<()> {
+        if self.is_api_token() {
+            return Err(ApiError::forbidden("login_required", message));
+        }
+        Ok(())
+    }
 }
 
 async fn resolve(req: HttpRequest) -> ApiResult<Moderator> {

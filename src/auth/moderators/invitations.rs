@@ -116,13 +116,6 @@ pub struct InviteBody {
     role: String,
 }
 
-fn login_required() -> ApiError {
-    ApiError::forbidden(
-        "login_required",
-        "Changing the team needs a password login, not an API token.",
-    )
-}
-
 /// Invites someone to a site's team (owners only, with a login session).
 ///
 /// Creates an invitation for `email` with `role` and answers it with its `token` and
@@ -157,9 +150,7 @@ pub async fn invite(
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.owner_scope(&path)?;
     // A leaked API token must not be able to bring in people (or owners) that outlive it.
-    if moderator.is_api_token() {
-        return Err(login_required());
-    }
+    moderator.require_login("Changing the team needs a password login, not an API token.")?;
     let InviteBody { email, role } = body.0;
     let mut errors = Vec::new();
     let email = Email::parse(&email).map_err(|e| errors.push(("email".to_owned(), e.to_string())));
@@ -290,9 +281,7 @@ pub async fn revoke_invitation(
 ) -> ApiResult<HttpResponse> {
     let (site, id) = path.into_inner();
     let scope = moderator.owner_scope(&site)?;
-    if moderator.is_api_token() {
-        return Err(login_required());
-    }
+    moderator.require_login("Changing the team needs a password login, not an API token.")?;
     let mut tx = state.db.pool.begin().await?;
     let Some(row) = invites::revoke(&mut tx, &scope, id).await? else {
         return Err(ApiError::not_found("Invitation"));
@@ -455,12 +444,7 @@ pub async fn accept(
         .map_err(|e| ApiError::internal(anyhow::anyhow!("stored invitation role: {e}")))?;
 
     let acceptor = if let Some(m) = caller {
-        if m.is_api_token() {
-            return Err(ApiError::forbidden(
-                "login_required",
-                "Accept with a login session or the account's password, not an API token.",
-            ));
-        }
+        m.require_login("Accept with a login session or the account's password, not an API token.")?;
         if m.email != inv.email {
             return Err(ApiError::forbidden(
                 "wrong_account",

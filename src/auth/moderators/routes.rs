@@ -786,12 +786,7 @@ pub async fn change_role(
 ) -> ApiResult<HttpResponse> {
     let (site, member_id) = path.into_inner();
     let scope = moderator.owner_scope(&site)?;
-    if moderator.is_api_token() {
-        return Err(ApiError::forbidden(
-            "login_required",
-            "Changing the team needs a password login, not an API token.",
-        ));
-    }
+    moderator.require_login("Changing the team needs a password login, not an API token.")?;
     let role = Role::parse(&body.0.role).map_err(|e| ApiError::validation("role", e))?;
     let mut tx = state.db.pool.begin().await?;
     let outcome = store::change_role(&mut tx, &scope, member_id, role).await?;
@@ -850,12 +845,7 @@ pub async fn remove_member(
 ) -> ApiResult<HttpResponse> {
     let (site, member_id) = path.into_inner();
     let scope = moderator.owner_scope(&site)?;
-    if moderator.is_api_token() {
-        return Err(ApiError::forbidden(
-            "login_required",
-            "Changing the team needs a password login, not an API token.",
-        ));
-    }
+    moderator.require_login("Changing the team needs a password login, not an API token.")?;
     let mut tx = state.db.pool.begin().await?;
     let member = store::member(&mut tx, &scope, member_id).await?;
     let role = match store::remove_member(&mut tx, &scope, member_id).await? {
