@@ -4,7 +4,7 @@
 //!
 //! What is re-evaluated: only the rules stage (pipeline step 5), with the pipeline's own matcher
 //! (`matcher::RuleSet`, the site's current set taken from the node's compiled cache, the
-//! proposed one compiled for this request) and on the same bounded pool off the async workers and its own rule-outcome logic (`pipeline::rules_outcome`). Each
+//! proposed one compiled for this request) and on the same bounded pool off the async workers and its own rule-outcome logic (`hits::rules_outcome`). Each
 //! comment is replayed twice, once with the site's current enabled rules and once with the
 //! proposed ones; a comment is `changed` when the two verdicts differ. Comparing with the
 //! current rules, rather than with the stored status, keeps a moderator's own decisions (an
@@ -38,8 +38,9 @@ use sqlx::{FromRow, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::hits::{self, Reason};
 use super::matcher::{MatchInput, RuleSet, check_budget};
-use super::pipeline::{self, Reason, Submission};
+use super::pipeline::Submission;
 use super::rules::Rule;
 use super::store::RuleRow;
 use crate::app::AppState;
@@ -197,9 +198,9 @@ fn verdict(
         return (CommentStatus::Spam, rec.reasons.clone());
     }
     let outcome = if trusted {
-        pipeline::RulesOutcome::default()
+        hits::RulesOutcome::default()
     } else {
-        pipeline::rules_outcome(set.apply(&MatchInput::of(s), default_max_links))
+        hits::rules_outcome(set.apply(&MatchInput::of(s), default_max_links))
     };
     if let Some(r) = outcome.reject {
         return (CommentStatus::Rejected, vec![r]);

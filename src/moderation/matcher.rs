@@ -31,9 +31,8 @@ use std::net::IpAddr;
 
 use regex::{RegexBuilder, RegexSetBuilder};
 
-use super::pipeline::{Action, Hit, Reason, Submission};
+use super::hits::{Action, Hit, Reason};
 use super::store::RuleRow;
-use crate::comments::render::link_count;
 
 /// Longest `regex` pattern, in characters (a `word` is at most 100).
 pub const PATTERN_MAX_CHARS: usize = 500;
@@ -173,6 +172,17 @@ pub struct MatchInput {
 }
 
 impl MatchInput {
+    /// The text the word and regex rules read, the author's email and address, and the
+    /// comment's link count (`pipeline` builds it from a submission).
+    pub fn new(text: String, email: Option<String>, ip: Option<IpAddr>, links: usize) -> Self {
+        Self {
+            text,
+            email,
+            ip,
+            links,
+        }
+    }
+
     /// Only text (no email, address or links): for benchmarks (`examples/rules_budget.rs`).
     pub fn text(text: String) -> Self {
         Self {
@@ -180,20 +190,6 @@ impl MatchInput {
             email: None,
             ip: None,
             links: 0,
-        }
-    }
-
-    pub fn of(s: &Submission<'_>) -> Self {
-        Self {
-            text: format!(
-                "{}\n{}\n{}",
-                s.author_name,
-                s.author_url.unwrap_or(""),
-                s.markdown
-            ),
-            email: s.email.map(str::to_owned),
-            ip: s.ip,
-            links: link_count(s.markdown, s.html),
         }
     }
 }

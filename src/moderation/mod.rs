@@ -13,6 +13,7 @@ pub mod audit_routes;
 pub mod bans;
 pub mod claims;
 pub mod dry_run;
+pub mod hits;
 pub mod matcher;
 pub mod pipeline;
 pub mod review;
@@ -24,4 +25,5 @@ pub mod state;
 pub mod store;
 pub mod users;
 
-pub use pipeline::{Reason, Verdict};
+pub use hits::Reason;
+pub use pipeline::Verdict;

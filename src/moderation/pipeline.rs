@@ -15,51 +15,21 @@
 
 use std::net::IpAddr;
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::PgPool;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
+pub use super::hits::Reason;
+use super::hits::rules_outcome;
 use super::matcher::MatchInput;
 use super::rule_engine::RuleEngine;
 use super::store;
 use super::{akismet, spam};
+use crate::comments::render::link_count;
 use crate::config::Settings;
 use crate::domain::{CommentStatus, Policy};
 use crate::error::ApiError;
 use crate::sites::Site;
-
-/// Why the pipeline decided what it did; stored in `comments.reasons`, shown to the author and
-/// to moderators.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
-pub struct Reason {
-    /// What produced it: a rule's id, `policy`, `spam_score`, `akismet`, `ban`, ...
-    pub rule: String,
-    /// Machine-readable kind, e.g. `policy_pre`, `first_comment`, `max_links`, `word`.
-    pub kind: String,
-    /// What matched, when something in the comment did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub matched: Option<String>,
-    /// A plain sentence the widget can show the author.
-    pub message: String,
-}
-
-impl Reason {
-    pub(crate) fn new(
-        rule: impl Into<String>,
-        kind: &str,
-        matched: Option<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        Self {
-            rule: rule.into(),
-            kind: kind.to_owned(),
-            matched,
-            message: message.into(),
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Verdict {
@@ -375,53 +345,21 @@ fn check_limits(
     Ok(())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Reject,
-    Spam,
-    Hold,
-}
-
-impl Action {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "reject" => Some(Self::Reject),
-            "spam" => Some(Self::Spam),
-            "hold" => Some(Self::Hold),
-            _ => None,
-        }
+impl MatchInput {
+    /// What a submission offers the rules: author name, website and text, email, address and
+    /// link count.
+    pub fn of(s: &Submission<'_>) -> Self {
+        let text = format!(
+            "{}\n{}\n{}",
+            s.author_name,
+            s.author_url.unwrap_or(""),
+            s.markdown
+        );
+        Self::new(
+            text,
+            s.email.map(str::to_owned),
+            s.ip,
+            link_count(s.markdown, s.html),
+        )
     }
-}
-
-pub struct Hit {
-    pub action: Action,
-    pub reason: Reason,
-}
-
-/// What the rules stage decides from its hits: the first `reject` refuses the comment (422 at
-/// submit); otherwise any `spam` files it as spam and any `hold` holds it. The live pipeline and
-/// the dry-run both decide through here.
-#[derive(Debug, Default)]
-pub struct RulesOutcome {
-    pub reject: Option<Reason>,
-    pub spam: bool,
-    pub hold: bool,
-    /// Every hit's reason (without the rejecting one).
-    pub reasons: Vec<Reason>,
-}
-
-pub fn rules_outcome(hits: Vec<Hit>) -> RulesOutcome {
-    let mut out = RulesOutcome::default();
-    for hit in hits {
-        match hit.action {
-            Action::Reject => {
-                out.reject = Some(hit.reason);
-                return out;
-            }
-            Action::Spam => out.spam = true,
-            Action::Hold => out.hold = true,
-        }
-        out.reasons.push(hit.reason);
-    }
-    out
 }

@@ -11,8 +11,8 @@ use sqlx::PgPool;
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
+use super::hits::Hit;
 use super::matcher::{MatchInput, RuleSet};
-use super::pipeline::Hit;
 use super::store::RuleRow;
 use crate::error::ApiError;
 

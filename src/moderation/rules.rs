@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::hits::Action;
 use super::matcher::validate_rule;
-use super::pipeline::Action;
 use crate::auth::moderators::SiteScope;
 
 /// Longest `note`, in characters.

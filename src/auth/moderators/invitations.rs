@@ -444,7 +444,9 @@ pub async fn accept(
         .map_err(|e| ApiError::internal(anyhow::anyhow!("stored invitation role: {e}")))?;
 
     let acceptor = if let Some(m) = caller {
-        m.require_login("Accept with a login session or the account's password, not an API token.")?;
+        m.require_login(
+            "Accept with a login session or the account's password, not an API token.",
+        )?;
         if m.email != inv.email {
             return Err(ApiError::forbidden(
                 "wrong_account",

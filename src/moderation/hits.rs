@@ -1,0 +1,89 @@
+//! What the moderation stages say about a comment: a `Reason` (stored with the comment, shown
+//! to its author and to moderators), a rule's `Action`, a `Hit` (an action and its reason), and
+//! how the rules stage's hits decide (`rules_outcome`). Below the pipeline and the rule matcher,
+//! which both speak it.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Why the pipeline decided what it did; stored in `comments.reasons`, shown to the author and
+/// to moderators.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct Reason {
+    /// What produced it: a rule's id, `policy`, `spam_score`, `akismet`, `ban`, ...
+    pub rule: String,
+    /// Machine-readable kind, e.g. `policy_pre`, `first_comment`, `max_links`, `word`.
+    pub kind: String,
+    /// What matched, when something in the comment did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<String>,
+    /// A plain sentence the widget can show the author.
+    pub message: String,
+}
+
+impl Reason {
+    pub(crate) fn new(
+        rule: impl Into<String>,
+        kind: &str,
+        matched: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            rule: rule.into(),
+            kind: kind.to_owned(),
+            matched,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Reject,
+    Spam,
+    Hold,
+}
+
+impl Action {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "reject" => Some(Self::Reject),
+            "spam" => Some(Self::Spam),
+            "hold" => Some(Self::Hold),
+            _ => None,
+        }
+    }
+}
+
+pub struct Hit {
+    pub action: Action,
+    pub reason: Reason,
+}
+
+/// What the rules stage decides from its hits: the first `reject` refuses the comment (422 at
+/// submit); otherwise any `spam` files it as spam and any `hold` holds it. The live pipeline and
+/// the dry-run both decide through here.
+#[derive(Debug, Default)]
+pub struct RulesOutcome {
+    pub reject: Option<Reason>,
+    pub spam: bool,
+    pub hold: bool,
+    /// Every hit's reason (without the rejecting one).
+    pub reasons: Vec<Reason>,
+}
+
+pub fn rules_outcome(hits: Vec<Hit>) -> RulesOutcome {
+    let mut out = RulesOutcome::default();
+    for hit in hits {
+        match hit.action {
+            Action::Reject => {
+                out.reject = Some(hit.reason);
+                return out;
+            }
+            Action::Spam => out.spam = true,
+            Action::Hold => out.hold = true,
+        }
+        out.reasons.push(hit.reason);
+    }
+    out
+}
