@@ -16,7 +16,7 @@ use super::store::{
 };
 use crate::app::AppState;
 use crate::auth::moderators::routes::{
-    decode_time_cursor, encode_time_cursor, page_parts, private, split_page,
+    PageParams, decode_time_cursor, encode_time_cursor, page, private, split_page,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::moderation::audit::Actor;
@@ -93,12 +93,6 @@ pub async fn me(
     }))
 }
 
-#[derive(Deserialize)]
-pub struct PageParams {
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
 /// A page of the reader's comments.
 #[derive(Serialize, ToSchema)]
 pub struct CommentsPage {
@@ -136,7 +130,7 @@ pub async fn comments(
     AccountSession(user): AccountSession,
     params: web::Query<PageParams>,
 ) -> ApiResult<HttpResponse> {
-    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
+    let (limit, cursor) = page(&state, &params)?;
     let before = decode_time_cursor(cursor)?;
     let rows =
         store::comments_of(&state.db.pool, user.user_id, before, i64::from(limit) + 1).await?;
