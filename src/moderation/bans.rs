@@ -15,45 +15,26 @@ use uuid::Uuid;
 use crate::auth::moderators::SiteScope;
 use crate::domain::{Email, Invalid};
 
-/// While a user ban is active, erasing the user keeps a fingerprint of each of their identities
-/// (SHA-256 of `provider:subject`) tied to the ban; see migration `erased_identity_bans`.
-/// In the erase transaction, before the identities are deleted.
-pub async fn remember_erased_identities(
+/// While a user ban is active, a login that leaves the user (all of them when the account is
+/// erased, `only` one when it is unlinked on `/account/`) could log in again as a fresh user:
+/// so a fingerprint of each (SHA-256 of `provider:subject`) is kept tied to the ban, and a user
+/// later created with (or linking) that login inherits it; see migration
+/// `erased_identity_bans`. In the erase or unlink transaction, before the identities go.
+pub async fn remember_leaving_identities(
     conn: &mut PgConnection,
     user_id: Uuid,
+    only: Option<Uuid>,
 ) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "INSERT INTO erased_identity_bans (ban_id, identity_hash)
          SELECT b.id, sha256(convert_to(i.provider || ':' || i.subject, 'UTF8'))
          FROM bans b JOIN identities i ON i.user_id = b.user_id
-         WHERE b.user_id = $1 AND b.kind = 'user' AND (b.until IS NULL OR b.until > now())
+         WHERE b.user_id = $1 AND ($2::uuid IS NULL OR i.id = $2)
+           AND b.kind = 'user' AND (b.until IS NULL OR b.until > now())
          ON CONFLICT DO NOTHING",
     )
     .bind(user_id)
-    .execute(conn)
-    .await?
-    .rows_affected())
-}
-
-/// Unlinking one identity (on `/account/`) lets it log in again as a fresh user, exactly as
-/// erasing does: so while the user has an active user ban, the identity's fingerprint is kept
-/// tied to it, and a user later created with (or linking) that login inherits the ban. In the
-/// unlink transaction, before the identity is deleted.
-pub async fn remember_unlinked_identity(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    identity_id: Uuid,
-) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "INSERT INTO erased_identity_bans (ban_id, identity_hash)
-         SELECT b.id, sha256(convert_to(i.provider || ':' || i.subject, 'UTF8'))
-         FROM bans b JOIN identities i ON i.user_id = b.user_id
-         WHERE b.user_id = $1 AND i.id = $2 AND b.kind = 'user'
-           AND (b.until IS NULL OR b.until > now())
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(user_id)
-    .bind(identity_id)
+    .bind(only)
     .execute(conn)
     .await?
     .rows_affected())

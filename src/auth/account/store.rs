@@ -179,7 +179,7 @@ pub async fn unlink(
         return Ok(Unlink::Last);
     }
     // The login leaves with the user's standing bans, as an erased account's do.
-    crate::moderation::bans::remember_unlinked_identity(conn, user_id, identity_id).await?;
+    crate::moderation::bans::remember_leaving_identities(conn, user_id, Some(identity_id)).await?;
     sqlx::query("DELETE FROM identities WHERE id = $1 AND user_id = $2")
         .bind(identity_id)
         .bind(user_id)
@@ -544,7 +544,7 @@ pub async fn erase(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Uuid>, 
     .fetch_all(&mut *conn)
     .await?;
     threads.extend(authored);
-    crate::moderation::bans::remember_erased_identities(conn, user_id).await?;
+    crate::moderation::bans::remember_leaving_identities(conn, user_id, None).await?;
     for sql in [
         "DELETE FROM flags WHERE user_id = $1",
         "DELETE FROM shadow_reactions WHERE user_id = $1",
