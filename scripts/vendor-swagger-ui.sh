@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Re-vendors Swagger UI (the /api/docs viewer) from the npm registry into src/openapi/swagger-ui/.
+# Re-vendors Swagger UI (the /api/docs viewer) from the npm registry into src/api/ops/swagger-ui/.
 # It is served from the binary so the docs work offline and under `script-src 'self'`.
 # Usage: scripts/vendor-swagger-ui.sh [version]   (default: the version vendored now)
 set -euo pipefail
 version="${1:-5.35.0}"
-dest="$(cd "$(dirname "$0")/.." && pwd)/src/openapi/swagger-ui"
+dest="$(cd "$(dirname "$0")/.." && pwd)/src/api/ops/swagger-ui"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && npm pack --silent "swagger-ui-dist@$version" >/dev/null && tar xzf ./*.tgz)

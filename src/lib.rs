@@ -1,5 +1,6 @@
 //! Colloquy: a self-hosted comment backend for blogs.
 
+pub mod api;
 pub mod app;
 pub mod auth;
 pub mod cli;
@@ -8,12 +9,13 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
-pub mod health;
 pub mod http;
 pub mod janitor;
+pub mod markdown;
 pub mod metrics;
 pub mod moderation;
 pub mod notify;
 pub mod openapi;
 pub mod sites;
+pub mod state;
 pub mod widget;

@@ -2,15 +2,12 @@
 //! caller; moderator accounts (password login, API tokens, roles per site) in `moderators`.
 
 pub mod account;
+pub mod attempt;
 pub mod dev;
-pub mod extract;
 pub mod moderators;
 pub mod popup;
 pub mod providers;
-pub mod routes;
 pub mod sessions;
 pub mod states;
 pub mod token;
 pub mod users;
-
-pub use extract::{Commenter, MaybeCommenter};

@@ -4,14 +4,14 @@
 use serde_json::{Value, json};
 
 use super::cache::ThreadCache;
-use super::render;
 use super::store;
 use super::target::{Target, unknown_comment};
 use super::view::{CommentView, PostedComment};
 use crate::auth::sessions::SessionUser;
+use crate::domain::client::ClientInfo;
 use crate::domain::{CommentBody, CommentStatus};
 use crate::error::{ApiError, ApiResult};
-use crate::http::ClientInfo;
+use crate::markdown as render;
 use crate::moderation::Reason;
 use crate::moderation::audit::Actor;
 use crate::moderation::pipeline::{self, Env, Submission};

@@ -3,11 +3,9 @@
 
 pub mod cache;
 mod cursor;
-mod edits;
-mod reactions;
-pub mod render;
-pub mod routes;
-mod service;
+pub mod edits;
+pub mod reactions;
+pub mod service;
 pub mod store;
 pub(crate) mod target;
 pub mod view;

@@ -9,17 +9,18 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::Cursor;
 use super::cache::{Page, PageKey, ThreadCache};
 use super::store::{self, CommentRow, NewComment};
 use super::view::{CommentView, PostedComment, ThreadPage, ThreadView};
-use super::{Cursor, render};
 use crate::auth::sessions::SessionUser;
+use crate::domain::client::ClientInfo;
 use crate::domain::{
     CommentBody, CommentStatus, DisplayName, Email, GuestKey, IdempotencyKey, SortOrder,
     ThreadTitle, ThreadUri, WebUrl,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::http::ClientInfo;
+use crate::markdown as render;
 use crate::moderation::audit::{self, Actor, Change};
 use crate::moderation::pipeline::{self, Env, Submission};
 use crate::sites::Site;
@@ -180,7 +181,7 @@ pub async fn submit(
         },
     )
     .await;
-    crate::metrics::pipeline_outcome(&site.slug, &verdict);
+    crate::moderation::pipeline::count_outcome(&site.slug, &verdict);
     let verdict = verdict?;
 
     let mut tx = pool.begin().await?;

@@ -3,14 +3,15 @@
 
 use std::sync::Arc;
 
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::store::{self, TargetRow};
-use crate::app::AppState;
 use crate::domain::CommentStatus;
 use crate::error::{ApiError, ApiResult};
 use crate::moderation::Reason;
 use crate::sites::Site;
+use crate::sites::cache::SiteCache;
 
 pub struct Target {
     pub row: TargetRow,
@@ -24,11 +25,14 @@ pub fn unknown_comment() -> ApiError {
 
 impl Target {
     /// The comment and its site, or 404.
-    pub async fn load(state: &AppState, id: Uuid) -> ApiResult<Self> {
-        let row = store::find_target(&state.db.pool, id)
+    pub async fn load(pool: &PgPool, sites: &SiteCache, id: Uuid) -> ApiResult<Self> {
+        let row = store::find_target(pool, id)
             .await?
             .ok_or_else(unknown_comment)?;
-        let site = state.site(&row.site_slug).await?;
+        let site = sites
+            .get(pool, &row.site_slug)
+            .await?
+            .ok_or_else(crate::sites::unknown_site)?;
         let status = CommentStatus::parse(&row.status)
             .map_err(|e| ApiError::internal(anyhow::anyhow!("stored status: {e}")))?;
         Ok(Self { row, status, site })

@@ -1,5 +1,7 @@
 //! Parsed value types. Each has a private field and one `parse`: holding one means it is valid.
 
+pub mod client;
+pub mod datetime;
 mod status;
 mod text;
 mod web;

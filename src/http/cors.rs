@@ -13,9 +13,9 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError, web};
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::http::RouteScope;
+use crate::state::AppState;
 
 const ALLOW_METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
 const ALLOW_HEADERS: &str = "Authorization, Content-Type, Idempotency-Key, If-Match";

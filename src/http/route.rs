@@ -20,11 +20,11 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::comments::target::{Target, unknown_comment};
 use crate::error::{ApiError, ApiResult};
 use crate::sites::Site;
-use crate::sites::routes::unknown_site;
+use crate::sites::unknown_site;
+use crate::state::AppState;
 
 /// Which object a public route's path names, decided from its pattern when the route table is
 /// built (see [`RouteKind::of`]).
@@ -153,7 +153,7 @@ async fn scope_of(kind: RouteKind, req: &ServiceRequest) -> ApiResult<RouteScope
             let Ok(id) = Uuid::parse_str(&id) else {
                 return Ok(RouteScope::UnknownComment);
             };
-            match Target::load(state, id).await {
+            match Target::load(&state.db.pool, &state.sites, id).await {
                 Ok(t) => Ok(RouteScope::Comment(Arc::new(t))),
                 Err(e) if e.code() == "not_found" => Ok(RouteScope::UnknownComment),
                 Err(e) => Err(e),

@@ -20,15 +20,9 @@ use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, header};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, web};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-
-use crate::app::AppState;
-use crate::moderation::Verdict;
-use crate::moderation::audit::Actor;
-use crate::moderation::state::Move;
 
 pub const HTTP_REQUESTS: &str = "colloquy_http_requests_total";
 pub const HTTP_DURATION: &str = "colloquy_http_request_duration_seconds";
@@ -146,162 +140,27 @@ pub fn login_outcome(provider: &str, outcome: &str) {
         .increment(1);
 }
 
-/// What the submit-time pipeline decided for a new comment on a site: the status it got (or
-/// `refused`), and one count per reason kind (a refusal's kind is its error code).
-pub fn pipeline_outcome(site: &str, verdict: &Result<Verdict, crate::error::ApiError>) {
-    match verdict {
-        Ok(v) => {
-            let action = if v.shadow {
-                "shadow"
-            } else {
-                v.status.as_str()
-            };
-            decision(site, "pipeline", action);
-            for r in &v.reasons {
-                ::metrics::counter!(DECISION_REASONS, "site" => site.to_owned(), "kind" => r.kind.clone())
-                    .increment(1);
-            }
-        }
-        // A server-side failure is no decision.
-        Err(e) if actix_web::ResponseError::status_code(e).is_server_error() => {}
-        Err(e) => {
-            decision(site, "pipeline", "refused");
-            ::metrics::counter!(DECISION_REASONS, "site" => site.to_owned(), "kind" => e.code())
-                .increment(1);
-        }
-    }
-}
-
-fn decision(site: &str, actor: &'static str, action: &str) {
+/// A decision on a comment, by who made it and what it was. Callers map their own types to
+/// these closed label sets (`moderation::transitions`, the pipeline).
+pub fn decision(site: &str, actor: &'static str, action: &str) {
     ::metrics::counter!(DECISIONS, "site" => site.to_owned(), "actor" => actor, "action" => action.to_owned())
         .increment(1);
 }
 
-/// A status change made through the state machine (`moderation::state::transition`), inside its
-/// transaction: counted by site, actor and action; a moderator's decision also observes how long
-/// the comment waited since it was submitted.
-pub fn moved(site_slug: &str, age_s: f64, m: Move, actor: Actor) {
-    let (actor, action) = match (actor, m) {
-        (_, Move::Moderator(a)) => ("moderator", a.as_str()),
-        (_, Move::Flagged) => ("flags", "flagged"),
-        (_, Move::AuthorDelete) => ("author", "delete"),
-        (Actor::Author(_), Move::Reevaluated(_)) => ("author", "edit"),
-        (_, Move::Reevaluated(_)) => ("system", "reevaluated"),
-    };
-    decision(site_slug, actor, action);
-    if actor == "moderator" {
-        ::metrics::histogram!(DECISION_LATENCY, "site" => site_slug.to_owned(), "action" => action)
-            .record(age_s.max(0.0));
-    }
+/// A moderator's decision: how long the comment waited since it was submitted.
+pub fn decision_latency(site: &str, action: &'static str, age_s: f64) {
+    ::metrics::histogram!(DECISION_LATENCY, "site" => site.to_owned(), "action" => action)
+        .record(age_s.max(0.0));
 }
 
-/// Prometheus metrics of this node.
-///
-/// Requests by route template and status with latency histograms, per-site queue depth and
-/// oldest pending age, moderation decisions by action and reason, submit-to-decision time,
-/// and login outcomes by provider. For operators: registered only with `metrics.enabled`, and
-/// meant to be reachable from the scraper's network only.
-#[utoipa::path(
-    get,
-    path = "/metrics",
-    tag = "ops",
-    responses((status = 200, description = "Prometheus text exposition format 0.0.4.",
-               content_type = "text/plain; version=0.0.4", body = String))
-)]
-pub async fn scrape(state: web::Data<AppState>) -> HttpResponse {
-    let mut body = handle().map(PrometheusHandle::render).unwrap_or_default();
-    render_rules(&mut body, &state.rules);
-    if state.db.is_migrated() {
-        match store::queues(&state.db.pool).await {
-            Ok(rows) => render_queues(&mut body, &rows),
-            Err(e) => tracing::warn!(error = %e, "metrics: queue depths unavailable"),
-        }
-    }
-    HttpResponse::Ok()
-        .insert_header((
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body)
-}
-
-/// This node's rule engine (`moderation::matcher`): compiles so far, jobs running and waiting.
-fn render_rules(out: &mut String, rules: &crate::moderation::rule_engine::RuleEngine) {
-    use std::fmt::Write;
-    if !out.is_empty() && !out.ends_with('\n') {
-        out.push('\n');
-    }
-    for (name, kind, help, v) in [
-        (
-            "colloquy_rule_compiles_total",
-            "counter",
-            "Sites' rule sets compiled by this node (one per site and rules version).",
-            rules.compiles(),
-        ),
-        (
-            "colloquy_rule_jobs_running",
-            "gauge",
-            "Rule compiles and matches running on the blocking pool now.",
-            rules.running(),
-        ),
-        (
-            "colloquy_rule_jobs_waiting",
-            "gauge",
-            "Rule jobs waiting for their site's or the node's share of the pool.",
-            rules.waiting(),
-        ),
-        (
-            "colloquy_rule_dry_run_replayed_total",
-            "counter",
-            "Comments replayed by rule dry-runs on this node (stops growing when a dry-run's client goes away).",
-            rules.replayed(),
-        ),
-        (
-            "colloquy_rule_dry_runs_cancelled_total",
-            "counter",
-            "Rule dry-runs stopped because nobody waited for the answer any more.",
-            rules.dry_runs_cancelled(),
-        ),
-    ] {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}"
-        );
-    }
-}
-
-fn render_queues(out: &mut String, rows: &[store::QueueRow]) {
-    use std::fmt::Write;
-    if !out.is_empty() && !out.ends_with('\n') {
-        out.push('\n');
-    }
-    out.push_str("# HELP colloquy_queue_pending Comments waiting in the moderation queue.\n");
-    out.push_str("# TYPE colloquy_queue_pending gauge\n");
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "colloquy_queue_pending{{site=\"{}\"}} {}",
-            label(&r.slug),
-            r.pending
-        );
-    }
-    out.push_str(
-        "# HELP colloquy_queue_oldest_pending_age_seconds Age of the oldest pending comment (0 when none).\n",
-    );
-    out.push_str("# TYPE colloquy_queue_oldest_pending_age_seconds gauge\n");
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "colloquy_queue_oldest_pending_age_seconds{{site=\"{}\"}} {}",
-            label(&r.slug),
-            r.oldest_age_s
-        );
-    }
+/// One reason kind behind a decision (a refusal's kind is its error code).
+pub fn decision_reason(site: &str, kind: &str) {
+    ::metrics::counter!(DECISION_REASONS, "site" => site.to_owned(), "kind" => kind.to_owned())
+        .increment(1);
 }
 
 /// A label value in the text format: backslash, quote and newline escaped.
-fn label(v: &str) -> String {
+pub(crate) fn label(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")

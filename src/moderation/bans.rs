@@ -141,7 +141,7 @@ impl Target {
             .parse::<ipnet::IpNet>()
             .or_else(|_| {
                 ip.parse::<std::net::IpAddr>()
-                    .map(crate::http::client_ip::client_net)
+                    .map(crate::domain::client::client_net)
             })
             .map_err(|_| {
                 (

@@ -43,13 +43,13 @@ use super::matcher::{MatchInput, RuleSet, check_budget};
 use super::pipeline::Submission;
 use super::rules::Rule;
 use super::store::RuleRow;
-use crate::app::AppState;
 use crate::auth::moderators::Moderator;
-use crate::auth::moderators::routes::private;
 use crate::domain::CommentStatus;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::json::ApiJson;
+use crate::http::private;
 use crate::sites::Site;
+use crate::state::AppState;
 
 /// Comments replayed when the request doesn't say.
 const SAMPLE_DEFAULT: i64 = 1000;
@@ -432,7 +432,7 @@ pub async fn dry_run(
     if !errors.is_empty() {
         return Err(ApiError::validation_many(errors));
     }
-    budget.map_err(super::routes::rules_too_complex)?;
+    budget.map_err(crate::api::moderator::moderation::rules_too_complex)?;
 
     let site = state.site(scope.slug()).await?;
     let pool = &state.db.pool;

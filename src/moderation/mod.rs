@@ -6,10 +6,8 @@
 //! the rule `dry_run`; commenters' `appeals` against rejections and bans (`appeal_routes`).
 
 pub mod akismet;
-pub mod appeal_routes;
 pub mod appeals;
 pub mod audit;
-pub mod audit_routes;
 pub mod bans;
 pub mod claims;
 pub mod dry_run;
@@ -17,7 +15,6 @@ pub mod hits;
 pub mod matcher;
 pub mod pipeline;
 pub mod review;
-pub mod routes;
 pub mod rule_engine;
 pub mod rules;
 pub mod spam;

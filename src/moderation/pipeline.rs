@@ -25,10 +25,11 @@ use super::matcher::MatchInput;
 use super::rule_engine::RuleEngine;
 use super::store;
 use super::{akismet, spam};
-use crate::comments::render::link_count;
 use crate::config::Settings;
 use crate::domain::{CommentStatus, Policy};
 use crate::error::ApiError;
+use crate::markdown::link_count;
+use crate::metrics;
 use crate::sites::Site;
 
 #[derive(Debug, Clone)]
@@ -361,5 +362,29 @@ impl MatchInput {
             s.ip,
             link_count(s.markdown, s.html),
         )
+    }
+}
+
+/// What the submit-time pipeline decided for a new comment on a site: the status it got (or
+/// `refused`), and one count per reason kind (a refusal's kind is its error code).
+pub fn count_outcome(site: &str, verdict: &Result<Verdict, crate::error::ApiError>) {
+    match verdict {
+        Ok(v) => {
+            let action = if v.shadow {
+                "shadow"
+            } else {
+                v.status.as_str()
+            };
+            metrics::decision(site, "pipeline", action);
+            for r in &v.reasons {
+                metrics::decision_reason(site, &r.kind);
+            }
+        }
+        // A server-side failure is no decision.
+        Err(e) if actix_web::ResponseError::status_code(e).is_server_error() => {}
+        Err(e) => {
+            metrics::decision(site, "pipeline", "refused");
+            metrics::decision_reason(site, e.code());
+        }
     }
 }

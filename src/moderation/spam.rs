@@ -33,7 +33,7 @@ pub fn score(markdown: &str, html: &str, author_url: Option<&str>) -> Score {
     let mut signals = Vec::new();
     let lower = markdown.to_lowercase();
 
-    let links = crate::comments::render::link_count(markdown, html);
+    let links = crate::markdown::link_count(markdown, html);
     if links >= 3 {
         value += 0.25 + 0.1 * (links.min(8) - 3) as f64;
         signals.push(format!("{links} links"));
@@ -98,7 +98,7 @@ fn has_long_repeat(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::comments::render::render;
+    use crate::markdown::render;
 
     fn s(md: &str) -> Score {
         score(md, &render(md), None)

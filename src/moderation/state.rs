@@ -252,7 +252,7 @@ pub async fn transition_many(
         by_id = changed.into_iter().map(|c| (c.id, c)).collect();
     }
     for c in by_id.values() {
-        crate::metrics::moved(&c.site_slug, c.age_s, b.m, b.actor);
+        count_move(&c.site_slug, c.age_s, b.m, b.actor);
     }
     decided
         .into_iter()
@@ -276,6 +276,23 @@ fn refused(from: CommentStatus) -> ApiError {
         ),
     )
     .with_details(serde_json::json!({ "status": from.as_str() }))
+}
+
+/// A status change made through the state machine, inside its
+/// transaction: counted by site, actor and action; a moderator's decision also observes how long
+/// the comment waited since it was submitted.
+fn count_move(site_slug: &str, age_s: f64, m: Move, actor: Actor) {
+    let (actor, action) = match (actor, m) {
+        (_, Move::Moderator(a)) => ("moderator", a.as_str()),
+        (_, Move::Flagged) => ("flags", "flagged"),
+        (_, Move::AuthorDelete) => ("author", "delete"),
+        (Actor::Author(_), Move::Reevaluated(_)) => ("author", "edit"),
+        (_, Move::Reevaluated(_)) => ("system", "reevaluated"),
+    };
+    crate::metrics::decision(site_slug, actor, action);
+    if actor == "moderator" {
+        crate::metrics::decision_latency(site_slug, action, age_s);
+    }
 }
 
 #[cfg(test)]

@@ -160,7 +160,7 @@ pub async fn history(pool: &PgPool, q: &HistoryQuery<'_>) -> Result<History, sql
     )
     .bind(q.site_id)
     .bind(q.user_id)
-    .bind(q.ip.map(crate::http::client_ip::client_net))
+    .bind(q.ip.map(crate::domain::client::client_net))
     .bind(q.thread_id)
     .bind(q.body)
     .bind(q.duplicate_window_s as f64)

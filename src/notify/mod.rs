@@ -3,8 +3,7 @@
 //! drops cached thread pages and fans live events out to Server-Sent Events streams: readers'
 //! per thread, moderators' per site queue.
 
-pub mod events;
 pub mod hub;
-pub mod streams;
+pub mod limiter;
 
 pub use hub::Hub;

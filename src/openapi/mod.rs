@@ -8,7 +8,6 @@
 mod moderation;
 mod ops;
 mod public;
-pub mod viewer;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};

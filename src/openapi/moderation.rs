@@ -1,11 +1,10 @@
 use utoipa::OpenApi;
 
-use crate::auth::moderators::routes as team;
-use crate::auth::moderators::{account, invitations};
-use crate::moderation::audit_routes as audit;
+use crate::api::moderator::{
+    accounts as team, audit, invitations, moderation, password as account,
+    site_settings as settings,
+};
 use crate::moderation::dry_run;
-use crate::moderation::routes as moderation;
-use crate::sites::settings;
 
 #[derive(OpenApi)]
 #[openapi(paths(

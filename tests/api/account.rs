@@ -13,7 +13,7 @@ pub const CSRF: &str = "x-colloquy-account";
 
 /// Colloquy's own origin, as browsers see it (`server.public_url`).
 pub fn own_origin(app: &TestApp) -> String {
-    colloquy::auth::account::cookie::public_origin(&app.settings)
+    colloquy::api::account::cookie::public_origin(&app.settings)
 }
 
 /// The value of cookie `name` set by a response, if any (None for a clearing one).

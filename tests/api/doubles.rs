@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use colloquy::auth::providers::config::{OAuthSettings, OidcSettings, Secret};
 use colloquy::config::Settings;
+use colloquy::config::providers::{OAuthSettings, OidcSettings, Secret};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kind {

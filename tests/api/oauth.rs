@@ -587,9 +587,9 @@ async fn a_generic_oidc_provider_works_from_its_discovery_document() {
         s.server.public_url = crate::doubles::REDIRECT_BASE.into();
         s.auth.oidc.insert(
             "corp".into(),
-            colloquy::auth::providers::config::OidcSettings {
+            colloquy::config::providers::OidcSettings {
                 client_id: crate::doubles::CLIENT_ID.into(),
-                client_secret: colloquy::auth::providers::config::Secret::new(CLIENT_SECRET),
+                client_secret: colloquy::config::providers::Secret::new(CLIENT_SECRET),
                 issuer: issuer.clone(),
                 authorize_url: String::new(),
                 token_url: String::new(),

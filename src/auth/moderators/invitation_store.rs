@@ -87,7 +87,7 @@ pub async fn list_pending(
     pool: &PgPool,
     scope: &SiteScope,
     after: Option<(OffsetDateTime, Uuid)>,
-    limit: u32,
+    limit: i64,
 ) -> Result<Vec<InvitationRow>, sqlx::Error> {
     let (at, id) = after.unzip();
     sqlx::query_as(
@@ -100,7 +100,7 @@ pub async fn list_pending(
     .bind(scope.site_id())
     .bind(at)
     .bind(id)
-    .bind(i64::from(limit))
+    .bind(limit)
     .fetch_all(pool)
     .await
 }

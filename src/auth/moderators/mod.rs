@@ -21,17 +21,14 @@
 //! removed or demoted (409), so a site always has someone who can manage it. A moderator
 //! changes their own password with `POST /me/password` ([`account`]).
 
-pub mod account;
-pub mod extract;
 pub mod invitation_store;
-pub mod invitations;
 pub mod password;
-pub mod routes;
+pub mod scope;
 pub mod store;
 pub mod team_audit;
 pub mod throttle;
 
-pub use extract::{Credential, Moderator, SiteScope};
+pub use scope::{Credential, Moderator, SiteScope};
 
 use crate::domain::Invalid;
 

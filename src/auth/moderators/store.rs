@@ -305,7 +305,7 @@ pub async fn list_tokens(
     pool: &PgPool,
     moderator_id: Uuid,
     after: Option<(OffsetDateTime, Uuid)>,
-    limit: u32,
+    limit: i64,
 ) -> Result<Vec<TokenRow>, sqlx::Error> {
     let (at, id) = after.unzip();
     sqlx::query_as(
@@ -318,7 +318,7 @@ pub async fn list_tokens(
     .bind(moderator_id)
     .bind(at)
     .bind(id)
-    .bind(i64::from(limit))
+    .bind(limit)
     .fetch_all(pool)
     .await
 }
@@ -367,7 +367,7 @@ pub async fn team(
     pool: &PgPool,
     scope: &SiteScope,
     after: Option<(OffsetDateTime, Uuid)>,
-    limit: u32,
+    limit: i64,
 ) -> Result<Vec<MemberRow>, sqlx::Error> {
     let (at, id) = after.unzip();
     sqlx::query_as(
@@ -381,7 +381,7 @@ pub async fn team(
     .bind(scope.site_id())
     .bind(at)
     .bind(id)
-    .bind(i64::from(limit))
+    .bind(limit)
     .fetch_all(pool)
     .await
 }

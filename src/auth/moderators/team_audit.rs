@@ -5,9 +5,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::invitation_store::{self as invites, InvitationRow};
-use super::routes::rfc3339;
 use super::store::PutOutcome;
 use super::{Role, SiteScope};
+use crate::domain::datetime::rfc3339;
 use crate::moderation::audit::{self, ActionRecord, Actor};
 
 /// What the audit log keeps of an invitation.

@@ -66,9 +66,9 @@ impl Keys {
 }
 
 /// IPv4 as is; IPv6 by its /64, since one host typically controls a whole /64 (the one
-/// definition every per-IP limit uses: `http::client_ip::client_net`).
+/// definition every per-IP limit uses: `domain::client::client_net`).
 pub fn ip_key(ip: IpAddr) -> String {
-    match crate::http::client_ip::client_net(ip) {
+    match crate::domain::client::client_net(ip) {
         ipnet::IpNet::V4(v4) => v4.addr().to_string(),
         net @ ipnet::IpNet::V6(_) => net.to_string(),
     }

@@ -3,7 +3,6 @@
 //! against the provider's JWKS). PKCE S256 is sent to every provider; `state` and `nonce` are
 //! generated and checked by the login flow (`auth::states`).
 
-pub mod config;
 mod http;
 mod profiles;
 
@@ -20,9 +19,9 @@ use serde_json::Value;
 
 pub use http::{OAuthHttp, install_crypto_provider};
 
-use self::config::{OAuthSettings, OidcSettings};
 use crate::auth::users::Profile;
 use crate::config::AuthSettings;
+use crate::config::providers::{OAuthSettings, OidcSettings};
 
 /// Why a login could not complete. The message is for the log (no secrets in it); the code
 /// goes to the popup.

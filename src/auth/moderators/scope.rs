@@ -1,18 +1,11 @@
-//! `Moderator`: who is calling the moderator API, and on which sites they hold which role.
-//!
-//! `Authorization: Bearer <secret>` where the secret is a moderator session (from password
-//! login) or a named API token; both are looked up by their SHA-256. No header, or an unknown,
-//! expired or revoked secret: 401.
+//! Who is calling the moderator API (`Moderator`), how they authenticated, and on which sites
+//! they hold which role (`SiteScope`). The request extractor is `http::moderator`; here is
+//! what it finds, which the CLI and the stores use too.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::{Role, store};
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 
 /// How the caller authenticated.
@@ -93,7 +86,7 @@ impl Moderator {
             .iter()
             .find(|r| r.slug == slug)
             .cloned()
-            .ok_or_else(crate::sites::routes::unknown_site)
+            .ok_or_else(crate::sites::unknown_site)
     }
 
     /// The caller's scope on a site they own: 404 without a role there, 403 with a lesser one.
@@ -120,7 +113,7 @@ impl Moderator {
             .iter()
             .find(|r| r.site_id == site_id)
             .cloned()
-            .ok_or_else(crate::sites::routes::unknown_site)
+            .ok_or_else(crate::sites::unknown_site)
     }
 
     pub fn is_api_token(&self) -> bool {
@@ -138,18 +131,10 @@ impl Moderator {
     }
 }
 
-async fn resolve(req: HttpRequest) -> ApiResult<Moderator> {
-    let Some(secret) = crate::auth::extract::bearer(&req)? else {
-        return Err(ApiError::unauthenticated(
-            "Log in first: send Authorization: Bearer <session or API token>.",
-        ));
-    };
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .cloned()
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))?;
-    let pool = &state.db.pool;
-    let Some(found) = store::find_credential(pool, &secret).await? else {
+/// The moderator a bearer secret (session or API token) belongs to, with every role they hold;
+/// 401 for an unknown, expired or revoked secret.
+pub async fn authenticate(pool: &PgPool, secret: &str) -> ApiResult<Moderator> {
+    let Some(found) = store::find_credential(pool, secret).await? else {
         return Err(ApiError::unauthenticated(
             "This token has expired or was revoked; log in again.",
         ));
@@ -171,18 +156,8 @@ async fn resolve(req: HttpRequest) -> ApiResult<Moderator> {
     })
 }
 
-/// The caller, when the request carries a bearer token: for endpoints anyone may call that
-/// do more for a logged-in moderator. A present but unknown, expired or revoked token is 401,
-/// never silently anonymous.
-pub async fn maybe_moderator(req: &HttpRequest) -> ApiResult<Option<Moderator>> {
-    if crate::auth::extract::bearer(req)?.is_none() {
-        return Ok(None);
-    }
-    resolve(req.clone()).await.map(Some)
-}
-
 /// Every role the moderator holds, as scopes.
-pub async fn load_roles(pool: &sqlx::PgPool, moderator_id: Uuid) -> ApiResult<Vec<SiteScope>> {
+pub async fn load_roles(pool: &PgPool, moderator_id: Uuid) -> ApiResult<Vec<SiteScope>> {
     store::roles(pool, moderator_id)
         .await?
         .into_iter()
@@ -197,14 +172,4 @@ pub async fn load_roles(pool: &sqlx::PgPool, moderator_id: Uuid) -> ApiResult<Ve
             })
         })
         .collect()
-}
-
-impl FromRequest for Moderator {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(resolve(req))
-    }
 }

@@ -32,18 +32,17 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::invitation_store::{self as invites, InvitationRow};
-use super::routes::{
-    PageParams, decode_time_cursor, encode_time_cursor, last_owner, page, private, split_page,
-};
-use super::store::{self, CreateAccountError, PutOutcome};
-use super::{Moderator, Role, SiteScope, extract, password, team_audit, throttle};
-use crate::app::AppState;
+use super::accounts::last_owner;
+use crate::auth::moderators::invitation_store::{self as invites, InvitationRow};
+use crate::auth::moderators::store::{self, CreateAccountError, PutOutcome};
+use crate::auth::moderators::{Moderator, Role, SiteScope, password, team_audit, throttle};
 use crate::domain::Email;
+use crate::domain::client::ClientInfo;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::client_ip::ClientInfo;
 use crate::http::json::ApiJson;
+use crate::http::{Paging, private};
 use crate::moderation::audit::{self, ActionRecord, Actor};
+use crate::state::AppState;
 
 /// How long an invitation can be accepted.
 pub const INVITATION_TTL_DAYS: i64 = 7;
@@ -239,13 +238,12 @@ pub async fn list_invitations(
     state: web::Data<AppState>,
     moderator: Moderator,
     path: web::Path<String>,
-    params: web::Query<PageParams>,
+    paging: Paging,
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.owner_scope(&path)?;
-    let (limit, cursor) = page(&state, &params)?;
-    let after = decode_time_cursor(cursor)?;
-    let rows = invites::list_pending(&state.db.pool, &scope, after, limit + 1).await?;
-    let (rows, next) = split_page(rows, limit, |i| encode_time_cursor(i.created_at, i.id));
+    let after = paging.time_cursor()?;
+    let rows = invites::list_pending(&state.db.pool, &scope, after, paging.fetch()).await?;
+    let (rows, next) = paging.split_by_time(rows, |i| (i.created_at, i.id));
     let items = rows
         .into_iter()
         .map(|r| InvitationView::new(scope.slug(), r))
@@ -392,7 +390,7 @@ pub async fn accept(
         new_password,
         password: current_password,
     } = body.0;
-    let caller = extract::maybe_moderator(&req).await?;
+    let caller = crate::http::moderator::maybe_moderator(&req).await?;
     let proofs = usize::from(caller.is_some())
         + usize::from(new_password.is_some())
         + usize::from(current_password.is_some());

@@ -10,12 +10,13 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::cookie::{self, AccountSession};
-use super::store::{self, Link};
-use crate::app::AppState;
+use crate::auth::account::store::{self, Link};
+use crate::auth::attempt::begin;
 use crate::auth::states::Purpose;
 use crate::auth::users::{self, Profile};
-use crate::auth::{routes::begin, sessions, token};
+use crate::auth::{sessions, token};
 use crate::error::{ApiResult, ErrorBody};
+use crate::state::AppState;
 
 /// Where the account page is.
 pub const PAGE: &str = "/account/";
@@ -63,7 +64,7 @@ pub(crate) async fn start(
         browser_hash: token::hash(&binding),
         link_user_id,
     };
-    Ok(begin(state, provider, purpose)
+    Ok(begin(&state.db.pool, &state.providers, provider, purpose)
         .await?
         .map(|url| (url, cookie::login_cookie(&state.settings, &binding))))
 }

@@ -11,19 +11,18 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::audit::{self, ActionRecord, Actor};
-use super::review::{self, EventView, ItemView, Queue, RevisionView, Search};
-use super::state::{self, Changed, ModAction, Move};
-use super::{bans, claims, matcher, rules, users};
-use crate::app::AppState;
-use crate::auth::moderators::routes::{
-    decode_time_cursor, encode_time_cursor, future_time, page_parts, private, split_page,
-};
 use crate::auth::moderators::{Moderator, SiteScope};
-use crate::comments::render;
+use crate::domain::datetime::future_time;
 use crate::domain::{CommentBody, CommentStatus, ThreadUri};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorDetail};
 use crate::http::json::ApiJson;
+use crate::http::{Paging, private};
+use crate::markdown as render;
+use crate::moderation::audit::{self, ActionRecord, Actor};
+use crate::moderation::review::{self, EventView, ItemView, Queue, RevisionView, Search};
+use crate::moderation::state::{self, Changed, ModAction, Move};
+use crate::moderation::{bans, claims, matcher, rules, users};
+use crate::state::AppState;
 
 /// Longest moderator note on an action, in characters.
 const NOTE_MAX_CHARS: usize = 1000;
@@ -123,8 +122,6 @@ async fn item_json(state: &AppState, scope: &SiteScope, id: Uuid) -> ApiResult<V
 #[derive(Deserialize)]
 pub struct QueueParams {
     status: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
 }
 
 /// Lists a moderation queue, oldest first.
@@ -157,6 +154,7 @@ pub async fn list_queue(
     moderator: Moderator,
     path: web::Path<String>,
     params: web::Query<QueueParams>,
+    paging: Paging,
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.scope(&path)?;
     let which = match params.status.as_deref() {
@@ -164,11 +162,10 @@ pub async fn list_queue(
         Some(s) => Queue::parse(s)
             .ok_or_else(|| ApiError::validation("status", "must be pending, spam or flagged"))?,
     };
-    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
-    let after = decode_time_cursor(cursor)?;
+    let after = paging.time_cursor()?;
     let pool = &state.db.pool;
-    let rows = review::queue(pool, &scope, which, after, i64::from(limit) + 1).await?;
-    let (rows, next) = split_page(rows, limit, |r| encode_time_cursor(r.created_at, r.id));
+    let rows = review::queue(pool, &scope, which, after, paging.fetch()).await?;
+    let (rows, next) = paging.split_by_time(rows, |r| (r.created_at, r.id));
     let items = review::items(pool, scope.site_id(), &rows).await?;
     Ok(list(items, next))
 }
@@ -179,8 +176,6 @@ pub struct SearchParams {
     author: Option<String>,
     thread: Option<String>,
     q: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
 }
 
 /// Longest `q`, in characters.
@@ -216,6 +211,7 @@ pub async fn search_comments(
     moderator: Moderator,
     path: web::Path<String>,
     params: web::Query<SearchParams>,
+    paging: Paging,
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.scope(&path)?;
     let mut errors = Vec::new();
@@ -261,11 +257,10 @@ pub async fn search_comments(
     if !errors.is_empty() {
         return Err(ApiError::validation_many(errors));
     }
-    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
-    let before = decode_time_cursor(cursor)?;
+    let before = paging.time_cursor()?;
     let pool = &state.db.pool;
-    let rows = review::search(pool, &scope, &filter, before, i64::from(limit) + 1).await?;
-    let (rows, next) = split_page(rows, limit, |r| encode_time_cursor(r.created_at, r.id));
+    let rows = review::search(pool, &scope, &filter, before, paging.fetch()).await?;
+    let (rows, next) = paging.split_by_time(rows, |r| (r.created_at, r.id));
     let items = review::items(pool, scope.site_id(), &rows).await?;
     Ok(list(items, next))
 }
@@ -750,12 +745,6 @@ pub async fn comment_history(
 // ---------------------------------------------------------------------------------------------
 // Paging
 
-#[derive(Deserialize)]
-pub struct PageParams {
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
 // ---------------------------------------------------------------------------------------------
 // Bans
 
@@ -782,13 +771,12 @@ pub async fn list_bans(
     state: web::Data<AppState>,
     moderator: Moderator,
     path: web::Path<String>,
-    params: web::Query<PageParams>,
+    paging: Paging,
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.scope(&path)?;
-    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
-    let after = decode_time_cursor(cursor)?;
-    let rows = bans::list(&state.db.pool, &scope, after, i64::from(limit) + 1).await?;
-    let (rows, next) = split_page(rows, limit, |b| encode_time_cursor(b.created_at, b.id));
+    let after = paging.time_cursor()?;
+    let rows = bans::list(&state.db.pool, &scope, after, paging.fetch()).await?;
+    let (rows, next) = paging.split_by_time(rows, |b| (b.created_at, b.id));
     Ok(list(rows, next))
 }
 
@@ -977,13 +965,12 @@ pub async fn list_rules(
     state: web::Data<AppState>,
     moderator: Moderator,
     path: web::Path<String>,
-    params: web::Query<PageParams>,
+    paging: Paging,
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.scope(&path)?;
-    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
-    let after = decode_time_cursor(cursor)?;
-    let rows = rules::list(&state.db.pool, &scope, after, i64::from(limit) + 1).await?;
-    let (rows, next) = split_page(rows, limit, |r| encode_time_cursor(r.created_at, r.id));
+    let after = paging.time_cursor()?;
+    let rows = rules::list(&state.db.pool, &scope, after, paging.fetch()).await?;
+    let (rows, next) = paging.split_by_time(rows, |r| (r.created_at, r.id));
     Ok(list(rows, next))
 }
 

@@ -14,10 +14,10 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use super::sessions::{self, SessionUser};
-use crate::app::AppState;
+use crate::auth::sessions::{self, SessionUser};
 use crate::error::ApiError;
 use crate::http::RouteScope;
+use crate::state::AppState;
 
 /// A caller with a valid commenter session.
 #[derive(Debug, Clone)]

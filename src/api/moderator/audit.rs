@@ -4,26 +4,22 @@
 //! changes or deletes an audit row (and the database refuses to; see `audit`).
 
 use actix_web::{HttpResponse, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::audit::{self, EntryRow, EntryType, Filter};
-use super::review::{ActorView, EventView};
-use super::routes::Page;
-use crate::app::AppState;
+use super::moderation::Page;
 use crate::auth::moderators::Moderator;
-use crate::auth::moderators::routes::{bad_cursor, page_parts, private, split_page};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::{Paging, private};
+use crate::moderation::audit::{self, EntryRow, EntryType, Filter};
+use crate::moderation::review::{ActorView, EventView};
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct AuditParams {
-    limit: Option<String>,
-    cursor: Option<String>,
     #[serde(rename = "type")]
     entry_type: Option<String>,
     action: Option<String>,
@@ -118,19 +114,6 @@ impl<'a> AuditEntry<'a> {
     }
 }
 
-fn encode_cursor(at: OffsetDateTime, id: i64) -> String {
-    let micros = at.unix_timestamp_nanos() / 1000;
-    URL_SAFE_NO_PAD.encode(format!("{micros}.{id}"))
-}
-
-fn decode_cursor(raw: Option<String>) -> ApiResult<Option<(OffsetDateTime, i64)>> {
-    let Some(raw) = raw else { return Ok(None) };
-    let (micros, id) = raw.split_once('.').ok_or_else(bad_cursor)?;
-    let at = crate::auth::moderators::routes::cursor_time(micros)?;
-    let id: i64 = id.parse().map_err(|_| bad_cursor())?;
-    Ok(Some((at, id)))
-}
-
 /// `?action=`: an action (`rule.updated`) or a resource (`rule`).
 fn action_filter(raw: Option<&str>) -> ApiResult<Option<&str>> {
     let Some(a) = raw else { return Ok(None) };
@@ -149,8 +132,8 @@ fn action_filter(raw: Option<&str>) -> ApiResult<Option<&str>> {
     Ok(Some(a))
 }
 
-fn page(rows: Vec<EntryRow>, limit: u32) -> HttpResponse {
-    let (rows, next) = split_page(rows, limit, |e| encode_cursor(e.created_at, e.id));
+fn page(rows: Vec<EntryRow>, paging: &Paging) -> HttpResponse {
+    let (rows, next) = paging.split_by_time(rows, |e| (e.created_at, e.id));
     let items: Vec<AuditEntry> = rows.iter().map(AuditEntry::new).collect();
     private(HttpResponse::Ok()).json(Page {
         items,
@@ -189,10 +172,10 @@ pub async fn audit_log(
     moderator: Moderator,
     path: web::Path<String>,
     params: web::Query<AuditParams>,
+    paging: Paging,
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.scope(&path)?;
-    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
-    let before = decode_cursor(cursor)?;
+    let before = paging.time_cursor()?;
     let entry_type = params
         .entry_type
         .as_deref()
@@ -210,16 +193,14 @@ pub async fn audit_log(
         scope.site_id(),
         filter,
         before,
-        i64::from(limit) + 1,
+        paging.fetch(),
     )
     .await?;
-    Ok(page(rows, limit))
+    Ok(page(rows, &paging))
 }
 
 #[derive(Deserialize)]
 pub struct MyAuditParams {
-    limit: Option<String>,
-    cursor: Option<String>,
     action: Option<String>,
 }
 
@@ -248,17 +229,11 @@ pub async fn my_audit(
     state: web::Data<AppState>,
     moderator: Moderator,
     params: web::Query<MyAuditParams>,
+    paging: Paging,
 ) -> ApiResult<HttpResponse> {
-    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
-    let before = decode_cursor(cursor)?;
+    let before = paging.time_cursor()?;
     let action = action_filter(params.action.as_deref())?;
-    let rows = audit::account_log(
-        &state.db.pool,
-        moderator.id,
-        action,
-        before,
-        i64::from(limit) + 1,
-    )
-    .await?;
-    Ok(page(rows, limit))
+    let rows =
+        audit::account_log(&state.db.pool, moderator.id, action, before, paging.fetch()).await?;
+    Ok(page(rows, &paging))
 }

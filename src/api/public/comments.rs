@@ -7,20 +7,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::Cursor;
-use super::edits;
-use super::reactions::{self, FlagReason, Vote};
-use super::service::{self, Author, SubmitInput, ThreadQuery};
-use super::view::{PostedComment, ThreadPage};
-use crate::app::AppState;
-use crate::auth::{Commenter, MaybeCommenter};
+use crate::comments::Cursor;
+use crate::comments::edits;
+use crate::comments::reactions::{self, FlagReason, Vote};
+use crate::comments::service::{self, Author, SubmitInput, ThreadQuery};
+use crate::comments::view::{PostedComment, ThreadPage};
 use crate::domain::{
     CommentBody, DisplayName, Email, GuestKey, IdempotencyKey, Invalid, SortOrder, ThreadTitle,
     ThreadUri, WebUrl,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{ApiJson, ClientInfo, RouteComment, RouteSite};
+use crate::http::{Commenter, MaybeCommenter};
 use crate::moderation::pipeline::Env;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct ThreadParams {

@@ -3,6 +3,8 @@
 //! Every struct denies unknown keys so a typo in a deployment's file or env var stops start-up
 //! instead of being silently ignored.
 
+pub mod providers;
+
 use std::path::{Path, PathBuf};
 
 use ipnet::IpNet;
@@ -78,9 +80,9 @@ pub struct AuthSettings {
     pub login_email_backoff_max_s: u32,
     /// How long an address an account logged in from stays exempt from its backoff, in days.
     pub login_known_address_days: u32,
-    pub providers: crate::auth::providers::config::ProvidersSettings,
+    pub providers: crate::config::providers::ProvidersSettings,
     #[serde(default)]
-    pub oidc: crate::auth::providers::config::OidcProviders,
+    pub oidc: crate::config::providers::OidcProviders,
 }
 
 #[derive(Debug, Clone, Deserialize)]

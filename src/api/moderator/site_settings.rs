@@ -7,14 +7,15 @@ use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::store::{self, SiteChanges};
-use crate::app::AppState;
+use crate::api::moderator::accounts::site_view;
 use crate::auth::moderators::Moderator;
-use crate::auth::moderators::routes::{private, site_view};
 use crate::domain::{Origin, Policy, SiteName};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::json::ApiJson;
+use crate::http::private;
 use crate::moderation::audit::{self, ActionRecord, Actor};
+use crate::sites::store::{self, SiteChanges};
+use crate::state::AppState;
 
 /// At most this many origins and providers per site.
 const MAX_LIST: usize = 20;
@@ -266,7 +267,7 @@ pub fn audit_json(site: &store::Site) -> Value {
     params(("site" = String, Path, description = "The site's slug.")),
     request_body = SitePatch,
     responses(
-        (status = 200, description = "The site's settings as changed.", body = crate::auth::moderators::routes::SiteView),
+        (status = 200, description = "The site's settings as changed.", body = crate::api::moderator::accounts::SiteView),
         (status = 400, description = "`invalid_json` or `validation_failed` (every bad field named: `name`, `policy`, `origins[i]`, `providers[i]`, `limits.<key>`, …).", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
         (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site; `login_required`: `origins` or `providers` changed with an API token.", body = ErrorBody),
@@ -287,7 +288,7 @@ pub async fn patch_site(
     let mut tx = state.db.pool.begin().await?;
     let before = store::lock(&mut tx, scope.site_id())
         .await?
-        .ok_or_else(super::routes::unknown_site)?;
+        .ok_or_else(crate::sites::unknown_site)?;
     // Origins decide which pages receive readers' login tokens, and providers which logins a
     // site offers: a leaked API token must not be able to change them (the same rule as team
     // changes). Writing back the values they have (a script saving all settings) is no change.
@@ -306,7 +307,7 @@ pub async fn patch_site(
     }
     let site = store::update(&mut tx, scope.site_id(), &changes)
         .await?
-        .ok_or_else(super::routes::unknown_site)?;
+        .ok_or_else(crate::sites::unknown_site)?;
     // Only what changed: a PATCH that sets a value to what it was leaves no entry.
     if let Some((old, new)) = audit::changed_fields(&audit_json(&before), &audit_json(&site)) {
         audit::record_action(

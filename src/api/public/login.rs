@@ -6,14 +6,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::providers::Attempt;
-use super::sessions::{self, SessionUser};
-use super::states::{Purpose, Target};
-use super::users::{self, Profile};
-use super::{Commenter, dev, popup, states};
-use crate::app::AppState;
+use crate::auth::attempt::begin;
+use crate::auth::providers::Attempt;
+use crate::auth::sessions::{self, SessionUser};
+use crate::auth::states::{Purpose, Target};
+use crate::auth::users::{self, Profile};
+use crate::auth::{dev, popup, states};
 use crate::domain::{DisplayName, Email, Origin};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::Commenter;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct LoginParams {
@@ -82,7 +84,7 @@ pub async fn login(
         site_id: site.id,
         origin: origin.as_str(),
     };
-    let target = match begin(&state, &provider, purpose).await? {
+    let target = match begin(&state.db.pool, &state.providers, &provider, purpose).await? {
         Ok(url) => url,
         Err(code) => {
             return Ok(failed(
@@ -103,32 +105,6 @@ pub async fn login(
 /// Whether a site offers a provider that this server has configured.
 pub(crate) fn offers(state: &AppState, site: &crate::sites::Site, provider: &str) -> bool {
     state.providers.is_available(provider) && site.providers.iter().any(|p| p == provider)
-}
-
-/// Starts a login attempt (stored, single use) and answers where the browser goes next: the
-/// provider's authorize page, or an error code when the provider can't be reached right now.
-/// `purpose` decides, on the server, what the callback will do with the result.
-pub(crate) async fn begin(
-    state: &AppState,
-    provider: &str,
-    purpose: Purpose<'_>,
-) -> ApiResult<Result<String, &'static str>> {
-    let started = states::start(&state.db.pool, &states::NewState { provider, purpose }).await?;
-    if provider == dev::PROVIDER {
-        return Ok(Ok(format!("/auth/dev/authorize?state={}", started.state)));
-    }
-    let attempt = Attempt {
-        state: &started.state,
-        pkce_verifier: &started.pkce_verifier,
-        nonce: &started.nonce,
-    };
-    match state.providers.authorize_url(provider, &attempt).await {
-        Ok(url) => Ok(Ok(url)),
-        Err(e) => {
-            tracing::warn!(provider = %provider, error = %e, "login could not start");
-            Ok(Err(e.code()))
-        }
-    }
 }
 
 /// A failed login: counted by provider and code (an unconfigured provider named in a URL is
@@ -313,9 +289,9 @@ fn refuse_unbound(
 ) -> Option<HttpResponse> {
     match &login.target {
         Target::Account { browser_hash, .. }
-            if !super::account::login::bound(state, req, browser_hash) =>
+            if !crate::api::account::login::bound(state, req, browser_hash) =>
         {
-            Some(super::account::login::failed(
+            Some(crate::api::account::login::failed(
                 state,
                 provider,
                 "invalid_state",
@@ -336,7 +312,7 @@ fn fail(
 ) -> HttpResponse {
     match target {
         Target::Site { origin, .. } => failed(state, provider, Some(origin), code, message),
-        Target::Account { .. } => super::account::login::failed(state, provider, code),
+        Target::Account { .. } => crate::api::account::login::failed(state, provider, code),
     }
 }
 
@@ -346,7 +322,7 @@ async fn complete(state: &AppState, target: &Target, profile: &Profile) -> ApiRe
     match target {
         Target::Site { site_id, origin } => complete_login(state, origin, *site_id, profile).await,
         Target::Account { link_user_id, .. } => {
-            super::account::login::complete(state, profile, *link_user_id).await
+            crate::api::account::login::complete(state, profile, *link_user_id).await
         }
     }
 }

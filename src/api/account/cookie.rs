@@ -24,10 +24,10 @@ use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpRequest, ResponseError, web};
 
-use crate::app::AppState;
 use crate::auth::sessions::{self, SessionUser};
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The header every `/account/api` request must carry. A page of another origin can only send
 /// it after a CORS preflight, which `/account` never grants.

@@ -1,33 +1,28 @@
 //! `/api/mod/v1`: login, logout, API tokens, the caller's sites, and each site's team.
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::store::{self, ChangeOutcome, CreateTokenError, RemoveOutcome};
-use super::throttle;
-use super::{Credential, Moderator, Role, SiteScope, extract, password, team_audit};
-use crate::app::AppState;
+use crate::auth::moderators::store::{self, ChangeOutcome, CreateTokenError, RemoveOutcome};
+use crate::auth::moderators::throttle;
+use crate::auth::moderators::{
+    Credential, Moderator, Role, SiteScope, password, scope, team_audit,
+};
+use crate::domain::client::ClientInfo;
+use crate::domain::datetime::{future_time, rfc3339};
 use crate::domain::{Email, Invalid};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::client_ip::ClientInfo;
 use crate::http::json::ApiJson;
+use crate::http::{Paging, private};
 use crate::moderation::audit::{self, ActionRecord, Actor};
 use crate::sites::{Site, store as site_store};
+use crate::state::AppState;
 
 /// Longest API token name, in characters.
 const TOKEN_NAME_MAX_CHARS: usize = 100;
-
-/// Moderator answers are about one person and may carry secrets: no cache keeps them.
-pub(crate) fn private(mut res: HttpResponseBuilder) -> HttpResponseBuilder {
-    res.insert_header((header::CACHE_CONTROL, "no-store"));
-    res
-}
 
 fn bad_credentials() -> ApiError {
     // One answer for an unknown email and a wrong password: which one it was is the secret.
@@ -145,7 +140,7 @@ pub async fn login(
     let mut conn = pool.acquire().await?;
     let (token, expires_at) = store::create_session(&mut conn, account.id, ttl).await?;
     drop(conn);
-    let roles = extract::load_roles(pool, account.id).await?;
+    let roles = scope::load_roles(pool, account.id).await?;
     tracing::info!(moderator.id = %account.id, "moderator logged in");
     Ok(private(HttpResponse::Ok()).json(LoginAnswer {
         token,
@@ -263,15 +258,6 @@ fn token_name(raw: &str) -> Result<String, Invalid> {
     Ok(name.to_owned())
 }
 
-pub(crate) fn future_time(raw: &str) -> Result<OffsetDateTime, Invalid> {
-    let at = OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| Invalid::new("must be an RFC 3339 time like 2027-01-31T00:00:00Z"))?;
-    if at <= OffsetDateTime::now_utc() {
-        return Err(Invalid::new("must be in the future"));
-    }
-    Ok(at)
-}
-
 /// Creates a named API token for scripts.
 ///
 /// The secret is in the answer's `token`, shown this once; only its hash is stored. Needs a login
@@ -356,91 +342,6 @@ fn token_audit(t: &store::TokenRow) -> serde_json::Value {
     })
 }
 
-#[derive(Deserialize)]
-pub struct PageParams {
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
-/// `?limit=` and `?cursor=` of a list, checked.
-pub(crate) fn page(state: &AppState, params: &PageParams) -> ApiResult<(u32, Option<String>)> {
-    page_parts(state, params.limit.as_deref(), params.cursor.as_deref())
-}
-
-/// `?limit=` and `?cursor=` as given: the page size, and the decoded (base64url) cursor text.
-pub(crate) fn page_parts(
-    state: &AppState,
-    limit: Option<&str>,
-    cursor: Option<&str>,
-) -> ApiResult<(u32, Option<String>)> {
-    let limits = &state.settings.limits;
-    let limit = match limit {
-        None => limits.page_default,
-        Some(s) => match s.parse::<u32>() {
-            Ok(n) if (1..=limits.page_max).contains(&n) => n,
-            _ => {
-                return Err(ApiError::validation(
-                    "limit",
-                    format!("must be a whole number from 1 to {}", limits.page_max),
-                ));
-            }
-        },
-    };
-    let cursor = match cursor {
-        None | Some("") => None,
-        Some(c) => {
-            let raw = (c.len() <= 200)
-                .then(|| URL_SAFE_NO_PAD.decode(c).ok())
-                .flatten()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(bad_cursor)?;
-            Some(raw)
-        }
-    };
-    Ok((limit, cursor))
-}
-
-pub(crate) fn bad_cursor() -> ApiError {
-    ApiError::validation("cursor", "is not a cursor issued by this endpoint")
-}
-
-/// Keyset cursors over `(created_at, id)`.
-pub(crate) fn encode_time_cursor(at: OffsetDateTime, id: Uuid) -> String {
-    let micros = at.unix_timestamp_nanos() / 1000;
-    URL_SAFE_NO_PAD.encode(format!("{micros}.{}", id.simple()))
-}
-
-pub(crate) fn decode_time_cursor(raw: Option<String>) -> ApiResult<Option<(OffsetDateTime, Uuid)>> {
-    let Some(raw) = raw else { return Ok(None) };
-    let (micros, id) = raw.split_once('.').ok_or_else(bad_cursor)?;
-    let at = cursor_time(micros)?;
-    let id = Uuid::parse_str(id).map_err(|_| bad_cursor())?;
-    Ok(Some((at, id)))
-}
-
-/// The time of a keyset cursor, in microseconds since the epoch. A forged cursor is a 400, never
-/// an overflow: the value must be a time Postgres can hold (from 1970 to the year 9999 here).
-pub(crate) fn cursor_time(micros: &str) -> ApiResult<OffsetDateTime> {
-    let micros: i64 = micros.parse().map_err(|_| bad_cursor())?;
-    if !(0..=253_402_300_799_000_000).contains(&micros) {
-        return Err(bad_cursor());
-    }
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000).map_err(|_| bad_cursor())
-}
-
-/// The page and the cursor of the next one (`None` on the last page).
-pub(crate) fn split_page<T>(
-    mut rows: Vec<T>,
-    limit: u32,
-    key: impl Fn(&T) -> String,
-) -> (Vec<T>, Option<String>) {
-    let next = (rows.len() > limit as usize).then(|| {
-        rows.truncate(limit as usize);
-        rows.last().map(&key)
-    });
-    (rows, next.flatten())
-}
-
 /// Lists the caller's API tokens, oldest first, without their secrets.
 #[utoipa::path(
     get,
@@ -461,12 +362,11 @@ pub(crate) fn split_page<T>(
 pub async fn list_tokens(
     state: web::Data<AppState>,
     moderator: Moderator,
-    params: web::Query<PageParams>,
+    paging: Paging,
 ) -> ApiResult<HttpResponse> {
-    let (limit, cursor) = page(&state, &params)?;
-    let after = decode_time_cursor(cursor)?;
-    let rows = store::list_tokens(&state.db.pool, moderator.id, after, limit + 1).await?;
-    let (rows, next) = split_page(rows, limit, |t| encode_time_cursor(t.created_at, t.id));
+    let after = paging.time_cursor()?;
+    let rows = store::list_tokens(&state.db.pool, moderator.id, after, paging.fetch()).await?;
+    let (rows, next) = paging.split_by_time(rows, |t| (t.created_at, t.id));
     let items: Vec<TokenView> = rows.into_iter().map(|t| TokenView::new(t, None)).collect();
     Ok(private(HttpResponse::Ok()).json(TokenPage {
         items,
@@ -604,21 +504,17 @@ pub(crate) fn site_view(site: &Site, role: Role) -> SiteView<'_> {
 pub async fn list_sites(
     state: web::Data<AppState>,
     moderator: Moderator,
-    params: web::Query<PageParams>,
+    paging: Paging,
 ) -> ApiResult<HttpResponse> {
-    let (limit, after) = page(&state, &params)?;
     // Roles come sorted by slug; a person holds roles on a handful of sites, so the page is cut
     // from them and only its sites are read.
-    let mut scopes: Vec<&SiteScope> = moderator
+    let scopes: Vec<&SiteScope> = moderator
         .roles
         .iter()
-        .filter(|r| after.as_deref().is_none_or(|a| r.slug() > a))
-        .take(limit as usize + 1)
+        .filter(|r| paging.cursor().is_none_or(|a| r.slug() > a))
+        .take(paging.limit as usize + 1)
         .collect();
-    let next = (scopes.len() > limit as usize).then(|| {
-        scopes.truncate(limit as usize);
-        scopes.last().map(|s| URL_SAFE_NO_PAD.encode(s.slug()))
-    });
+    let (scopes, next) = paging.split(scopes, |s| s.slug().to_owned());
     let ids: Vec<Uuid> = scopes.iter().map(|s| s.site_id()).collect();
     let sites = site_store::find_many(&state.db.pool, &ids).await?;
     let items: Vec<SiteView> = sites
@@ -630,7 +526,7 @@ pub async fn list_sites(
         .collect();
     Ok(private(HttpResponse::Ok()).json(SitePage {
         items,
-        next_cursor: next.flatten(),
+        next_cursor: next,
     }))
 }
 
@@ -657,7 +553,7 @@ pub async fn get_site(
     let site = site_store::find_many(&state.db.pool, &[scope.site_id()])
         .await?
         .pop()
-        .ok_or_else(crate::sites::routes::unknown_site)?;
+        .ok_or_else(crate::sites::unknown_site)?;
     Ok(private(HttpResponse::Ok()).json(site_view(&site, scope.role())))
 }
 
@@ -722,13 +618,12 @@ pub async fn list_team(
     state: web::Data<AppState>,
     moderator: Moderator,
     path: web::Path<String>,
-    params: web::Query<PageParams>,
+    paging: Paging,
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.owner_scope(&path)?;
-    let (limit, cursor) = page(&state, &params)?;
-    let after = decode_time_cursor(cursor)?;
-    let rows = store::team(&state.db.pool, &scope, after, limit + 1).await?;
-    let (rows, next) = split_page(rows, limit, |m| encode_time_cursor(m.added_at, m.id));
+    let after = paging.time_cursor()?;
+    let rows = store::team(&state.db.pool, &scope, after, paging.fetch()).await?;
+    let (rows, next) = paging.split_by_time(rows, |m| (m.added_at, m.id));
     let items: Vec<MemberView> = rows.into_iter().map(MemberView::from).collect();
     Ok(private(HttpResponse::Ok()).json(TeamPage {
         items,
@@ -882,9 +777,4 @@ pub async fn remove_member(
         "team member removed"
     );
     Ok(private(HttpResponse::NoContent()).finish())
-}
-
-pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }

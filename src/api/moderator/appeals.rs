@@ -11,22 +11,22 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::Reason;
-use super::appeals::{self, AppealRow, AppealView, Created, Decision, Kind, NewAppeal, Status};
-use super::audit::{self, ActionRecord, Actor, BanChange, Change};
-use super::bans;
-use super::state::{self, ModAction, Move};
-use crate::app::AppState;
-use crate::auth::Commenter;
-use crate::auth::moderators::routes::{
-    decode_time_cursor, encode_time_cursor, page_parts, private, split_page,
-};
 use crate::auth::moderators::{Moderator, SiteScope};
 use crate::comments::target;
 use crate::domain::CommentStatus;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::Commenter;
 use crate::http::json::ApiJson;
+use crate::http::{Paging, private};
 use crate::http::{RouteComment, RouteSite};
+use crate::moderation::Reason;
+use crate::moderation::appeals::{
+    self, AppealRow, AppealView, Created, Decision, Kind, NewAppeal, Status,
+};
+use crate::moderation::audit::{self, ActionRecord, Actor, BanChange, Change};
+use crate::moderation::bans;
+use crate::moderation::state::{self, ModAction, Move};
+use crate::state::AppState;
 
 fn appeal_not_found() -> ApiError {
     ApiError::not_found("Appeal")
@@ -222,12 +222,6 @@ pub async fn appeal_ban(
     created(outcome)
 }
 
-#[derive(Deserialize)]
-pub struct PageParams {
-    limit: Option<String>,
-    cursor: Option<String>,
-}
-
 /// One of the caller's appeals, as its author sees it: the outcome and the note meant for them,
 /// not who decided.
 #[derive(Serialize, ToSchema)]
@@ -288,10 +282,9 @@ pub struct MyAppealsPage<'a> {
 pub async fn my_appeals(
     state: web::Data<AppState>,
     Commenter(user): Commenter,
-    params: web::Query<PageParams>,
+    paging: Paging,
 ) -> ApiResult<HttpResponse> {
-    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
-    let before = decode_time_cursor(cursor)?;
+    let before = paging.time_cursor()?;
     // Blog sessions always carry their site (`sessions::find` returns no other kind).
     let Some(site_id) = user.site_id else {
         return Err(ApiError::unauthenticated("Log in on this site first."));
@@ -301,10 +294,10 @@ pub async fn my_appeals(
         user.user_id,
         site_id,
         before,
-        i64::from(limit) + 1,
+        paging.fetch(),
     )
     .await?;
-    let (rows, next) = split_page(rows, limit, |a| encode_time_cursor(a.created_at, a.id));
+    let (rows, next) = paging.split_by_time(rows, |a| (a.created_at, a.id));
     // The author's view: the outcome and the note meant for them, not who decided.
     let items = rows
         .iter()
@@ -333,8 +326,6 @@ pub async fn my_appeals(
 #[derive(Deserialize)]
 pub struct QueueParams {
     status: Option<String>,
-    limit: Option<String>,
-    cursor: Option<String>,
 }
 
 /// A page of a site's appeals.
@@ -374,6 +365,7 @@ pub async fn list_appeals(
     moderator: Moderator,
     path: web::Path<String>,
     params: web::Query<QueueParams>,
+    paging: Paging,
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.scope(&path)?;
     let status = match params.status.as_deref() {
@@ -381,11 +373,9 @@ pub async fn list_appeals(
         Some(s) => Status::parse(s)
             .ok_or_else(|| ApiError::validation("status", "must be open, upheld or overturned"))?,
     };
-    let (limit, cursor) = page_parts(&state, params.limit.as_deref(), params.cursor.as_deref())?;
-    let key = decode_time_cursor(cursor)?;
-    let rows =
-        appeals::list_for_site(&state.db.pool, &scope, status, key, i64::from(limit) + 1).await?;
-    let (rows, next) = split_page(rows, limit, |a| encode_time_cursor(a.created_at, a.id));
+    let key = paging.time_cursor()?;
+    let rows = appeals::list_for_site(&state.db.pool, &scope, status, key, paging.fetch()).await?;
+    let (rows, next) = paging.split_by_time(rows, |a| (a.created_at, a.id));
     Ok(private(HttpResponse::Ok()).json(AppealsPage {
         items: rows,
         next_cursor: next,

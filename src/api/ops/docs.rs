@@ -5,8 +5,8 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 const SWAGGER_UI_VERSION: &str = "5.35.0";
 const BUNDLE_JS: &[u8] = include_bytes!("swagger-ui/swagger-ui-bundle.js");

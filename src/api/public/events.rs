@@ -10,14 +10,14 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::hub::{LiveEvent, QueueEvent};
-use super::streams::{StreamSlot, bounded};
-use crate::app::AppState;
 use crate::auth::moderators::Moderator;
 use crate::comments::store;
 use crate::domain::ThreadUri;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::RouteSite;
+use crate::http::streams::{StreamSlot, bounded};
+use crate::notify::hub::{LiveEvent, QueueEvent};
+use crate::state::AppState;
 
 /// How often an idle stream sends a comment line (`streams.keepalive_s`): it keeps proxies from
 /// closing the stream, and writing it is how a client that went away is noticed (and its

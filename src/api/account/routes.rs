@@ -10,17 +10,15 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::cookie::{self, AccountSession};
-use super::store::{
+use crate::auth::account::store::{
     self, AccountComment, CommentRow, FlagRow, IdentityRow, MyIdentity, SessionRow, UserRow,
     VoteRow,
 };
-use crate::app::AppState;
-use crate::auth::moderators::routes::{
-    PageParams, decode_time_cursor, encode_time_cursor, page, private, split_page,
-};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::{Paging, private};
 use crate::moderation::audit::Actor;
 use crate::moderation::state::{self, Move, Request};
+use crate::state::AppState;
 
 /// The logins this server offers on the account page.
 #[derive(Serialize, ToSchema)]
@@ -128,13 +126,11 @@ pub struct CommentsPage {
 pub async fn comments(
     state: web::Data<AppState>,
     AccountSession(user): AccountSession,
-    params: web::Query<PageParams>,
+    paging: Paging,
 ) -> ApiResult<HttpResponse> {
-    let (limit, cursor) = page(&state, &params)?;
-    let before = decode_time_cursor(cursor)?;
-    let rows =
-        store::comments_of(&state.db.pool, user.user_id, before, i64::from(limit) + 1).await?;
-    let (items, next_cursor) = split_page(rows, limit, |c| encode_time_cursor(c.created_at, c.id));
+    let before = paging.time_cursor()?;
+    let rows = store::comments_of(&state.db.pool, user.user_id, before, paging.fetch()).await?;
+    let (items, next_cursor) = paging.split_by_time(rows, |c| (c.created_at, c.id));
     Ok(private(HttpResponse::Ok()).json(CommentsPage { items, next_cursor }))
 }
 

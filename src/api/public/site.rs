@@ -4,9 +4,9 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::http::RouteSite;
+use crate::state::AppState;
 
 /// A site's public configuration: what the widget needs to draw the comment form.
 #[derive(Serialize, ToSchema)]
@@ -74,8 +74,4 @@ pub async fn get_site(
         policy: site.policy.as_str(),
         closed: site.closed,
     }))
-}
-
-pub fn unknown_site() -> ApiError {
-    ApiError::not_found("Site")
 }

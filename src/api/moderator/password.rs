@@ -13,13 +13,13 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::routes::private;
-use super::{Credential, Moderator, password, store, throttle};
-use crate::app::AppState;
+use crate::auth::moderators::{Credential, Moderator, password, store, throttle};
+use crate::domain::client::ClientInfo;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::client_ip::ClientInfo;
 use crate::http::json::ApiJson;
+use crate::http::private;
 use crate::moderation::audit::{self, ActionRecord, Actor};
+use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Status {
