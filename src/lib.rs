@@ -11,6 +11,8 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod janitor;
+#[cfg(test)]
+mod layers;
 pub mod markdown;
 pub mod metrics;
 pub mod moderation;
