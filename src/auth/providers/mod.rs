@@ -213,28 +213,14 @@ impl Providers {
         let code = AuthorizationCode::new(code.to_owned());
         match self.kind(provider).ok_or(ProviderError::Unavailable)? {
             Kind::WordPress(s) => {
-                let client = oauth_client(s, WORDPRESS_AUTH, self.redirect(provider)?)?;
-                let token = client
-                    .exchange_code(code)
-                    .set_pkce_verifier(verifier())
-                    .request_async(&self.http)
-                    .await
-                    .map_err(|e| ProviderError::Token(describe(&e)))?;
                 let raw = self
-                    .profile(&s.profile_url, token.access_token().secret())
+                    .exchange_for_profile(s, WORDPRESS_AUTH, provider, code, verifier())
                     .await?;
                 profiles::wordpress(raw).map_err(ProviderError::Profile)
             }
             Kind::Twitter(s) => {
-                let client = oauth_client(s, TWITTER_AUTH, self.redirect(provider)?)?;
-                let token = client
-                    .exchange_code(code)
-                    .set_pkce_verifier(verifier())
-                    .request_async(&self.http)
-                    .await
-                    .map_err(|e| ProviderError::Token(describe(&e)))?;
                 let raw = self
-                    .profile(&s.profile_url, token.access_token().secret())
+                    .exchange_for_profile(s, TWITTER_AUTH, provider, code, verifier())
                     .await?;
                 profiles::twitter(raw).map_err(ProviderError::Profile)
             }
@@ -269,6 +255,27 @@ impl Providers {
             profile_url: fb.url(&fb.profile_url),
         };
         oauth_client(&s, FACEBOOK_AUTH, self.redirect(provider)?)
+    }
+
+    /// An OAuth 2 code exchange (with PKCE) then the profile read with the access token: the
+    /// whole finish of the plain OAuth providers (WordPress.com, X).
+    async fn exchange_for_profile(
+        &self,
+        s: &OAuthSettings,
+        auth: AuthType,
+        provider: &str,
+        code: AuthorizationCode,
+        verifier: PkceCodeVerifier,
+    ) -> Result<Value, ProviderError> {
+        let client = oauth_client(s, auth, self.redirect(provider)?)?;
+        let token = client
+            .exchange_code(code)
+            .set_pkce_verifier(verifier)
+            .request_async(&self.http)
+            .await
+            .map_err(|e| ProviderError::Token(describe(&e)))?;
+        self.profile(&s.profile_url, token.access_token().secret())
+            .await
     }
 
     async fn profile(&self, url: &str, access_token: &str) -> Result<Value, ProviderError> {
