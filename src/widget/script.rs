@@ -121,24 +121,40 @@ mod tests {
         assert!(missing.is_empty(), "not in en.json: {missing:?}");
     }
 
-    /// The joined script is valid JavaScript. Node is only needed for this check, never to
-    /// build, so a machine without it skips it.
-    #[test]
-    fn the_served_script_parses() {
-        let path = std::env::temp_dir().join(format!("colloquy-embed-{}.js", std::process::id()));
-        std::fs::write(&path, build()).expect("write the script");
+    /// `node --check` on `source`: `None` when there is no node to ask.
+    fn node_check(name: &str, source: &str) -> Option<Result<(), String>> {
+        let path = std::env::temp_dir().join(format!("colloquy-{}-{name}", std::process::id()));
+        std::fs::write(&path, source).expect("write the script");
         let checked = std::process::Command::new("node")
             .arg("--check")
             .arg(&path)
             .output();
         let _ = std::fs::remove_file(&path);
-        match checked {
-            Ok(out) => assert!(
-                out.status.success(),
-                "node --check: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ),
-            Err(e) => eprintln!("node not found ({e}); the script was not parsed"),
+        let out = checked.ok()?;
+        Some(if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        })
+    }
+
+    /// The joined script is valid JavaScript, and so is each part alone in a function: a part
+    /// that leaves a brace open would swallow the next parts into one of its functions and still
+    /// parse once joined. Node is only needed for this check, never to build, so a machine
+    /// without it skips it.
+    #[test]
+    fn the_script_and_each_part_parse() {
+        let Some(joined) = node_check("embed.js", &build()) else {
+            eprintln!("node not found; the script was not parsed");
+            return;
+        };
+        let mut problems: Vec<String> = joined.err().into_iter().collect();
+        for (name, part) in PARTS {
+            let alone = format!("(function () {{\n{part}\n}})();\n");
+            if let Some(Err(e)) = node_check(name, &alone) {
+                problems.push(format!("{name} alone: {e}"));
+            }
         }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 }

@@ -102,6 +102,7 @@ W.drawAuth = function (f) {
     f.auth.append(g);
     f.guest = { name: g.querySelector("[name=name]"), email: g.querySelector("[name=email]"), website: g.querySelector("[name=website]") };
   }
+};
 
 W.formMsg = function (f, msg, bad) {
   f.msg.textContent = "";

@@ -12,7 +12,6 @@ function providerName(p, account) {
   return n.charAt(0).toUpperCase() + n.slice(1);
 }
 
-};
 W.sessionChanged = function () {
   var self = this;
   this.forms.forEach(function (f) { if (!f.o.edit) self.drawAuth(f); });
