@@ -1,10 +1,13 @@
 //! The embedded widget (`/embed.js`, built into the binary) and the demo blog page.
 //!
-//! The script carries its stylesheet (injected into its Shadow DOM), so a blog adds exactly one
-//! tag. `/embed.js?v=<hash>` is immutable and cached for a year; plain `/embed.js` is cached for
-//! five minutes and revalidated with its ETag, so a deploy reaches readers quickly either way.
+//! The script is joined by [`script`] from its parts under `js/`, its strings (`i18n/`, one
+//! file per language) and its stylesheet (injected into its Shadow DOM), so a blog adds exactly
+//! one tag. `/embed.js?v=<hash>` is immutable and cached for a year; plain `/embed.js` is cached
+//! for five minutes and revalidated with its ETag, so a deploy reaches readers quickly either way.
 
 pub mod demo;
+mod i18n;
+mod script;
 
 use std::sync::LazyLock;
 
@@ -14,8 +17,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-const SCRIPT: &str = include_str!("embed.js");
-const STYLE: &str = include_str!("embed.css");
 const DEMO_PAGE: &str = include_str!("demo.html");
 
 struct Asset {
@@ -25,9 +26,7 @@ struct Asset {
 }
 
 static EMBED: LazyLock<Asset> = LazyLock::new(|| {
-    // The stylesheet goes in as a JSON string literal, so no character of it can end the script.
-    let css = serde_json::to_string(STYLE).unwrap_or_else(|_| "\"\"".to_owned());
-    let body = SCRIPT.replace("\"__COLLOQUY_CSS__\"", &css);
+    let body = script::build();
     let digest = Sha256::digest(body.as_bytes());
     let version = URL_SAFE_NO_PAD.encode(&digest[..12]);
     Asset {
@@ -123,4 +122,17 @@ pub async fn demo_page() -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .content_type("text/html; charset=utf-8")
         .body(page)
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::to_bytes;
+    use actix_web::test::TestRequest;
+
+    #[tokio::test]
+    async fn the_joined_script_is_what_is_served() {
+        let req = TestRequest::get().uri("/embed.js").to_http_request();
+        let body = to_bytes(super::embed_js(req).await.into_body()).await.ok();
+        assert_eq!(body.as_deref(), Some(super::script::build().as_bytes()));
+    }
 }
