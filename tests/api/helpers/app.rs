@@ -1,5 +1,5 @@
-//! Spawns the real application in-process on a random port, against its own fresh PostgreSQL
-//! database (created by the app itself, as in production), and drops that database afterwards.
+//! Spawns the real application in-process on a random port, against its own PostgreSQL
+//! database (a copy of the migrated template, see `db.rs`), and drops that database afterwards.
 
 use std::path::Path;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use colloquy::config::Settings;
 use colloquy::domain::{Origin, Policy, SiteName, SiteSlug};
 use colloquy::sites::{NewSite, Site, store as site_store};
 use reqwest::Response;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 use uuid::Uuid;
@@ -48,6 +48,8 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let (mut settings, db_name) = test_settings();
+    super::db::create_migrated_database(&db_name).await;
+    let drop_db = DropDb(db_name);
     customize(&mut settings);
     let app = Application::build(settings.clone())
         .await
@@ -66,7 +68,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         client,
         db,
         settings,
-        _drop_db: DropDb(db_name),
+        _drop_db: drop_db,
     }
 }
 
@@ -164,58 +166,6 @@ impl TestApp {
         }
     }
 
-    /// Posts a comment body as given, except that a guest with an email and no `key` gets the
-    /// key that email's guest "browser" keeps ([`guest_key`]), as the widget would send: the
-    /// same email is then the same guest from test to test. Post with `self.client` to send a
-    /// body untouched.
-    pub async fn post_raw(&self, site: &str, body: &Value) -> Response {
-        let mut body = body.clone();
-        if let Some(guest) = body.get_mut("guest").and_then(Value::as_object_mut)
-            && !guest.contains_key("key")
-            && let Some(email) = guest.get("email").and_then(Value::as_str)
-        {
-            let key = guest_key(email);
-            guest.insert("key".to_owned(), Value::String(key));
-        }
-        self.client
-            .post(self.url(&format!("/api/v1/sites/{site}/comments")))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// Posts a guest comment and returns (status, json).
-    pub async fn post_guest(&self, site: &str, uri: &str, body: &str, email: &str) -> (u16, Value) {
-        let r = self
-            .post_raw(
-                site,
-                &json!({ "uri": uri, "body": body, "guest": { "name": "Ann Reader", "email": email } }),
-            )
-            .await;
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap())
-    }
-
-    /// Posts a guest comment expected to succeed; returns the comment id.
-    pub async fn comment(&self, site: &str, uri: &str, body: &str) -> String {
-        let (status, json) = self.post_guest(site, uri, body, "ann@example.com").await;
-        assert_eq!(status, 201, "{json}");
-        json["comment"]["id"].as_str().unwrap().to_owned()
-    }
-
-    pub async fn reply(&self, site: &str, uri: &str, parent: &str, body: &str) -> (u16, Value) {
-        let r = self
-            .post_raw(
-                site,
-                &json!({ "uri": uri, "body": body, "parent_id": parent,
-                         "guest": { "name": "Bob", "email": "bob@example.com" } }),
-            )
-            .await;
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap())
-    }
-
     pub async fn get(&self, path: &str) -> Response {
         self.client.get(self.url(path)).send().await.unwrap()
     }
@@ -224,14 +174,6 @@ impl TestApp {
         let r = self.get(path).await;
         let status = r.status().as_u16();
         (status, r.json().await.unwrap())
-    }
-
-    pub async fn thread(&self, site: &str, query: &str) -> Value {
-        let (status, json) = self
-            .get_json(&format!("/api/v1/sites/{site}/thread?{query}"))
-            .await;
-        assert_eq!(status, 200, "{json}");
-        json
     }
 
     pub async fn comment_count(&self) -> i64 {
@@ -249,17 +191,6 @@ impl TestApp {
             .await
             .unwrap();
     }
-}
-
-/// The secret key the guest "browser" of `email` keeps (deterministic, so tests can repeat it;
-/// the same for any case of the address, as one person types it now one way, now another).
-pub fn guest_key(email: &str) -> String {
-    use base64::Engine;
-    use sha2::Digest;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(format!(
-        "test guest key {}",
-        email.to_lowercase()
-    )))
 }
 
 /// Asserts the contract's error body and returns it.

@@ -1,0 +1,161 @@
+//! Test databases cloned from one migrated template.
+//!
+//! Running every migration for each of some 250 tests was most of a test's set-up time. Instead,
+//! the first test of a run migrates one template database, and every test database is a
+//! `CREATE DATABASE … TEMPLATE` copy of it (the copy brings `_sqlx_migrations` along, so the
+//! app's own migration step at start finds nothing to do).
+//!
+//! The template's name carries a hash of `migrations/`, so a changed migration gets a new
+//! template and test runs of different trees sharing one Postgres never see each other's
+//! schema. Several test processes may start at once: the template is built under an advisory
+//! lock, under a scratch name, and renamed only once fully migrated, so a template that exists
+//! is complete. It then refuses connections, because Postgres can't copy a database that
+//! someone is connected to.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use sqlx::{Connection, PgConnection};
+use tokio::sync::OnceCell;
+
+use super::pg_base;
+
+/// Serializes template builds across test processes (any fixed key unlikely to be used by the
+/// app's own locks; sqlx's migrator derives its key from the database name).
+const BUILD_LOCK: i64 = 0x636f_6c6c_6f71_7579;
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+/// Creates database `name` as a copy of the migrated template.
+pub async fn create_migrated_database(name: &str) {
+    let template = TEMPLATE.get_or_init(ensure_template).await;
+    let mut admin = admin().await;
+    let sql = format!(
+        "CREATE DATABASE {} TEMPLATE {}",
+        quote(name),
+        quote(template)
+    );
+    for attempt in 0.. {
+        match sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+            .execute(&mut admin)
+            .await
+        {
+            Ok(_) => break,
+            // "source database is being accessed by other users": only while a connection to
+            // the template is closing; it refuses new ones.
+            Err(e) if colloquy::db::is_sqlstate(&e, "55006") && attempt < 100 => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("could not create test database {name} from {template}: {e}"),
+        }
+    }
+    let _ = admin.close().await;
+}
+
+async fn admin() -> PgConnection {
+    let url = format!("{}/postgres", pg_base());
+    PgConnection::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to Postgres at {url}: {e}"))
+}
+
+/// The template for this tree's migrations, built if no test process has built it yet.
+async fn ensure_template() -> String {
+    let name = format!("colloquy_test_template_{}", migrations_hash());
+    let mut admin = admin().await;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(BUILD_LOCK)
+        .execute(&mut admin)
+        .await
+        .expect("template lock");
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut admin)
+            .await
+            .expect("look up the template");
+    if !exists {
+        build_template(&mut admin, &name).await;
+    }
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(BUILD_LOCK)
+        .execute(&mut admin)
+        .await
+        .expect("template unlock");
+    let _ = admin.close().await;
+    name
+}
+
+async fn build_template(admin: &mut PgConnection, name: &str) {
+    // A run killed mid-build leaves its scratch database behind; start it over.
+    let scratch = format!("{name}_building");
+    let run = |sql: String| sqlx::query(sqlx::AssertSqlSafe(sql));
+    // (It may already be marked as a template, which can't be dropped; or not exist at all.)
+    let _ = run(format!(
+        "ALTER DATABASE {} WITH IS_TEMPLATE false",
+        quote(&scratch)
+    ))
+    .execute(&mut *admin)
+    .await;
+    run(format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        quote(&scratch)
+    ))
+    .execute(&mut *admin)
+    .await
+    .expect("drop a stale scratch template");
+    run(format!("CREATE DATABASE {}", quote(&scratch)))
+        .execute(&mut *admin)
+        .await
+        .expect("create the scratch template");
+    let mut conn = PgConnection::connect(&format!("{}/{scratch}", pg_base()))
+        .await
+        .expect("connect to the scratch template");
+    colloquy::db::MIGRATOR
+        .run(&mut conn)
+        .await
+        .expect("migrate the template");
+    conn.close().await.expect("close the scratch template");
+    run(format!(
+        "ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false",
+        quote(&scratch)
+    ))
+    .execute(&mut *admin)
+    .await
+    .expect("mark the template");
+    // Last, so a template under its real name is always complete.
+    run(format!(
+        "ALTER DATABASE {} RENAME TO {}",
+        quote(&scratch),
+        quote(name)
+    ))
+    .execute(&mut *admin)
+    .await
+    .expect("rename the template");
+}
+
+/// A short hash of every migration's name and text, in order.
+fn migrations_hash() -> String {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"));
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("migrations/ is readable")
+        .map(|e| e.expect("migrations/ entry").path())
+        .collect();
+    files.sort();
+    let mut hash = Sha256::new();
+    for f in files {
+        hash.update(f.file_name().unwrap_or_default().as_encoded_bytes());
+        hash.update([0]);
+        hash.update(std::fs::read(&f).expect("migration is readable"));
+        hash.update([0]);
+    }
+    hash.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
