@@ -9,14 +9,13 @@ use colloquy::auth::moderators::Role;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::cli::{colloquy, moderator_create};
+use crate::helpers::cli::{colloquy, fresh_db, moderator_create};
 use crate::helpers::moderator::{
     PASSWORD, accept, add_moderator, assert_throttled, call, delete, get, json_of, login,
     login_from, member_id, patch, post, proxied_app, site,
 };
 use crate::helpers::{
-    DropDb, TestApp, assert_error, http_client, pg_base, spawn_app, spawn_app_with, test_settings,
-    wait_ready,
+    TestApp, assert_error, http_client, spawn_app, spawn_app_with, test_settings, wait_ready,
 };
 
 mod invitations;

@@ -12,7 +12,6 @@ use reqwest::Response;
 use serde_json::Value;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
-use uuid::Uuid;
 
 /// Server part of the Postgres URL tests use; override with COLLOQUY_TEST_PG.
 pub fn pg_base() -> String {
@@ -28,7 +27,7 @@ pub fn config_dir() -> &'static Path {
 pub fn test_settings() -> (Settings, String) {
     let mut settings = Settings::load_from(config_dir(), "test", std::iter::empty())
         .expect("config/test.toml loads");
-    let db_name = format!("colloquy_t_{}", Uuid::new_v4().simple());
+    let db_name = super::db::test_db_name();
     settings.database.url = format!("{}/{}", pg_base(), db_name);
     (settings, db_name)
 }
@@ -76,42 +75,32 @@ pub fn http_client() -> reqwest::Client {
     colloquy::auth::providers::install_crypto_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // The server closes a connection idle for 5 s (actix's keep-alive); reusing one at that
+        // moment fails the request (IncompleteMessage). Stop reusing them well before.
+        .pool_idle_timeout(Duration::from_secs(2))
         .build()
         .unwrap()
 }
 
 pub async fn wait_ready(client: &reqwest::Client, address: &str) {
-    for _ in 0..300 {
+    for _ in 0..1500 {
         if let Ok(r) = client.get(format!("{address}/health/ready")).send().await
             && r.status() == 200
         {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("app at {address} never became ready");
 }
 
-/// Drops the named test database when it goes out of scope.
+/// Drops the named test database when it goes out of scope (in the background, see
+/// [`super::db::drop_later`]).
 pub struct DropDb(pub String);
 
 impl Drop for DropDb {
     fn drop(&mut self) {
-        let name = self.0.clone();
-        let url = format!("{}/postgres", pg_base());
-        // Drop runs inside the test's runtime; a separate thread with its own runtime can block.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                if let Err(e) = colloquy::db::drop_database(&url, &name).await {
-                    eprintln!("could not drop test database {name}: {e:#}");
-                }
-            });
-        })
-        .join();
+        super::db::drop_later(std::mem::take(&mut self.0));
     }
 }
 

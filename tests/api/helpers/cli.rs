@@ -3,8 +3,6 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use uuid::Uuid;
-
 use super::{DropDb, pg_base};
 
 pub fn colloquy(db_url: &str) -> Command {
@@ -20,7 +18,7 @@ pub fn colloquy(db_url: &str) -> Command {
 /// A database name nobody has created yet (the command under test creates it), dropped when
 /// the guard goes.
 pub fn fresh_db() -> (String, DropDb) {
-    let name = format!("colloquy_t_{}", Uuid::new_v4().simple());
+    let name = super::db::test_db_name();
     (format!("{}/{name}", pg_base()), DropDb(name))
 }
 

@@ -11,13 +11,22 @@
 //! lock, under a scratch name, and renamed only once fully migrated, so a template that exists
 //! is complete. It then refuses connections, because Postgres can't copy a database that
 //! someone is connected to.
+//!
+//! Dropping a database makes Postgres 15 wait for a checkpoint (seconds on a busy cluster), so
+//! test databases are dropped in the background, several at once (their checkpoints coalesce),
+//! while the next tests run; the process waits for the drops before it exits. A database whose
+//! test process was killed first is dropped by the next run (its name carries the pid).
 
 use std::path::Path;
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use sqlx::{Connection, PgConnection};
-use tokio::sync::OnceCell;
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+use tokio::sync::{OnceCell, Semaphore};
+use uuid::Uuid;
 
 use super::pg_base;
 
@@ -26,6 +35,20 @@ use super::pg_base;
 const BUILD_LOCK: i64 = 0x636f_6c6c_6f71_7579;
 
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+/// Drops running at once: enough for their checkpoints to coalesce, few enough to leave
+/// connections for the tests (the cluster's limit is shared with every test process).
+const CONCURRENT_DROPS: usize = 4;
+const NAME_PREFIX: &str = "colloquy_t_";
+
+/// A fresh test database name, carrying this process's id (see [`sweep_orphans`]).
+pub fn test_db_name() -> String {
+    format!(
+        "{NAME_PREFIX}{}_{}",
+        std::process::id(),
+        Uuid::new_v4().simple()
+    )
+}
 
 /// Creates database `name` as a copy of the migrated template.
 pub async fn create_migrated_database(name: &str) {
@@ -78,6 +101,7 @@ async fn ensure_template() -> String {
     if !exists {
         build_template(&mut admin, &name).await;
     }
+    sweep_orphans(&mut admin).await;
     sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(BUILD_LOCK)
         .execute(&mut admin)
@@ -133,6 +157,88 @@ async fn build_template(admin: &mut PgConnection, name: &str) {
     .execute(&mut *admin)
     .await
     .expect("rename the template");
+}
+
+/// Queues the test database `name` to be dropped (`WITH (FORCE)`: the app's pool may still be
+/// closing).
+pub fn drop_later(name: String) {
+    if name.is_empty() {
+        return;
+    }
+    PENDING.fetch_add(1, Ordering::SeqCst);
+    if dropper().send(name).is_err() {
+        PENDING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+static PENDING: AtomicUsize = AtomicUsize::new(0);
+static DROPPER: OnceLock<UnboundedSender<String>> = OnceLock::new();
+
+fn dropper() -> &'static UnboundedSender<String> {
+    DROPPER.get_or_init(|| {
+        let (tx, mut rx) = unbounded_channel::<String>();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("dropper runtime");
+            rt.block_on(async move {
+                let slots = std::sync::Arc::new(Semaphore::new(CONCURRENT_DROPS));
+                let url = format!("{}/postgres", pg_base());
+                while let Some(name) = rx.recv().await {
+                    let slot = slots.clone().acquire_owned().await.expect("open semaphore");
+                    let url = url.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = colloquy::db::drop_database(&url, &name).await {
+                            eprintln!("could not drop test database {name}: {e:#}");
+                        }
+                        drop(slot);
+                        PENDING.fetch_sub(1, Ordering::SeqCst);
+                    });
+                }
+            });
+        });
+        // SAFETY: registers a plain function with no captured state; the C runtime calls it
+        // once at exit, when the test harness is done.
+        unsafe { libc::atexit(wait_for_drops) };
+        tx
+    })
+}
+
+/// At exit: give queued drops time to finish, so a run leaves no database behind.
+extern "C" fn wait_for_drops() {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while PENDING.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Drops test databases whose process is gone (killed before its drops finished). Only
+/// databases named by [`test_db_name`] on a local Postgres: pids mean nothing elsewhere.
+async fn sweep_orphans(admin: &mut PgConnection) {
+    let local = ["@127.0.0.1", "@localhost", "@[::1]"]
+        .iter()
+        .any(|h| pg_base().contains(h));
+    if !local {
+        return;
+    }
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
+            .bind(NAME_PREFIX)
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let pid = name
+            .strip_prefix(NAME_PREFIX)
+            .and_then(|rest| rest.split_once('_'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            drop_later(name);
+        }
+    }
 }
 
 /// A short hash of every migration's name and text, in order.

@@ -4,9 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn moderator_create_reads_the_password_from_stdin_and_never_prints_it() {
-    let name = format!("colloquy_t_{}", Uuid::new_v4().simple());
-    let url = format!("{}/{name}", pg_base());
-    let _drop = DropDb(name);
+    let (url, _drop) = fresh_db();
     let out = colloquy(&url)
         .args(["site", "create", "--slug", "blog", "--name", "Blog"])
         .args(["--origin", "https://blog.example"])
@@ -166,9 +164,7 @@ async fn moderator_create_reads_the_password_from_stdin_and_never_prints_it() {
 
 #[tokio::test]
 async fn serve_logs_no_password_email_token_or_hash() {
-    let name = format!("colloquy_t_{}", Uuid::new_v4().simple());
-    let url = format!("{}/{name}", pg_base());
-    let _drop = DropDb(name);
+    let (url, _drop) = fresh_db();
     let out = colloquy(&url)
         .args(["site", "create", "--slug", "blog", "--name", "Blog"])
         .args(["--origin", "https://blog.example"])
