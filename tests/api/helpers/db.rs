@@ -14,7 +14,8 @@
 //!
 //! Dropping a database makes Postgres 15 wait for a checkpoint (seconds on a busy cluster), so
 //! test databases are dropped in the background, several at once (their checkpoints coalesce),
-//! while the next tests run; the process waits for the drops before it exits. A database whose
+//! while the next tests run; a test waits only when that many drops are already under way, and
+//! the process waits for the drops before it exits. A database whose
 //! test process was killed first is dropped by the next run (its name carries the pid).
 
 use std::path::Path;
@@ -38,7 +39,7 @@ static TEMPLATE: OnceCell<String> = OnceCell::const_new();
 
 /// Drops running at once: enough for their checkpoints to coalesce, few enough to leave
 /// connections for the tests (the cluster's limit is shared with every test process).
-const CONCURRENT_DROPS: usize = 4;
+const CONCURRENT_DROPS: usize = 12;
 const NAME_PREFIX: &str = "colloquy_t_";
 
 /// A fresh test database name, carrying this process's id (see [`sweep_orphans`]).
@@ -165,6 +166,11 @@ pub fn drop_later(name: String) {
     if name.is_empty() {
         return;
     }
+    // Bounded, so drops keep pace with the tests (a backlog would only move the wait to the
+    // end of the run, with the cluster's checkpoints ever longer meanwhile).
+    while PENDING.load(Ordering::SeqCst) >= CONCURRENT_DROPS {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     PENDING.fetch_add(1, Ordering::SeqCst);
     if dropper().send(name).is_err() {
         PENDING.fetch_sub(1, Ordering::SeqCst);
@@ -228,6 +234,7 @@ async fn sweep_orphans(admin: &mut PgConnection) {
             .fetch_all(&mut *admin)
             .await
             .unwrap_or_default();
+    let mut orphans = Vec::new();
     for name in names {
         let pid = name
             .strip_prefix(NAME_PREFIX)
@@ -236,9 +243,17 @@ async fn sweep_orphans(admin: &mut PgConnection) {
         if let Some(pid) = pid
             && !Path::new(&format!("/proc/{pid}")).exists()
         {
-            drop_later(name);
+            orphans.push(name);
         }
     }
+    // One at a time, on the side: this run's tests neither wait for them nor for their
+    // checkpoints, and what this run doesn't finish the next one sweeps.
+    tokio::spawn(async move {
+        let url = format!("{}/postgres", pg_base());
+        for name in orphans {
+            let _ = colloquy::db::drop_database(&url, &name).await;
+        }
+    });
 }
 
 /// A short hash of every migration's name and text, in order.
