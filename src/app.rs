@@ -102,8 +102,8 @@ impl Application {
         let state = web::Data::new(AppState {
             openapi: web::Bytes::from(openapi),
             db: db.clone(),
+            sites: SiteCache::new(std::time::Duration::from_millis(settings.cache.site_ttl_ms)),
             settings: Arc::new(settings),
-            sites: SiteCache::default(),
             threads,
             hub,
             streams,

@@ -176,7 +176,11 @@ fn imports_only_point_down() {
             }
         }
     }
-    assert!(wrong.is_empty(), "imports that point up or sideways:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "imports that point up or sideways:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -241,7 +245,11 @@ fn no_files_import_each_other_in_a_circle() {
             walk.visit(v);
         }
     }
-    assert!(walk.circles.is_empty(), "import circles: {:?}", walk.circles);
+    assert!(
+        walk.circles.is_empty(),
+        "import circles: {:?}",
+        walk.circles
+    );
 }
 
 #[test]
@@ -249,9 +257,14 @@ fn the_reader_sees_through_braces_and_inline_paths() {
     let paths = crate_paths(
         "use crate::a::{b, c::d as e, self};\nlet x = crate::f::g(1); $crate::h; my_crate::i",
     );
-    let want: Vec<Vec<String>> = [vec!["a", "b"], vec!["a", "c", "d"], vec!["a"], vec!["f", "g"]]
-        .iter()
-        .map(|p| p.iter().map(|s| s.to_string()).collect())
-        .collect();
+    let want: Vec<Vec<String>> = [
+        vec!["a", "b"],
+        vec!["a", "c", "d"],
+        vec!["a"],
+        vec!["f", "g"],
+    ]
+    .iter()
+    .map(|p| p.iter().map(|s| s.to_string()).collect())
+    .collect();
     assert_eq!(paths, want);
 }

@@ -23,6 +23,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub metrics: MetricsSettings,
     pub streams: StreamSettings,
+    pub cache: CacheSettings,
     /// Not a file key: the environment name the settings were loaded for.
     #[serde(skip)]
     pub env: String,
@@ -182,6 +183,14 @@ pub struct StreamSettings {
     pub reconnect_ms: u64,
     /// `Retry-After` (s) of the 429 and 503 answers.
     pub retry_after_s: u64,
+}
+
+/// In-process caches of database rows (see `[cache]` in config/default.toml).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    /// How long a node trusts its copy of a site's settings, in ms; 0 re-reads every time.
+    pub site_ttl_ms: u64,
 }
 
 /// A configuration problem, phrased as the one line an operator needs to fix it.

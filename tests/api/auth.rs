@@ -3,22 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{SiteOpts, TestApp, assert_error, spawn_app_with};
+use crate::helpers::reader::{dev_app, finish_login, login, posted, start_login};
+use crate::helpers::{SiteOpts, TestApp, assert_error};
 use colloquy::domain::Policy;
-
-pub(crate) async fn dev_app(policy: Policy) -> TestApp {
-    let app = spawn_app_with(|s| s.auth.dev_provider = true).await;
-    app.create_site(SiteOpts {
-        policy,
-        ..Default::default()
-    })
-    .await;
-    sqlx::query("UPDATE sites SET providers = '{dev}'")
-        .execute(&app.db)
-        .await
-        .unwrap();
-    app
-}
 
 async fn count(app: &TestApp, table: &str) -> i64 {
     let sql = format!("SELECT count(*) FROM {table}");
@@ -26,52 +13,6 @@ async fn count(app: &TestApp, table: &str) -> i64 {
         .fetch_one(&app.db)
         .await
         .unwrap()
-}
-
-/// Starts a login and returns the state from the redirect.
-async fn start_login(app: &TestApp) -> String {
-    let r = app
-        .get("/auth/dev/login?site=blog&origin=https://blog.example")
-        .await;
-    assert_eq!(r.status(), 302);
-    let location = r.headers()["location"].to_str().unwrap().to_owned();
-    location
-        .strip_prefix("/auth/dev/authorize?state=")
-        .unwrap_or_else(|| panic!("unexpected redirect {location}"))
-        .to_owned()
-}
-
-async fn finish_login(
-    app: &TestApp,
-    state: &str,
-    name: &str,
-) -> (reqwest::header::HeaderMap, String) {
-    let r = app
-        .client
-        .post(app.url("/auth/dev/callback"))
-        .form(&[("state", state), ("name", name)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let headers = r.headers().clone();
-    (headers, r.text().await.unwrap())
-}
-
-/// The JSON the popup page posts: `{origin, message}`.
-pub fn posted(page: &str) -> Value {
-    let start = page.find("var d = ").expect("popup data") + "var d = ".len();
-    let end = page[start..].find(";\n").unwrap() + start;
-    serde_json::from_str(&page[start..end]).unwrap()
-}
-
-pub async fn login(app: &TestApp, name: &str) -> String {
-    let state = start_login(app).await;
-    let (_, page) = finish_login(app, &state, name).await;
-    posted(&page)["message"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 #[tokio::test]
@@ -181,8 +122,6 @@ async fn logins_start_only_for_the_sites_origins_and_providers() {
         .execute(&app.db)
         .await
         .unwrap();
-    // The site cache holds settings for a moment; wait it out.
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let r = app
         .get("/auth/dev/login?site=blog&origin=https://blog.example")
         .await;

@@ -1,34 +1,13 @@
 //! The `colloquy` binary itself: CLI, configuration errors, start-up, and what reaches its logs.
 
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::json;
-
-use crate::helpers::{DropDb, http_client, pg_base, wait_ready};
 use uuid::Uuid;
 
-pub fn colloquy(db_url: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_colloquy"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("COLLOQUY_ENV")
-        .env("COLLOQUY_ENV", "test")
-        .env("COLLOQUY__DATABASE__URL", db_url)
-        .stdin(Stdio::null());
-    cmd
-}
-
-pub fn fresh_db() -> (String, DropDb) {
-    let name = format!("colloquy_t_{}", Uuid::new_v4().simple());
-    (format!("{}/{name}", pg_base()), DropDb(name))
-}
-
-fn text(o: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
+use crate::helpers::cli::{colloquy, fresh_db, text};
+use crate::helpers::{http_client, wait_ready};
 
 #[test]
 fn help_lists_every_command() {

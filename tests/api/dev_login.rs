@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use colloquy::app::Application;
 
-use crate::cli::{colloquy, fresh_db};
+use crate::helpers::cli::{colloquy, fresh_db};
 use crate::helpers::{DropDb, http_client, test_settings, wait_ready};
 
 #[tokio::test]

@@ -8,84 +8,11 @@
 use reqwest::Response;
 use serde_json::{Value, json};
 
-use crate::auth::{dev_app, login};
+use crate::helpers::reader::{
+    Reader, URI, column, dev_app, ids, public_thread, published, reader, send, thread_as,
+};
 use crate::helpers::{ORIGIN, TestApp, assert_error};
 use colloquy::domain::Policy;
-
-pub const URI: &str = "/a-post/";
-
-/// A logged-in commenter of the `blog` site.
-pub struct Reader {
-    pub token: String,
-    pub id: String,
-}
-
-pub async fn reader(app: &TestApp, name: &str) -> Reader {
-    let token = login(app, name).await;
-    let r = app
-        .client
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let me: Value = r.json().await.unwrap();
-    let id = me["id"]
-        .as_str()
-        .or_else(|| me["user"]["id"].as_str())
-        .unwrap_or_else(|| panic!("no user id in /me: {me}"))
-        .to_owned();
-    Reader { token, id }
-}
-
-/// Posts as `who`; returns (status, json).
-pub async fn post_as(
-    app: &TestApp,
-    who: &Reader,
-    body: &str,
-    parent: Option<&str>,
-) -> (u16, Value) {
-    let mut payload = json!({ "uri": URI, "body": body });
-    if let Some(p) = parent {
-        payload["parent_id"] = json!(p);
-    }
-    let r = app
-        .client
-        .post(app.url("/api/v1/sites/blog/comments"))
-        .bearer_auth(&who.token)
-        .json(&payload)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap())
-}
-
-/// Posts as `who`, expecting a published comment; returns its id.
-pub async fn published(app: &TestApp, who: &Reader, body: &str, parent: Option<&str>) -> String {
-    let (status, json) = post_as(app, who, body, parent).await;
-    assert_eq!(status, 201, "{json}");
-    assert_eq!(json["status"], "approved", "{json}");
-    json["comment"]["id"].as_str().unwrap().to_owned()
-}
-
-pub async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    who: Option<&Reader>,
-    body: Option<Value>,
-) -> Response {
-    let mut req = app.client.request(method, app.url(path));
-    if let Some(w) = who {
-        req = req.bearer_auth(&w.token);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    req.send().await.unwrap()
-}
 
 async fn patch(app: &TestApp, who: Option<&Reader>, id: &str, body: &str) -> Response {
     send(
@@ -107,46 +34,6 @@ async fn delete(app: &TestApp, who: Option<&Reader>, id: &str) -> Response {
         None,
     )
     .await
-}
-
-/// The thread as an anonymous reader (the cached path) sees it.
-pub async fn public_thread(app: &TestApp) -> Vec<Value> {
-    app.thread("blog", &format!("uri={URI}")).await["comments"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
-/// The thread as `who` sees it (their own pending comments included; never cached).
-pub async fn thread_as(app: &TestApp, who: &Reader) -> Vec<Value> {
-    let r = send(
-        app,
-        reqwest::Method::GET,
-        &format!("/api/v1/sites/blog/thread?uri={URI}"),
-        Some(who),
-        None,
-    )
-    .await;
-    assert_eq!(r.status(), 200);
-    r.json::<Value>().await.unwrap()["comments"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
-pub fn ids(comments: &[Value]) -> Vec<&str> {
-    comments.iter().map(|c| c["id"].as_str().unwrap()).collect()
-}
-
-pub async fn column<T>(app: &TestApp, sql: &'static str, id: &str) -> T
-where
-    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
-{
-    sqlx::query_scalar(sql)
-        .bind(id)
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
 }
 
 async fn add_rule(app: &TestApp, word: &str, action: &str) -> String {

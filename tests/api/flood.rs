@@ -6,10 +6,10 @@ use colloquy::domain::Policy;
 use reqwest::{Method, Response};
 use serde_json::json;
 
-use crate::auth::login as reader_login;
-use crate::edits::{Reader, published, send};
+use crate::helpers::moderator::{add_moderator, call, login};
+use crate::helpers::reader::login as reader_login;
+use crate::helpers::reader::{Reader, published, send};
 use crate::helpers::{SiteOpts, TestApp, assert_error, spawn_app_with};
-use crate::moderators::{add_moderator, call, login};
 
 async fn post_from(app: &TestApp, site: &str, ip: &str, email: &str, body: &str) -> Response {
     app.client

@@ -3,8 +3,8 @@
 use colloquy::domain::Policy;
 use serde_json::json;
 
-use crate::auth::{dev_app, login};
 use crate::helpers::TestApp;
+use crate::helpers::reader::{dev_app, login};
 
 async fn count(app: &TestApp, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()

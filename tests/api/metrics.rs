@@ -7,8 +7,8 @@ use colloquy::auth::moderators::Role;
 use colloquy::domain::Policy;
 use serde_json::{Value, json};
 
+use crate::helpers::moderator::{add_moderator, json_of, login as mod_login, post};
 use crate::helpers::{SiteOpts, TestApp, spawn_app_with};
-use crate::moderators::{add_moderator, json_of, login as mod_login, post};
 
 /// Every sample of a metric in a scrape: (labels, value).
 fn series(body: &str, name: &str) -> Vec<(HashMap<String, String>, f64)> {
@@ -116,7 +116,7 @@ async fn a_scrape_after_traffic_has_every_series_and_no_ids_or_emails_in_labels(
         .text()
         .await
         .unwrap();
-    let token = crate::auth::posted(&page)["message"]["token"]
+    let token = crate::helpers::reader::posted(&page)["message"]["token"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -3,10 +3,13 @@
 
 use serde_json::{Value, json};
 
-use crate::auth::posted;
-use crate::cli::{colloquy, fresh_db};
 use crate::doubles::{CLIENT_SECRET, Double, Faults, Kind};
+use crate::helpers::cli::{colloquy, fresh_db};
+use crate::helpers::reader::posted;
 use crate::helpers::{SiteOpts, TestApp, assert_error, spawn_app_with};
+
+mod logs;
+mod oidc;
 
 const ALL: [Kind; 4] = [Kind::WordPress, Kind::Twitter, Kind::Facebook, Kind::Google];
 
@@ -325,7 +328,6 @@ async fn logins_only_start_for_the_sites_origins_and_enabled_providers() {
         .execute(&app.db)
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let r = app
         .get("/auth/twitter/login?site=blog&origin=https://blog.example")
         .await;
@@ -448,192 +450,4 @@ async fn a_code_is_exchanged_with_the_verifier_of_its_own_attempt() {
     .await;
     assert_eq!(posted(&page)["message"]["code"], "token_error");
     assert_nothing_created(&app).await;
-}
-
-/// A full login through the real binary, debug logging on: neither the client secret, the
-/// provider's access token, the authorization code nor the session token reaches the log.
-#[tokio::test]
-async fn a_full_login_leaves_no_secret_in_the_log() {
-    let double = Double::start(Kind::WordPress).await;
-    let (url, _drop) = fresh_db();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let out = colloquy(&url)
-        .args([
-            "site",
-            "create",
-            "--slug",
-            "blog",
-            "--name",
-            "Blog",
-            "--origin",
-            "https://blog.example",
-        ])
-        .args(["--provider", "wordpress"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let base = double.server.uri();
-    let log_path = std::env::temp_dir().join(format!(
-        "colloquy-oauth-log-{}.txt",
-        uuid::Uuid::new_v4().simple()
-    ));
-    let mut child = colloquy(&url)
-        .env("COLLOQUY__SERVER__PORT", port.to_string())
-        .env(
-            "COLLOQUY__SERVER__PUBLIC_URL",
-            crate::doubles::REDIRECT_BASE,
-        )
-        .env("COLLOQUY__LOG__LEVEL", "debug")
-        .env(
-            "COLLOQUY__AUTH__PROVIDERS__WORDPRESS__CLIENT_ID",
-            crate::doubles::CLIENT_ID,
-        )
-        .env(
-            "COLLOQUY__AUTH__PROVIDERS__WORDPRESS__CLIENT_SECRET",
-            CLIENT_SECRET,
-        )
-        .env(
-            "COLLOQUY__AUTH__PROVIDERS__WORDPRESS__AUTHORIZE_URL",
-            format!("{base}/oauth2/authorize"),
-        )
-        .env(
-            "COLLOQUY__AUTH__PROVIDERS__WORDPRESS__TOKEN_URL",
-            format!("{base}/oauth2/token"),
-        )
-        .env(
-            "COLLOQUY__AUTH__PROVIDERS__WORDPRESS__PROFILE_URL",
-            format!("{base}/rest/v1.1/me"),
-        )
-        .arg("serve")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let app_base = format!("http://127.0.0.1:{port}");
-    let client = crate::helpers::http_client();
-    crate::helpers::wait_ready(&client, &app_base).await;
-
-    let r = client
-        .get(format!(
-            "{app_base}/auth/wordpress/login?site=blog&origin=https://blog.example"
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 302);
-    let authorize = r.headers()["location"].to_str().unwrap().to_owned();
-    let code = double.consent(&authorize);
-    let page = client
-        .get(format!("{app_base}/auth/wordpress/callback"))
-        .query(&[("code", code.as_str()), ("state", &state_of(&authorize))])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let msg = posted(&page)["message"].clone();
-    assert_eq!(msg["type"], "colloquy:login", "{page}");
-    let session = msg["token"].as_str().unwrap().to_owned();
-    let me = client
-        .get(format!("{app_base}/api/v1/me"))
-        .bearer_auth(&session)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(me.status(), 200);
-
-    let _ = child.kill();
-    let _ = child.wait();
-    let logged = std::fs::read_to_string(&log_path).unwrap();
-    let _ = std::fs::remove_file(&log_path);
-    assert!(
-        logged.contains("commenter logged in"),
-        "the login is logged:\n{logged}"
-    );
-    let mut secrets = vec![
-        CLIENT_SECRET.to_owned(),
-        session.clone(),
-        code,
-        state_of(&authorize),
-        "jane@example.com".into(),
-    ];
-    secrets.extend(double.issued_tokens());
-    assert!(secrets.len() >= 6, "the double issued an access token");
-    for secret in secrets {
-        assert!(
-            !logged.contains(&secret),
-            "{secret} leaked into the log:\n{logged}"
-        );
-        assert!(!page.contains(CLIENT_SECRET));
-    }
-}
-
-/// `[auth.oidc.corp]` with nothing but the issuer: endpoints come from discovery, and the
-/// provider is used as `oidc-corp`.
-#[tokio::test]
-async fn a_generic_oidc_provider_works_from_its_discovery_document() {
-    let double = Double::start(Kind::Google).await;
-    let issuer = double.server.uri();
-    *double.issuer.lock().unwrap() = issuer.clone();
-    let app = spawn_app_with(|s| {
-        s.server.public_url = crate::doubles::REDIRECT_BASE.into();
-        s.auth.oidc.insert(
-            "corp".into(),
-            colloquy::config::providers::OidcSettings {
-                client_id: crate::doubles::CLIENT_ID.into(),
-                client_secret: colloquy::config::providers::Secret::new(CLIENT_SECRET),
-                issuer: issuer.clone(),
-                authorize_url: String::new(),
-                token_url: String::new(),
-                jwks_url: String::new(),
-                issuer_aliases: vec![],
-                display_name: "Corp SSO".into(),
-            },
-        );
-    })
-    .await;
-    app.create_site(SiteOpts::default()).await;
-    sqlx::query("UPDATE sites SET providers = '{oidc-corp}'")
-        .execute(&app.db)
-        .await
-        .unwrap();
-
-    *double.name.lock().unwrap() = "oidc-corp".into();
-    let r = app
-        .get("/auth/oidc-corp/login?site=blog&origin=https://blog.example")
-        .await;
-    assert_eq!(r.status(), 302);
-    let url = r.headers()["location"].to_str().unwrap().to_owned();
-    assert!(
-        url.starts_with(&format!("{issuer}/o/oauth2/v2/auth?")),
-        "{url}"
-    );
-    let code = double.consent(&url);
-    let r = app
-        .client
-        .get(app.url("/auth/oidc-corp/callback"))
-        .query(&[("code", code.as_str()), ("state", &state_of(&url))])
-        .send()
-        .await
-        .unwrap();
-    let msg = posted(&r.text().await.unwrap())["message"].clone();
-    assert_eq!(msg["type"], "colloquy:login", "{msg}");
-    assert_eq!(msg["user"]["provider"], "oidc-corp");
-    let (provider, subject): (String, String) =
-        sqlx::query_as("SELECT provider, subject FROM identities")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    assert_eq!(
-        (provider.as_str(), subject.as_str()),
-        ("oidc-corp", "110169484474386276334")
-    );
 }

@@ -18,9 +18,13 @@ use colloquy::sites::{NewSite, Site, store as site_store};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::auth::posted;
+use crate::helpers::moderator::{add_moderator, login as mod_login};
+use crate::helpers::reader::posted;
 use crate::helpers::{TestApp, spawn_app_with};
-use crate::moderators::{add_moderator, login as mod_login};
+
+mod other_sites;
+mod public_api;
+mod spellings;
 
 /// Tags every world-specific name (slug, origin, reader, emails) so answers of two worlds can
 /// be compared once the tag is masked.
@@ -322,7 +326,7 @@ fn body_for(method: &str, route: &str, w: &World) -> Option<Value> {
         ("PATCH", "/api/mod/v1/sites/{site}") => json!({ "name": "Renamed" }),
         ("POST", "/api/mod/v1/sites/{site}/moderators") => {
             json!({ "email": format!("new-{}@example.com", w.slug), "role": "moderator",
-                    "password": crate::moderators::PASSWORD })
+                    "password": crate::helpers::moderator::PASSWORD })
         }
         ("POST", "/api/mod/v1/sites/{site}/actions") => {
             json!({ "ids": [w.other], "action": "reject" })
@@ -508,69 +512,6 @@ fn walked_routes(app: &TestApp) -> Vec<(&'static str, String)> {
     routes
 }
 
-#[tokio::test]
-async fn every_spelling_of_a_path_parameter_gets_the_plain_spellings_answer() {
-    let app = app().await;
-    let staff = staff(&app).await;
-    // Reads change nothing: one world serves every spelling. Anything else gets a fresh,
-    // equivalent world per spelling, so each spelling meets the state the plain one met.
-    let shared = world(&app, &staff).await;
-    let mut walked = 0;
-    let mut failures = Vec::new();
-    for (method, route) in walked_routes(&app) {
-        let read = method == "GET";
-        let plain_world = if read {
-            None
-        } else {
-            Some(world(&app, &staff).await)
-        };
-        let w = plain_world.as_ref().unwrap_or(&shared);
-        let values = params(method, &route, w);
-        let plain = answer(&app, method, &fill(&route, &values), w, &route).await;
-        assert!(
-            (plain.status != 404 || about_the_body(&route, &plain))
-                && plain.status != 405
-                && plain.status < 500,
-            "{method} {route}: the walk's fixture gets {} with the plain spelling: {}",
-            plain.status,
-            plain.body
-        );
-        walked += 1;
-        for name in values.keys() {
-            for (label, _) in spellings("xx").into_iter().skip(1) {
-                let fresh = if read {
-                    None
-                } else {
-                    Some(world(&app, &staff).await)
-                };
-                let w = fresh.as_ref().unwrap_or(&shared);
-                let mut values = params(method, &route, w);
-                let spelled = spellings(&values[name])
-                    .into_iter()
-                    .find(|(l, _)| *l == label)
-                    .unwrap()
-                    .1;
-                values.insert(name, spelled);
-                let path = fill(&route, &values);
-                let got = answer(&app, method, &path, w, &route).await;
-                if got != plain {
-                    failures.push(format!(
-                        "{method} {route} with {{{name}}} spelled {label} ({path}):\n  plain:   {plain:?}\n  spelled: {got:?}"
-                    ));
-                }
-                walked += 1;
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} spellings answered differently:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-    assert!(walked >= 200, "walked only {walked} requests");
-}
-
 /// Every table a public request could change, as one comparable value.
 async fn snapshot(app: &TestApp) -> Vec<String> {
     let mut out = Vec::new();
@@ -596,237 +537,4 @@ async fn snapshot(app: &TestApp) -> Vec<String> {
         out.push(format!("{table}: {rows}"));
     }
     out
-}
-
-#[tokio::test]
-async fn a_token_of_one_site_acts_on_no_spelling_of_another_sites_slug_or_comments() {
-    let app = app().await;
-    let a = "bloga";
-    let b = "blogb";
-    create_site(&app, a, "https://bloga.example").await;
-    create_site(&app, b, "https://blogb.example").await;
-    // The same reader on both blogs: blog A's page holds `token_a`.
-    let token_a = reader_login(&app, a, "https://bloga.example", "Reader").await;
-    let token_b = reader_login(&app, b, "https://blogb.example", "Reader").await;
-    let own_b = post_comment(
-        &app,
-        b,
-        Some(&token_b),
-        json!({ "uri": "/p/", "body": "Mine, on blog B" }),
-    )
-    .await;
-    let other_b = post_comment(
-        &app,
-        b,
-        None,
-        json!({ "uri": "/p/", "body": "A guest on blog B",
-                "guest": { "name": "Guest", "email": "guest@example.com" } }),
-    )
-    .await;
-    let rejected_b = post_comment(
-        &app,
-        b,
-        Some(&token_b),
-        json!({ "uri": "/p/", "body": "Rejected, on blog B" }),
-    )
-    .await;
-    sqlx::query("UPDATE comments SET status = 'rejected' WHERE id = $1::uuid")
-        .bind(&rejected_b)
-        .execute(&app.db)
-        .await
-        .unwrap();
-    let before = snapshot(&app).await;
-
-    let mut walked = 0;
-    let mut failures = Vec::new();
-    for (method, route) in colloquy::app::registered_routes(&app.settings) {
-        let Some(rest) = route.strip_prefix("/api/v1") else {
-            continue;
-        };
-        let (name, plain, other) = if rest.starts_with("/sites/{site}") {
-            ("site", b.to_owned(), a.to_owned())
-        } else if rest.starts_with("/comments/{id}") {
-            let id = match (method, rest) {
-                ("PATCH" | "DELETE", "/comments/{id}") => &own_b,
-                (_, "/comments/{id}/appeal") => &rejected_b,
-                _ => &other_b,
-            };
-            ("id", id.clone(), own_b.clone())
-        } else {
-            assert!(
-                !rest.contains("{site}") && !rest.contains("{id}"),
-                "{method} {route}: names a site or comment the walk doesn't know"
-            );
-            continue;
-        };
-        let mut spelled: Vec<String> = spellings(&plain).into_iter().map(|(_, s)| s).collect();
-        spelled.extend(with_separators(&plain, &other));
-        for value in spelled {
-            let path = format!(
-                "{}{}",
-                route.replace(&format!("{{{name}}}"), &value),
-                query_for(&route)
-            );
-            let mut req = app
-                .client
-                .request(
-                    Method::from_bytes(method.as_bytes()).unwrap(),
-                    app.url(&path),
-                )
-                .bearer_auth(&token_a);
-            let body = match (method, rest) {
-                ("GET", _) => None,
-                ("POST", "/sites/{site}/comments") => {
-                    Some(json!({ "uri": "/p/", "body": "Posted with blog A's token" }))
-                }
-                ("PATCH", "/comments/{id}") => Some(json!({ "body": "Edited with A's token" })),
-                ("POST", "/comments/{id}/flags") => Some(json!({ "reason": "spam" })),
-                ("PUT", "/comments/{id}/vote") => Some(json!({ "value": -1 })),
-                (_, r) if r.ends_with("/appeal") => Some(json!({ "message": "Let me" })),
-                _ => Some(json!({})),
-            };
-            if let Some(b) = body {
-                req = req.json(&b);
-            }
-            let r = req.send().await.unwrap();
-            let status = r.status().as_u16();
-            let refused = matches!(status, 401 | 403 | 404);
-            // A read that takes no session answers as it answers anyone: the token gained
-            // nothing.
-            let as_anyone = method == "GET" && status == 200 && {
-                let with_token = first_body(r).await;
-                let anonymous = app.client.get(app.url(&path)).send().await.unwrap();
-                anonymous.status() == 200 && first_body(anonymous).await == with_token
-            };
-            if !refused && !as_anyone {
-                failures.push(format!("{method} {path} with A's token: {status}"));
-            }
-            walked += 1;
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "blog A's token reached blog B:\n{}",
-        failures.join("\n")
-    );
-    assert!(walked >= 100, "walked only {walked} requests");
-    assert_eq!(
-        snapshot(&app).await,
-        before,
-        "blog A's token changed something"
-    );
-
-    // The same routes do answer blog B's own token: the refusals above were the site binding.
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/sites/{}/comments", spellings(b)[3].1)))
-        .bearer_auth(&token_b)
-        .json(&json!({ "uri": "/p/", "body": "Posted with blog B's token" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let r = app
-        .client
-        .put(app.url(&format!(
-            "/api/v1/comments/{}/vote",
-            spellings(&other_b)[4].1
-        )))
-        .bearer_auth(&token_b)
-        .json(&json!({ "value": 1 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-}
-
-#[tokio::test]
-async fn a_session_bound_to_no_site_is_refused_by_the_public_api() {
-    let app = app().await;
-    create_site(&app, "bloga", "https://bloga.example").await;
-    let token = reader_login(&app, "bloga", "https://bloga.example", "Reader").await;
-    // What a first-party account session looks like: bound to no blog.
-    sqlx::query("UPDATE sessions SET kind = 'account', site_id = NULL")
-        .execute(&app.db)
-        .await
-        .unwrap();
-    let before = snapshot(&app).await;
-    for (method, path, body) in [
-        ("GET", "/api/v1/me".to_owned(), None),
-        ("GET", "/api/v1/me/appeals".to_owned(), None),
-        ("GET", "/api/v1/sites/bloga/thread?uri=/p/".to_owned(), None),
-        (
-            "POST",
-            "/api/v1/sites/bloga/comments".to_owned(),
-            Some(json!({ "uri": "/p/", "body": "From a site-less session" })),
-        ),
-        ("POST", "/api/v1/logout".to_owned(), None),
-    ] {
-        let mut req = app
-            .client
-            .request(
-                Method::from_bytes(method.as_bytes()).unwrap(),
-                app.url(&path),
-            )
-            .bearer_auth(&token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let r = req.send().await.unwrap();
-        assert_eq!(r.status(), 401, "{method} {path}");
-    }
-    assert_eq!(snapshot(&app).await, before);
-}
-
-#[tokio::test]
-async fn cors_preflight_with_an_encoded_slug_or_id_answers_for_the_right_site() {
-    let app = app().await;
-    create_site(&app, "bloga", "https://bloga.example").await;
-    create_site(&app, "blogb", "https://blogb.example").await;
-    let comment_b = post_comment(
-        &app,
-        "blogb",
-        None,
-        json!({ "uri": "/p/", "body": "On blog B",
-                "guest": { "name": "Guest", "email": "guest@example.com" } }),
-    )
-    .await;
-    let preflight = |path: String, origin: &'static str, method: &'static str| {
-        let app = &app;
-        async move {
-            app.client
-                .request(Method::OPTIONS, app.url(&path))
-                .header("Origin", origin)
-                .header("Access-Control-Request-Method", method)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    for (_, slug) in spellings("blogb") {
-        let path = format!("/api/v1/sites/{slug}/comments");
-        let r = preflight(path.clone(), "https://blogb.example", "POST").await;
-        assert_eq!(r.status(), 204, "{path} from blog B's origin");
-        assert_eq!(
-            r.headers()["access-control-allow-origin"],
-            "https://blogb.example",
-            "{path}"
-        );
-        let r = preflight(path.clone(), "https://bloga.example", "POST").await;
-        assert_eq!(r.status(), 403, "{path} from blog A's origin");
-        assert!(r.headers().get("access-control-allow-origin").is_none());
-    }
-    for (_, id) in spellings(&comment_b) {
-        let path = format!("/api/v1/comments/{id}/vote");
-        let r = preflight(path.clone(), "https://blogb.example", "PUT").await;
-        assert_eq!(r.status(), 204, "{path} from blog B's origin");
-        let r = preflight(path.clone(), "https://bloga.example", "PUT").await;
-        assert_eq!(r.status(), 403, "{path} from blog A's origin");
-    }
-    // A slug that only looks like B's once a separator is decoded is an unknown site.
-    for slug in with_separators("blogb", "bloga") {
-        let path = format!("/api/v1/sites/{slug}/comments");
-        let r = preflight(path.clone(), "https://blogb.example", "POST").await;
-        assert_eq!(r.status(), 404, "{path}");
-    }
 }

@@ -6,7 +6,7 @@ use colloquy::domain::Policy;
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
-use crate::edits::{Reader, ids, public_thread, published, reader};
+use crate::helpers::reader::{Reader, ids, public_thread, published, reader};
 use crate::helpers::{SiteOpts, TestApp, assert_error, spawn_app_with};
 
 async fn app() -> TestApp {

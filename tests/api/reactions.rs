@@ -4,8 +4,8 @@
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
-use crate::auth::dev_app;
-use crate::edits::{Reader, URI, column, ids, public_thread, published, reader, send};
+use crate::helpers::reader::dev_app;
+use crate::helpers::reader::{Reader, URI, column, ids, public_thread, published, reader, send};
 use crate::helpers::{TestApp, assert_error};
 use colloquy::domain::Policy;
 

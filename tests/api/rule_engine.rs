@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use colloquy::moderation::matcher::{RULES_COMPILED_MAX_BYTES, check_budget};
 
+use crate::helpers::moderator::{add_moderator, login, patch, post};
 use crate::helpers::{SiteOpts, TestApp, assert_error, spawn_app, spawn_app_with};
-use crate::moderators::{add_moderator, login, patch, post};
 
 /// A near-limit pattern: Unicode `\w` four times compiles to most of the 256 KiB bound.
 fn heavy(i: usize) -> String {
@@ -97,7 +97,8 @@ async fn rules_are_capped_per_site_even_under_concurrent_creates_and_bounded_whe
         .fetch_one(&app.db)
         .await
         .unwrap();
-    let r = crate::moderators::delete(&app, &format!("/sites/blog/rules/{id}"), &token).await;
+    let r =
+        crate::helpers::moderator::delete(&app, &format!("/sites/blog/rules/{id}"), &token).await;
     assert_eq!(r.status(), 204);
     let r = post(
         &app,

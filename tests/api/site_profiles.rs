@@ -12,8 +12,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::account::{account, account_json, cookie_value, dev_account_login, set_cookie};
+use crate::helpers::moderator::{add_moderator, get, json_of, login as mod_login};
 use crate::helpers::{SiteOpts, TestApp, assert_error, spawn_app_with};
-use crate::moderators::{add_moderator, get, json_of, login as mod_login};
 
 /// Sites `blog` (https://blog.example) and `other` (https://other.example), dev logins on both.
 async fn two_blogs() -> (TestApp, Site, Site) {
@@ -55,7 +55,7 @@ async fn blog_login(app: &TestApp, site: &str, origin: &str, name: &str, email: 
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let d = crate::auth::posted(&r.text().await.unwrap());
+    let d = crate::helpers::reader::posted(&r.text().await.unwrap());
     assert_eq!(d["origin"], origin);
     d["message"]["token"].as_str().unwrap().to_owned()
 }

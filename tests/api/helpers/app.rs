@@ -1,5 +1,5 @@
-//! Spawns the real application in-process on a random port, against its own fresh PostgreSQL
-//! database (created by the app itself, as in production), and drops that database afterwards.
+//! Spawns the real application in-process on a random port, against its own PostgreSQL
+//! database (a copy of the migrated template, see `db.rs`), and drops that database afterwards.
 
 use std::path::Path;
 use std::time::Duration;
@@ -9,10 +9,9 @@ use colloquy::config::Settings;
 use colloquy::domain::{Origin, Policy, SiteName, SiteSlug};
 use colloquy::sites::{NewSite, Site, store as site_store};
 use reqwest::Response;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
-use uuid::Uuid;
 
 /// Server part of the Postgres URL tests use; override with COLLOQUY_TEST_PG.
 pub fn pg_base() -> String {
@@ -28,7 +27,7 @@ pub fn config_dir() -> &'static Path {
 pub fn test_settings() -> (Settings, String) {
     let mut settings = Settings::load_from(config_dir(), "test", std::iter::empty())
         .expect("config/test.toml loads");
-    let db_name = format!("colloquy_t_{}", Uuid::new_v4().simple());
+    let db_name = super::db::test_db_name();
     settings.database.url = format!("{}/{}", pg_base(), db_name);
     (settings, db_name)
 }
@@ -48,6 +47,8 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let (mut settings, db_name) = test_settings();
+    super::db::create_migrated_database(&db_name).await;
+    let drop_db = DropDb(db_name);
     customize(&mut settings);
     let app = Application::build(settings.clone())
         .await
@@ -66,7 +67,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         client,
         db,
         settings,
-        _drop_db: DropDb(db_name),
+        _drop_db: drop_db,
     }
 }
 
@@ -74,42 +75,32 @@ pub fn http_client() -> reqwest::Client {
     colloquy::auth::providers::install_crypto_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        // The server closes a connection idle for 5 s (actix's keep-alive); reusing one at that
+        // moment fails the request (IncompleteMessage). Stop reusing them well before.
+        .pool_idle_timeout(Duration::from_secs(2))
         .build()
         .unwrap()
 }
 
 pub async fn wait_ready(client: &reqwest::Client, address: &str) {
-    for _ in 0..300 {
+    for _ in 0..1500 {
         if let Ok(r) = client.get(format!("{address}/health/ready")).send().await
             && r.status() == 200
         {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("app at {address} never became ready");
 }
 
-/// Drops the named test database when it goes out of scope.
+/// Drops the named test database when it goes out of scope (in the background, see
+/// [`super::db::drop_later`]).
 pub struct DropDb(pub String);
 
 impl Drop for DropDb {
     fn drop(&mut self) {
-        let name = self.0.clone();
-        let url = format!("{}/postgres", pg_base());
-        // Drop runs inside the test's runtime; a separate thread with its own runtime can block.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                if let Err(e) = colloquy::db::drop_database(&url, &name).await {
-                    eprintln!("could not drop test database {name}: {e:#}");
-                }
-            });
-        })
-        .join();
+        super::db::drop_later(std::mem::take(&mut self.0));
     }
 }
 
@@ -164,58 +155,6 @@ impl TestApp {
         }
     }
 
-    /// Posts a comment body as given, except that a guest with an email and no `key` gets the
-    /// key that email's guest "browser" keeps ([`guest_key`]), as the widget would send: the
-    /// same email is then the same guest from test to test. Post with `self.client` to send a
-    /// body untouched.
-    pub async fn post_raw(&self, site: &str, body: &Value) -> Response {
-        let mut body = body.clone();
-        if let Some(guest) = body.get_mut("guest").and_then(Value::as_object_mut)
-            && !guest.contains_key("key")
-            && let Some(email) = guest.get("email").and_then(Value::as_str)
-        {
-            let key = guest_key(email);
-            guest.insert("key".to_owned(), Value::String(key));
-        }
-        self.client
-            .post(self.url(&format!("/api/v1/sites/{site}/comments")))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// Posts a guest comment and returns (status, json).
-    pub async fn post_guest(&self, site: &str, uri: &str, body: &str, email: &str) -> (u16, Value) {
-        let r = self
-            .post_raw(
-                site,
-                &json!({ "uri": uri, "body": body, "guest": { "name": "Ann Reader", "email": email } }),
-            )
-            .await;
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap())
-    }
-
-    /// Posts a guest comment expected to succeed; returns the comment id.
-    pub async fn comment(&self, site: &str, uri: &str, body: &str) -> String {
-        let (status, json) = self.post_guest(site, uri, body, "ann@example.com").await;
-        assert_eq!(status, 201, "{json}");
-        json["comment"]["id"].as_str().unwrap().to_owned()
-    }
-
-    pub async fn reply(&self, site: &str, uri: &str, parent: &str, body: &str) -> (u16, Value) {
-        let r = self
-            .post_raw(
-                site,
-                &json!({ "uri": uri, "body": body, "parent_id": parent,
-                         "guest": { "name": "Bob", "email": "bob@example.com" } }),
-            )
-            .await;
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap())
-    }
-
     pub async fn get(&self, path: &str) -> Response {
         self.client.get(self.url(path)).send().await.unwrap()
     }
@@ -224,14 +163,6 @@ impl TestApp {
         let r = self.get(path).await;
         let status = r.status().as_u16();
         (status, r.json().await.unwrap())
-    }
-
-    pub async fn thread(&self, site: &str, query: &str) -> Value {
-        let (status, json) = self
-            .get_json(&format!("/api/v1/sites/{site}/thread?{query}"))
-            .await;
-        assert_eq!(status, 200, "{json}");
-        json
     }
 
     pub async fn comment_count(&self) -> i64 {
@@ -249,17 +180,6 @@ impl TestApp {
             .await
             .unwrap();
     }
-}
-
-/// The secret key the guest "browser" of `email` keeps (deterministic, so tests can repeat it;
-/// the same for any case of the address, as one person types it now one way, now another).
-pub fn guest_key(email: &str) -> String {
-    use base64::Engine;
-    use sha2::Digest;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(format!(
-        "test guest key {}",
-        email.to_lowercase()
-    )))
 }
 
 /// Asserts the contract's error body and returns it.
