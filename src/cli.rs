@@ -220,7 +220,7 @@ async fn site_create(settings: Settings, args: SiteCreate) -> anyhow::Result<()>
                     target_kind: "site",
                     target_id: Some(site.id),
                     before: None,
-                    after: Some(crate::api::moderator::site_settings::audit_json(&site)),
+                    after: Some(crate::sites::settings::audit_json(&site)),
                     note: None,
                 },
             )

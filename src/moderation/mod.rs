@@ -1,15 +1,17 @@
 //! Moderation: what status a new or edited comment gets and why (`pipeline`, with its `spam`
-//! heuristic and `akismet` check), the one state machine of a comment's status (`state`), the
+//! heuristic and `akismet` check), the one state machine of a comment's status (`transitions`), the
 //! audit trail every status change writes (`audit`), and the moderator API's side of it
 //! (`routes`): the queue and search (`review`), `bans`, `rules` and commenters' trust (`users`); how rules are compiled and
 //! matched (`matcher`) without one site stalling the others (`rule_engine`);
 //! the rule `dry_run`; commenters' `appeals` against rejections and bans (`appeal_routes`).
 
 pub mod akismet;
+pub mod appeal_decision;
 pub mod appeals;
 pub mod audit;
 pub mod bans;
 pub mod claims;
+pub mod decisions;
 pub mod dry_run;
 pub mod hits;
 pub mod matcher;
@@ -18,8 +20,8 @@ pub mod review;
 pub mod rule_engine;
 pub mod rules;
 pub mod spam;
-pub mod state;
 pub mod store;
+pub mod transitions;
 pub mod users;
 
 pub use hits::Reason;

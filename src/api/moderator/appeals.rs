@@ -19,18 +19,13 @@ use crate::http::Commenter;
 use crate::http::json::ApiJson;
 use crate::http::{Paging, private};
 use crate::http::{RouteComment, RouteSite};
-use crate::moderation::Reason;
+use crate::moderation::appeal_decision;
 use crate::moderation::appeals::{
     self, AppealRow, AppealView, Created, Decision, Kind, NewAppeal, Status,
 };
-use crate::moderation::audit::{self, ActionRecord, Actor, BanChange, Change};
-use crate::moderation::bans;
-use crate::moderation::state::{self, ModAction, Move};
 use crate::state::AppState;
 
-fn appeal_not_found() -> ApiError {
-    ApiError::not_found("Appeal")
-}
+use appeals::not_found as appeal_not_found;
 
 /// An author's appeal. Unknown fields are refused.
 #[derive(Deserialize, ToSchema)]
@@ -436,156 +431,9 @@ pub async fn decide_appeal(
     let id = path.into_inner();
     let note = appeals::note(body.note.as_deref()).map_err(|e| ApiError::validation("note", e))?;
     let scope = appeal_scope(&state, &moderator, id).await?;
-    let decision = body.action;
-    let status = decision.status();
-    let actor = Actor::Moderator(moderator.id);
-
-    let mut tx = state.db.pool.begin().await?;
-    let appeal = appeals::lock(&mut tx, &scope, id)
-        .await?
-        .ok_or_else(appeal_not_found)?;
-    if appeal.status != Status::Open.as_str() {
-        return Err(ApiError::conflict(
-            "appeal_decided",
-            format!("This appeal was already {}.", appeal.status),
-        )
-        .with_details(json!({ "status": appeal.status })));
-    }
-    let mut changed_thread = None;
-    match (appeal.comment_id, appeal.ban_id) {
-        (Some(comment_id), _) => {
-            let reasons = [Reason {
-                rule: "appeal".to_owned(),
-                kind: format!("appeal_{}", status.as_str()),
-                matched: Some(appeal.id.to_string()),
-                message: match decision {
-                    Decision::Uphold => "Appeal upheld: the decision stands.".to_owned(),
-                    Decision::Overturn => "Appeal accepted: the comment is published.".to_owned(),
-                },
-            }];
-            match decision {
-                Decision::Overturn => {
-                    let changed = state::transition(
-                        &mut tx,
-                        &state::Request {
-                            site_id: scope.site_id(),
-                            comment_id,
-                            m: Move::Moderator(ModAction::Approve),
-                            actor,
-                            reasons: &reasons,
-                            note: note.as_deref(),
-                            if_match: None,
-                        },
-                    )
-                    .await?;
-                    changed_thread = Some(changed.thread_id);
-                }
-                Decision::Uphold => {
-                    // No status change, but the decision is on the comment's record all the same.
-                    let current = appeals::lock_comment_status(&mut tx, &scope, comment_id)
-                        .await?
-                        .ok_or_else(target::unknown_comment)?;
-                    let current = CommentStatus::parse(&current)
-                        .map_err(|e| ApiError::internal(anyhow::anyhow!("stored status: {e}")))?;
-                    audit::record(
-                        &mut tx,
-                        &Change {
-                            site_id: scope.site_id(),
-                            comment_id,
-                            actor,
-                            from: Some(current),
-                            to: current,
-                            reasons: &reasons,
-                            note: note.as_deref(),
-                        },
-                    )
-                    .await?;
-                }
-            }
-        }
-        (None, ban_id) => {
-            // A ban deleted meanwhile (ban_id null) has nothing left to lift or to audit.
-            if let Some(ban_id) = ban_id {
-                if decision == Decision::Overturn {
-                    let before = bans::lock(&mut tx, &scope, ban_id).await?;
-                    // A ban that already ended has nothing left to lift.
-                    if let (Some(before), Some(after)) =
-                        (before, bans::expire(&mut tx, &scope, ban_id).await?)
-                    {
-                        audit::record_action(
-                            &mut tx,
-                            &ActionRecord {
-                                site_id: Some(scope.site_id()),
-                                actor,
-                                action: "ban.lifted",
-                                target_kind: "ban",
-                                target_id: Some(ban_id),
-                                before: Some(bans::audit_json(&before)),
-                                after: Some(bans::audit_json(&after)),
-                                note: note.as_deref(),
-                            },
-                        )
-                        .await?;
-                    }
-                }
-                audit::record_ban(
-                    &mut tx,
-                    &BanChange {
-                        site_id: scope.site_id(),
-                        ban_id,
-                        appeal_id: Some(appeal.id),
-                        action: match decision {
-                            Decision::Uphold => "appeal_upheld",
-                            Decision::Overturn => "appeal_overturned",
-                        },
-                        actor,
-                        note: note.as_deref(),
-                    },
-                )
-                .await?;
-            }
-        }
-    }
-    appeals::decide(&mut tx, &scope, id, status, moderator.id, note.as_deref()).await?;
-    // The decision itself, in the site's one audit listing (the status change or the ban's lift
-    // it made has its own entry).
-    audit::record_action(
-        &mut tx,
-        &ActionRecord {
-            site_id: Some(scope.site_id()),
-            actor,
-            action: match decision {
-                Decision::Uphold => "appeal.upheld",
-                Decision::Overturn => "appeal.overturned",
-            },
-            target_kind: "appeal",
-            target_id: Some(appeal.id),
-            before: Some(json!({ "status": appeal.status })),
-            after: Some(json!({
-                "status": status.as_str(),
-                "kind": appeal.kind,
-                "comment_id": appeal.comment_id,
-                "ban_id": appeal.ban_id,
-            })),
-            note: note.as_deref(),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    if let Some(thread_id) = changed_thread {
-        // The trigger tells every node; this one needn't wait for its own notification.
-        state.threads.invalidate(thread_id);
-    }
-    tracing::info!(
-        moderator.id = %moderator.id,
-        appeal.id = %id,
-        appeal.kind = %appeal.kind,
-        appeal.status = status.as_str(),
-        site.slug = scope.slug(),
-        "appeal decided"
-    );
-    let view: AppealView = appeals::view(&state.db.pool, &scope, id)
-        .await?
-        .ok_or_else(appeal_not_found)?;
+    let pool = &state.db.pool;
+    let decided = (body.action, note.as_deref());
+    let view =
+        appeal_decision::decide(pool, &state.threads, &scope, moderator.id, id, decided).await?;
     Ok(private(HttpResponse::Ok()).json(view))
 }

@@ -32,9 +32,9 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::accounts::last_owner;
 use crate::auth::moderators::invitation_store::{self as invites, InvitationRow};
 use crate::auth::moderators::store::{self, CreateAccountError, PutOutcome};
+use crate::auth::moderators::team::last_owner;
 use crate::auth::moderators::{Moderator, Role, SiteScope, password, team_audit, throttle};
 use crate::domain::Email;
 use crate::domain::client::ClientInfo;

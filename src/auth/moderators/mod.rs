@@ -25,8 +25,10 @@ pub mod invitation_store;
 pub mod password;
 pub mod scope;
 pub mod store;
+pub mod team;
 pub mod team_audit;
 pub mod throttle;
+pub mod tokens;
 
 pub use scope::{Credential, Moderator, SiteScope};
 
