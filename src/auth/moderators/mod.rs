@@ -22,6 +22,7 @@
 //! changes their own password with `POST /me/password` ([`account`]).
 
 pub mod invitation_store;
+pub mod invitations;
 pub mod password;
 pub mod scope;
 pub mod store;
