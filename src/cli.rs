@@ -347,7 +347,7 @@ async fn moderator_reset_password(
         .await?
         .ok_or_else(|| anyhow::anyhow!("there is no moderator account with this email"))?;
     drop(conn);
-    let changed = crate::api::moderator::password::set_password(
+    let changed = crate::auth::moderators::password_change::set_password(
         &pool,
         id,
         read_password()?,

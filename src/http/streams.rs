@@ -112,3 +112,19 @@ mod tests {
         assert_eq!(jittered(Duration::ZERO), Duration::ZERO);
     }
 }
+
+/// How often an idle stream sends a comment line (`streams.keepalive_s`): it keeps proxies from
+/// closing the stream, and writing it is how a client that went away is noticed (and its
+/// stream's slot freed).
+/// The first bytes of every stream: how soon to reconnect after a drop
+/// (`streams.reconnect_ms`, the same hint a stream sends when its lifetime ends).
+pub fn retry_hint(state: &AppState) -> Bytes {
+    Bytes::from(format!(
+        "retry: {}\n\n",
+        state.settings.streams.reconnect_ms
+    ))
+}
+
+pub fn keepalive(state: &AppState) -> Duration {
+    Duration::from_secs(state.settings.streams.keepalive_s)
+}

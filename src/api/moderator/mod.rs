@@ -5,6 +5,7 @@ pub mod appeals;
 pub mod audit;
 pub mod bans;
 mod comment;
+pub mod events;
 pub mod history;
 pub mod invitations;
 mod page;
@@ -114,7 +115,7 @@ pub static MODERATOR_API: &[ApiResource] = &[
     ApiResource {
         path: "/sites/{site}/events",
         allow: "GET",
-        add: |r| r.route(web::get().to(crate::api::public::events::queue_events)),
+        add: |r| r.route(web::get().to(crate::api::moderator::events::queue_events)),
     },
     ApiResource {
         path: "/sites/{site}/comments",

@@ -24,6 +24,7 @@
 pub mod invitation_store;
 pub mod invitations;
 pub mod password;
+pub mod password_change;
 pub mod scope;
 pub mod store;
 pub mod team;
