@@ -98,21 +98,6 @@ fn jittered(max: Duration) -> Duration {
     max.saturating_sub(Duration::from_millis(rand::random_range(0..=tenth)))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lifetimes_are_jittered_down_never_up() {
-        let max = Duration::from_secs(1800);
-        for _ in 0..100 {
-            let l = jittered(max);
-            assert!(l <= max && l >= max - max / 10, "{l:?}");
-        }
-        assert_eq!(jittered(Duration::ZERO), Duration::ZERO);
-    }
-}
-
 /// How often an idle stream sends a comment line (`streams.keepalive_s`): it keeps proxies from
 /// closing the stream, and writing it is how a client that went away is noticed (and its
 /// stream's slot freed).
@@ -127,4 +112,19 @@ pub fn retry_hint(state: &AppState) -> Bytes {
 
 pub fn keepalive(state: &AppState) -> Duration {
     Duration::from_secs(state.settings.streams.keepalive_s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes_are_jittered_down_never_up() {
+        let max = Duration::from_secs(1800);
+        for _ in 0..100 {
+            let l = jittered(max);
+            assert!(l <= max && l >= max - max / 10, "{l:?}");
+        }
+        assert_eq!(jittered(Duration::ZERO), Duration::ZERO);
+    }
 }

@@ -361,44 +361,6 @@ pub fn audit_json(row: &BanRow) -> serde_json::Value {
     serde_json::to_value(row).unwrap_or_default()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exactly_one_target() {
-        assert!(Target::parse(None, None, None).is_err());
-        assert!(Target::parse(Some("x"), Some("a@b.example"), None).is_err());
-        assert_eq!(
-            Target::parse(None, Some("Ann@Example.COM"), None).unwrap(),
-            Target::Email("ann@example.com".into())
-        );
-        assert_eq!(
-            Target::parse(Some("nope"), None, None).unwrap_err().0,
-            "user_id"
-        );
-    }
-
-    #[test]
-    fn ips_become_networks() {
-        let t = |s| Target::parse(None, None, Some(s));
-        assert_eq!(
-            t("203.0.113.7/24").unwrap(),
-            Target::Ip("203.0.113.0/24".parse().unwrap())
-        );
-        assert_eq!(
-            t("198.51.100.9").unwrap(),
-            Target::Ip("198.51.100.9/32".parse().unwrap())
-        );
-        assert_eq!(
-            t("2001:db8::1/32").unwrap(),
-            Target::Ip("2001:db8::/32".parse().unwrap())
-        );
-        assert_eq!(t("not-an-ip").unwrap_err().0, "ip");
-        assert_eq!(t("10.0.0.0/33").unwrap_err().0, "ip");
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // A moderator's changes: each in one transaction with its audit row
 
@@ -439,4 +401,42 @@ pub async fn lift(pool: &PgPool, scope: &SiteScope, moderator_id: Uuid, id: Uuid
 
 pub fn ban_not_found() -> ApiError {
     ApiError::not_found("Ban")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exactly_one_target() {
+        assert!(Target::parse(None, None, None).is_err());
+        assert!(Target::parse(Some("x"), Some("a@b.example"), None).is_err());
+        assert_eq!(
+            Target::parse(None, Some("Ann@Example.COM"), None).unwrap(),
+            Target::Email("ann@example.com".into())
+        );
+        assert_eq!(
+            Target::parse(Some("nope"), None, None).unwrap_err().0,
+            "user_id"
+        );
+    }
+
+    #[test]
+    fn ips_become_networks() {
+        let t = |s| Target::parse(None, None, Some(s));
+        assert_eq!(
+            t("203.0.113.7/24").unwrap(),
+            Target::Ip("203.0.113.0/24".parse().unwrap())
+        );
+        assert_eq!(
+            t("198.51.100.9").unwrap(),
+            Target::Ip("198.51.100.9/32".parse().unwrap())
+        );
+        assert_eq!(
+            t("2001:db8::1/32").unwrap(),
+            Target::Ip("2001:db8::/32".parse().unwrap())
+        );
+        assert_eq!(t("not-an-ip").unwrap_err().0, "ip");
+        assert_eq!(t("10.0.0.0/33").unwrap_err().0, "ip");
+    }
 }

@@ -326,25 +326,6 @@ pub fn audit_json(row: &RuleRow) -> serde_json::Value {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_bad_field_is_named() {
-        let e = Rule::check("colour", "x", "explode", true, None).unwrap_err();
-        let fields: Vec<&str> = e.iter().map(|(f, _)| f.as_str()).collect();
-        assert_eq!(fields, ["kind", "action"]);
-        let e = Rule::check("regex", "(", "hold", true, None).unwrap_err();
-        assert_eq!(e[0].0, "pattern");
-        let e = Rule::check("max_links", "many", "hold", true, None).unwrap_err();
-        assert_eq!(e[0].0, "pattern");
-        let r = Rule::check("word", " viagra ", "spam", true, Some("  ")).unwrap();
-        assert_eq!(r.pattern, "viagra");
-        assert_eq!(r.note, None);
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // A moderator's changes: each in one transaction with its audit row
 
@@ -494,4 +475,23 @@ pub async fn remove(
 
 pub fn rule_not_found() -> ApiError {
     ApiError::not_found("Rule")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let e = Rule::check("colour", "x", "explode", true, None).unwrap_err();
+        let fields: Vec<&str> = e.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(fields, ["kind", "action"]);
+        let e = Rule::check("regex", "(", "hold", true, None).unwrap_err();
+        assert_eq!(e[0].0, "pattern");
+        let e = Rule::check("max_links", "many", "hold", true, None).unwrap_err();
+        assert_eq!(e[0].0, "pattern");
+        let r = Rule::check("word", " viagra ", "spam", true, Some("  ")).unwrap();
+        assert_eq!(r.pattern, "viagra");
+        assert_eq!(r.note, None);
+    }
 }
