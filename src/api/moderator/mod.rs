@@ -1,4 +1,6 @@
-//! `/api/mod/v1`: the moderator API, one file per resource.
+//! `/api/mod/v1`: the moderator API, one file per resource. A handler takes its extractors,
+//! calls one domain function and shapes the answer; transactions, audit rows and cache drops
+//! live in the domain (`moderation/`, `auth/moderators/`, `sites/settings`), never here.
 
 pub mod actions;
 pub mod appeals;
