@@ -220,7 +220,7 @@ async fn site_create(settings: Settings, args: SiteCreate) -> anyhow::Result<()>
                     target_kind: "site",
                     target_id: Some(site.id),
                     before: None,
-                    after: Some(crate::api::moderator::site_settings::audit_json(&site)),
+                    after: Some(crate::sites::settings::audit_json(&site)),
                     note: None,
                 },
             )
@@ -347,7 +347,7 @@ async fn moderator_reset_password(
         .await?
         .ok_or_else(|| anyhow::anyhow!("there is no moderator account with this email"))?;
     drop(conn);
-    let changed = crate::api::moderator::password::set_password(
+    let changed = crate::auth::moderators::password_change::set_password(
         &pool,
         id,
         read_password()?,

@@ -15,7 +15,7 @@ use crate::markdown as render;
 use crate::moderation::Reason;
 use crate::moderation::audit::Actor;
 use crate::moderation::pipeline::{self, Env, Submission};
-use crate::moderation::state::{self, Move, Request};
+use crate::moderation::transitions::{self, Move, Request};
 
 /// The `rule` of the reason reader flags add (see `reactions`).
 pub const FLAGS_RULE: &str = "flags";
@@ -127,7 +127,7 @@ pub async fn edit(
     )
     .await?;
     if to != t.status {
-        state::transition(
+        transitions::transition(
             &mut tx,
             &Request {
                 site_id: t.site.id,
@@ -240,7 +240,7 @@ pub async fn delete(
 ) -> ApiResult<()> {
     t.check_author(user.user_id)?;
     let mut tx = pool.begin().await?;
-    state::transition(
+    transitions::transition(
         &mut tx,
         &Request {
             site_id: t.site.id,

@@ -12,7 +12,7 @@ use crate::domain::client::ClientInfo;
 use crate::error::{ApiError, ApiResult};
 use crate::moderation::Reason;
 use crate::moderation::audit::Actor;
-use crate::moderation::state::{self, Move, Request};
+use crate::moderation::transitions::{self, Move, Request};
 
 /// Why a reader flags a comment (the `flags_reason_check` constraint's values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
@@ -168,7 +168,7 @@ pub async fn flag(
             matched: Some(format!("{} flags", n.since_approval)),
             message: "Held for review: readers flagged it.".to_owned(),
         }];
-        state::transition(
+        transitions::transition(
             &mut tx,
             &Request {
                 site_id: t.site.id,

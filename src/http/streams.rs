@@ -98,6 +98,22 @@ fn jittered(max: Duration) -> Duration {
     max.saturating_sub(Duration::from_millis(rand::random_range(0..=tenth)))
 }
 
+/// How often an idle stream sends a comment line (`streams.keepalive_s`): it keeps proxies from
+/// closing the stream, and writing it is how a client that went away is noticed (and its
+/// stream's slot freed).
+/// The first bytes of every stream: how soon to reconnect after a drop
+/// (`streams.reconnect_ms`, the same hint a stream sends when its lifetime ends).
+pub fn retry_hint(state: &AppState) -> Bytes {
+    Bytes::from(format!(
+        "retry: {}\n\n",
+        state.settings.streams.reconnect_ms
+    ))
+}
+
+pub fn keepalive(state: &AppState) -> Duration {
+    Duration::from_secs(state.settings.streams.keepalive_s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,8 +14,13 @@ use uuid::Uuid;
 
 use crate::auth::moderators::SiteScope;
 use crate::domain::Invalid;
+use crate::error::ApiError;
 
 /// Longest appeal message, in characters (the `appeals_message_check` constraint's bound).
+pub fn not_found() -> ApiError {
+    ApiError::not_found("Appeal")
+}
+
 pub const MESSAGE_MAX_CHARS: usize = 2000;
 /// Longest moderator note on a decision, in characters.
 pub const NOTE_MAX_CHARS: usize = 1000;

@@ -75,7 +75,7 @@ pub async fn record(conn: &mut PgConnection, c: &Change<'_>) -> Result<(), sqlx:
     Ok(())
 }
 
-/// The audit rows of one batch of moves (see `state::transition_many`): same site, actor,
+/// The audit rows of one batch of moves (see `transitions::transition_many`): same site, actor,
 /// reasons and note; per comment its from and to status.
 pub struct Changes<'a> {
     pub site_id: Uuid,
@@ -160,6 +160,45 @@ pub struct ActionRecord<'a> {
     pub after: Option<Value>,
     /// The actor's note or reason, if any (at most 2,000 characters).
     pub note: Option<&'a str>,
+}
+
+impl<'a> ActionRecord<'a> {
+    /// A moderator's action on one resource; `before`, `after` and `note` start empty. Most
+    /// administrative actions are this shape, so their audit rows are built in one place.
+    pub fn by_moderator(
+        site_id: Option<Uuid>,
+        moderator_id: Uuid,
+        action: &'a str,
+        target_kind: &'a str,
+        target_id: Uuid,
+    ) -> Self {
+        Self {
+            site_id,
+            actor: Actor::Moderator(moderator_id),
+            action,
+            target_kind,
+            target_id: Some(target_id),
+            before: None,
+            after: None,
+            note: None,
+        }
+    }
+
+    /// With the target's state before the action.
+    pub fn before(self, before: Value) -> Self {
+        Self {
+            before: Some(before),
+            ..self
+        }
+    }
+
+    /// With the target's state after the action.
+    pub fn after(self, after: Value) -> Self {
+        Self {
+            after: Some(after),
+            ..self
+        }
+    }
 }
 
 /// Appends one administrative action to the audit log, on the caller's connection.

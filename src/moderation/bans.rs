@@ -12,8 +12,10 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::audit::{self, ActionRecord};
 use crate::auth::moderators::SiteScope;
 use crate::domain::{Email, Invalid};
+use crate::error::{ApiError, ApiResult};
 
 /// While a user ban is active, a login that leaves the user (all of them when the account is
 /// erased, `only` one when it is unlinked on `/account/`) could log in again as a fresh user:
@@ -357,6 +359,48 @@ pub async fn expire(
 /// The ban as its audit rows show it (the full row: its target, expiry, shadow and reason).
 pub fn audit_json(row: &BanRow) -> serde_json::Value {
     serde_json::to_value(row).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// A moderator's changes: each in one transaction with its audit row
+
+/// Bans `ban.target` from the site; audited as `ban.created`. A user id must be of someone
+/// who commented on the site: a user of another site is as unknown here as one that doesn't
+/// exist (404).
+pub async fn impose(pool: &PgPool, scope: &SiteScope, ban: &NewBan) -> ApiResult<BanRow> {
+    let mut tx = pool.begin().await?;
+    if let Target::User(user_id) = ban.target
+        && !commented_on(&mut tx, scope, user_id).await?
+    {
+        return Err(ApiError::not_found("User"));
+    }
+    let row = create(&mut tx, scope, ban).await?;
+    let site_id = Some(scope.site_id());
+    let record = ActionRecord::by_moderator(site_id, ban.created_by, "ban.created", "ban", row.id)
+        .after(audit_json(&row));
+    audit::record_action(&mut tx, &record).await?;
+    tx.commit().await?;
+    tracing::info!(moderator.id = %ban.created_by, ban.id = %row.id, ban.kind = %row.kind, site.slug = scope.slug(), "ban created");
+    Ok(row)
+}
+
+/// Lifts a ban of the site by deleting it; audited as `ban.lifted`.
+pub async fn lift(pool: &PgPool, scope: &SiteScope, moderator_id: Uuid, id: Uuid) -> ApiResult<()> {
+    let mut tx = pool.begin().await?;
+    let gone = delete(&mut tx, scope, id)
+        .await?
+        .ok_or_else(ban_not_found)?;
+    let site_id = Some(scope.site_id());
+    let record = ActionRecord::by_moderator(site_id, moderator_id, "ban.lifted", "ban", id)
+        .before(audit_json(&gone));
+    audit::record_action(&mut tx, &record).await?;
+    tx.commit().await?;
+    tracing::info!(moderator.id = %moderator_id, ban.id = %id, site.slug = scope.slug(), "ban lifted");
+    Ok(())
+}
+
+pub fn ban_not_found() -> ApiError {
+    ApiError::not_found("Ban")
 }
 
 #[cfg(test)]

@@ -1,13 +1,13 @@
 //! Queue claims: a moderator leases the oldest unclaimed pending comments of a site for a few
 //! minutes, so a team working one queue never reviews the same item twice. A lease that has run
 //! out counts as no lease at all (nothing sweeps them); a decision that takes the comment out of
-//! the pending queue ends its lease (`state::transition`).
+//! the pending queue ends its lease (`transitions::transition`).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::Serialize;
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{FromRow, PgPool};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -24,8 +24,9 @@ pub const LEASE: Duration = Duration::from_secs(5 * 60);
 /// skipped (`SKIP LOCKED`), and a comment whose lease a claim committed after this statement's
 /// snapshot was taken collides on the primary key, where `ON CONFLICT ... WHERE` re-reads the
 /// committed lease and leaves it alone (so this claim answers fewer items, never a shared one).
+/// One statement, so it needs no transaction of its own.
 pub async fn claim(
-    conn: &mut PgConnection,
+    pool: &PgPool,
     scope: &SiteScope,
     moderator: Uuid,
     limit: i64,
@@ -55,9 +56,10 @@ pub async fn claim(
     .bind(moderator)
     .bind(limit)
     .bind(LEASE.as_secs_f64())
-    .fetch_all(&mut *conn)
+    .fetch_all(pool)
     .await?;
     ids.sort_unstable_by_key(|&(id, at)| (at, id));
+    tracing::info!(moderator.id = %moderator, site.slug = scope.slug(), claimed = ids.len(), "queue claimed");
     Ok(ids.into_iter().map(|(id, _)| id).collect())
 }
 

@@ -32,7 +32,6 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgPool};
 use utoipa::ToSchema;
@@ -41,15 +40,14 @@ use uuid::Uuid;
 use super::hits::{self, Reason};
 use super::matcher::{MatchInput, RuleSet, check_budget};
 use super::pipeline::Submission;
+use super::rule_engine::RuleEngine;
 use super::rules::Rule;
+use super::rules::rules_too_complex;
 use super::store::RuleRow;
-use crate::auth::moderators::Moderator;
+use crate::config::ModerationSettings;
 use crate::domain::CommentStatus;
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::json::ApiJson;
-use crate::http::private;
+use crate::error::{ApiError, ApiResult};
 use crate::sites::Site;
-use crate::state::AppState;
 
 /// Comments replayed when the request doesn't say.
 const SAMPLE_DEFAULT: i64 = 1000;
@@ -345,38 +343,19 @@ pub struct DryRunAnswer {
     changed: Vec<Changed>,
 }
 
-/// Replays a proposed rule set over the site's latest comments; changes nothing.
-///
-/// Each of the last `sample` comments (deleted ones left out) is judged under the site's current
-/// rules and under the proposed ones, the other pipeline stages taken as recorded; the answer
-/// lists those whose verdict would differ, and why. A `rejected` verdict means the comment would
-/// have been refused at submit time.
-#[utoipa::path(
-    post,
-    path = "/api/mod/v1/sites/{site}/rules/dry-run",
-    tag = "moderation",
-    security(("moderator" = [])),
-    params(("site" = String, Path, description = "The site's slug.")),
-    request_body = DryRunBody,
-    responses(
-        (status = 200, description = "The comments whose verdict would change.", body = DryRunAnswer),
-        (status = 400, description = "`invalid_json` or `validation_failed` (`sample`: 1 to 5000 and sample × rules at most 100000, `rules`, `rules[i].kind`, `rules[i].pattern`, `rules[i].action`).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 409, description = "`rules_too_complex`: the proposed patterns together are over a site's compiled budget (details: `budget_bytes`).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
-    )
-)]
-pub async fn dry_run(
-    state: web::Data<AppState>,
-    moderator: Moderator,
-    path: web::Path<String>,
-    body: ApiJson<DryRunBody>,
-) -> ApiResult<HttpResponse> {
-    let scope = moderator.scope(&path)?;
-    let DryRunBody { rules, sample: n } = body.0;
+/// Checks a proposal (the sample's size, each rule, the set's compiled budget) and replays it
+/// over `site`'s latest comments on the site's share of the rule pool. Dropping the returned
+/// future (the client hung up) stops the replay at the next comment.
+pub async fn run(
+    engine: &RuleEngine,
+    pool: &PgPool,
+    settings: &ModerationSettings,
+    site: Arc<Site>,
+    moderator_id: Uuid,
+    proposal: DryRunBody,
+) -> ApiResult<DryRunAnswer> {
+    let site_id = site.id;
+    let DryRunBody { rules, sample: n } = proposal;
     // Set when this future is dropped (the client went away) or ends: the replay stops.
     let cancelled = Arc::new(AtomicBool::new(false));
     let _cancel_on_drop = CancelOnDrop(cancelled.clone());
@@ -397,7 +376,7 @@ pub async fn dry_run(
             ),
         ));
     }
-    let rules_max = state.settings.moderation.max_rules_per_site as usize;
+    let rules_max = settings.max_rules_per_site as usize;
     if rules.len() > rules_max {
         errors.push((
             "rules".to_owned(),
@@ -407,9 +386,8 @@ pub async fn dry_run(
     // Checking a pattern compiles it: up to a site's most rules of them, so on the site's
     // share of the rule pool too, not on an async worker (and not at all past the most).
     let (proposed, labels, budget) = if rules.len() <= rules_max {
-        let (proposed, labels, rule_errors, budget) = state
-            .rules
-            .run(scope.site_id(), move || {
+        let (proposed, labels, rule_errors, budget) = engine
+            .run(site_id, move || {
                 let (proposed, labels, errors) = check_proposed(&rules);
                 // The whole proposal within the site's compiled budget, as a stored set must be.
                 let budget = if errors.is_empty() {
@@ -432,23 +410,19 @@ pub async fn dry_run(
     if !errors.is_empty() {
         return Err(ApiError::validation_many(errors));
     }
-    budget.map_err(crate::api::moderator::moderation::rules_too_complex)?;
+    budget.map_err(rules_too_complex)?;
 
-    let site = state.site(scope.slug()).await?;
-    let pool = &state.db.pool;
-    let current = state.rules.current(pool, scope.site_id()).await?;
-    let sampled = sample(pool, scope.site_id(), n).await?;
-    let m = &state.settings.moderation;
-    let (max_links, spam_score) = (m.max_links, m.spam_score);
+    let current = engine.current(pool, site_id).await?;
+    let sampled = sample(pool, site_id, n).await?;
+    let (max_links, spam_score) = (settings.max_links, settings.spam_score);
     let total = sampled.len();
     // Compiling the proposal and thousands of regex scans: on the site's share of the rule
     // pool, off the async workers.
     let site2: Arc<Site> = site.clone();
-    let (replayed, cancels) = state.rules.dry_run_counters();
+    let (replayed, cancels) = engine.dry_run_counters();
     let job_cancelled = cancelled.clone();
-    let changed = state
-        .rules
-        .run(scope.site_id(), move || {
+    let changed = engine
+        .run(site_id, move || {
             if job_cancelled.load(Ordering::Relaxed) {
                 cancels.fetch_add(1, Ordering::Relaxed);
                 return None;
@@ -478,11 +452,11 @@ pub async fn dry_run(
         // Only when the flag was set, which is when this future was dropped: no one reads this.
         return Err(ApiError::internal(anyhow::anyhow!("dry-run cancelled")));
     };
-    tracing::info!(moderator.id = %moderator.id, site.slug = scope.slug(), sampled = replayed, of = total, changed = changed.len(), "rules dry-run");
-    Ok(private(HttpResponse::Ok()).json(DryRunAnswer {
+    tracing::info!(moderator.id = %moderator_id, site.slug = %site.slug, sampled = replayed, of = total, changed = changed.len(), "rules dry-run");
+    Ok(DryRunAnswer {
         sampled: replayed,
         complete: replayed == total,
         unchanged: replayed - changed.len(),
         changed,
-    }))
+    })
 }

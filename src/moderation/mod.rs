@@ -1,15 +1,19 @@
 //! Moderation: what status a new or edited comment gets and why (`pipeline`, with its `spam`
-//! heuristic and `akismet` check), the one state machine of a comment's status (`state`), the
-//! audit trail every status change writes (`audit`), and the moderator API's side of it
-//! (`routes`): the queue and search (`review`), `bans`, `rules` and commenters' trust (`users`); how rules are compiled and
-//! matched (`matcher`) without one site stalling the others (`rule_engine`);
-//! the rule `dry_run`; commenters' `appeals` against rejections and bans (`appeal_routes`).
+//! heuristic and `akismet` check), the one state machine of a comment's status (`transitions`)
+//! and the audit trail every change writes (`audit`). What moderators do, each write opening its
+//! transaction, writing its audit rows, committing and dropping the cache in one place:
+//! decisions on comments (`decisions`) and on `appeals` (`appeal_decision`), `bans`, `rules`,
+//! commenters' trust (`users`) and queue `claims`; the queue and search they read (`review`).
+//! How rules are compiled and matched (`matcher`) without one site stalling the others
+//! (`rule_engine`), and the rule `dry_run`. The HTTP side is `api/moderator/`.
 
 pub mod akismet;
+pub mod appeal_decision;
 pub mod appeals;
 pub mod audit;
 pub mod bans;
 pub mod claims;
+pub mod decisions;
 pub mod dry_run;
 pub mod hits;
 pub mod matcher;
@@ -18,8 +22,8 @@ pub mod review;
 pub mod rule_engine;
 pub mod rules;
 pub mod spam;
-pub mod state;
 pub mod store;
+pub mod transitions;
 pub mod users;
 
 pub use hits::Reason;

@@ -8,9 +8,12 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::audit::{self, ActionRecord};
 use super::hits::Action;
-use super::matcher::validate_rule;
+use super::matcher::{self, TooComplex, validate_rule};
+use super::rule_engine::RuleEngine;
 use crate::auth::moderators::SiteScope;
+use crate::error::{ApiError, ApiResult};
 
 /// Longest `note`, in characters.
 pub const NOTE_MAX_CHARS: usize = 500;
@@ -321,6 +324,157 @@ pub fn audit_json(row: &RuleRow) -> serde_json::Value {
         "enabled": row.enabled,
         "note": row.note,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// A moderator's changes: each in one transaction with its audit row
+
+/// The 409 for a rule set over `matcher::RULES_COMPILED_MAX_BYTES` compiled together.
+pub fn rules_too_complex(e: TooComplex) -> ApiError {
+    ApiError::conflict(
+        "rules_too_complex",
+        format!(
+            "Together, this site's patterns would be over the {} KiB a site's rules may take compiled; simplify or delete some (long repeats like [ab]{{450}} are large).",
+            e.budget_bytes / 1024
+        ),
+    )
+    .with_details(serde_json::json!({ "budget_bytes": e.budget_bytes }))
+}
+
+/// Checks that the site's other rules and `rule` compile together within the site's budget,
+/// on the site's share of the rule pool (compiling a big set is CPU work).
+async fn check_budget(
+    engine: &RuleEngine,
+    scope: &SiteScope,
+    others: Vec<(String, String)>,
+    rule: &Rule,
+) -> Result<(), ApiError> {
+    let (kind, pattern) = (rule.kind.clone(), rule.pattern.clone());
+    engine
+        .run(scope.site_id(), move || {
+            matcher::check_budget(
+                others
+                    .iter()
+                    .map(|(k, p)| (k.as_str(), p.as_str()))
+                    .chain([(kind.as_str(), pattern.as_str())]),
+            )
+        })
+        .await?
+        .map_err(rules_too_complex)
+}
+
+/// Adds `rule` to the site, unless the site has `max` rules or the set would be over its
+/// compiled budget; audited as `rule.created`.
+pub async fn add(
+    pool: &PgPool,
+    engine: &RuleEngine,
+    scope: &SiteScope,
+    moderator_id: Uuid,
+    rule: &Rule,
+    max: u32,
+) -> ApiResult<RuleRow> {
+    let mut tx = pool.begin().await?;
+    lock_site(&mut tx, scope).await?;
+    let others = kinds_and_patterns(&mut tx, scope, None).await?;
+    check_budget(engine, scope, others, rule).await?;
+    let row = match create(&mut tx, scope, rule, max).await? {
+        Created::Rule(row) => row,
+        Created::AtCap { max } => {
+            return Err(ApiError::conflict(
+                "too_many_rules",
+                format!("This site has {max} rules, the most it can have; delete or change one."),
+            )
+            .with_details(serde_json::json!({ "max_rules": max })));
+        }
+    };
+    let record = ActionRecord::by_moderator(
+        Some(scope.site_id()),
+        moderator_id,
+        "rule.created",
+        "rule",
+        row.id,
+    )
+    .after(audit_json(&row));
+    audit::record_action(&mut tx, &record).await?;
+    tx.commit().await?;
+    tracing::info!(moderator.id = %moderator_id, rule.id = %row.id, site.slug = scope.slug(), "rule created");
+    Ok(row)
+}
+
+/// Applies `patch` to a rule of the site (absent fields stay), within the site's compiled
+/// budget; audited as `rule.updated`.
+pub async fn change(
+    pool: &PgPool,
+    engine: &RuleEngine,
+    scope: &SiteScope,
+    moderator_id: Uuid,
+    id: Uuid,
+    patch: RulePatch,
+) -> ApiResult<RuleRow> {
+    let mut tx = pool.begin().await?;
+    // The site first (as a create does), then the rule: one site's rule writes check the
+    // budget one after the other.
+    lock_site(&mut tx, scope).await?;
+    let current = get_for_update(&mut tx, scope, id)
+        .await?
+        .ok_or_else(rule_not_found)?;
+    let note = match patch.note {
+        Some(n) => Some(n),
+        None => current.note.clone(),
+    };
+    let rule = Rule::check(
+        patch.kind.as_deref().unwrap_or(&current.kind),
+        patch.pattern.as_deref().unwrap_or(&current.pattern),
+        patch.action.as_deref().unwrap_or(&current.action),
+        patch.enabled.unwrap_or(current.enabled),
+        note.as_deref(),
+    )
+    .map_err(ApiError::validation_many)?;
+    let others = kinds_and_patterns(&mut tx, scope, Some(id)).await?;
+    check_budget(engine, scope, others, &rule).await?;
+    let row = update(&mut tx, scope, id, &rule).await?;
+    let record = ActionRecord::by_moderator(
+        Some(scope.site_id()),
+        moderator_id,
+        "rule.updated",
+        "rule",
+        id,
+    )
+    .before(audit_json(&current))
+    .after(audit_json(&row));
+    audit::record_action(&mut tx, &record).await?;
+    tx.commit().await?;
+    tracing::info!(moderator.id = %moderator_id, rule.id = %id, site.slug = scope.slug(), "rule changed");
+    Ok(row)
+}
+
+/// Deletes a rule of the site; audited as `rule.deleted`.
+pub async fn remove(
+    pool: &PgPool,
+    scope: &SiteScope,
+    moderator_id: Uuid,
+    id: Uuid,
+) -> ApiResult<()> {
+    let mut tx = pool.begin().await?;
+    let gone = delete(&mut tx, scope, id)
+        .await?
+        .ok_or_else(rule_not_found)?;
+    let record = ActionRecord::by_moderator(
+        Some(scope.site_id()),
+        moderator_id,
+        "rule.deleted",
+        "rule",
+        id,
+    )
+    .before(audit_json(&gone));
+    audit::record_action(&mut tx, &record).await?;
+    tx.commit().await?;
+    tracing::info!(moderator.id = %moderator_id, rule.id = %id, site.slug = scope.slug(), "rule deleted");
+    Ok(())
+}
+
+pub fn rule_not_found() -> ApiError {
+    ApiError::not_found("Rule")
 }
 
 #[cfg(test)]

@@ -8,7 +8,12 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use serde_json::json;
+
+use super::audit::{self, ActionRecord};
+use super::review::{self, StatusCounts};
 use crate::auth::moderators::SiteScope;
+use crate::error::{ApiError, ApiResult};
 
 /// How many of the user's latest comments the user view lists.
 pub const RECENT: i64 = 20;
@@ -193,4 +198,101 @@ pub async fn set_trust(
         }
         Err(e) => Err(e),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The moderators' view, and a change of trust in one transaction with its audit row
+
+/// A commenter as the site's moderators see them.
+#[derive(Serialize, ToSchema)]
+#[schema(as = CommenterView)]
+pub struct UserView {
+    #[serde(flatten)]
+    user: UserRow,
+    /// Their comments on this site, by status.
+    counts: StatusCounts,
+    /// Their latest comments on this site (up to 20), newest first.
+    recent_comments: Vec<RecentRow>,
+}
+
+fn user_not_found() -> ApiError {
+    ApiError::not_found("User")
+}
+
+/// The commenter with their counts and latest comments on the site; 404 for a user who never
+/// commented there.
+pub async fn view(pool: &PgPool, scope: &SiteScope, user_id: Uuid) -> ApiResult<UserView> {
+    let mut conn = pool.acquire().await?;
+    let user = find(&mut conn, scope, user_id)
+        .await?
+        .ok_or_else(user_not_found)?;
+    drop(conn);
+    let counts = review::status_counts(pool, scope.site_id(), &[user_id])
+        .await?
+        .remove(&user_id)
+        .unwrap_or_default();
+    let recent = recent(pool, scope, user_id).await?;
+    Ok(UserView {
+        user,
+        counts,
+        recent_comments: recent,
+    })
+}
+
+/// Sets a commenter's trust on the site (absent flags stay); audited as `user.trust_changed`
+/// when it changed anything. Answers the commenter as changed.
+pub async fn change_trust(
+    pool: &PgPool,
+    scope: &SiteScope,
+    moderator_id: Uuid,
+    user_id: Uuid,
+    patch: TrustPatch,
+) -> ApiResult<UserView> {
+    let TrustPatch {
+        trusted,
+        premoderated,
+    } = patch;
+    let contradiction = || {
+        ApiError::validation(
+            "premoderated",
+            "a user is either trusted or premoderated, not both",
+        )
+    };
+    if trusted == Some(true) && premoderated == Some(true) {
+        return Err(contradiction());
+    }
+    let mut tx = pool.begin().await?;
+    if find(&mut tx, scope, user_id).await?.is_none() {
+        return Err(user_not_found());
+    }
+    if trusted.is_some() || premoderated.is_some() {
+        let before = lock_trust(&mut tx, scope, user_id).await?;
+        match set_trust(&mut tx, scope, user_id, trusted, premoderated).await? {
+            TrustOutcome::Saved => {}
+            TrustOutcome::Contradiction => return Err(contradiction()),
+        }
+        let after = (
+            trusted.unwrap_or(before.trusted),
+            premoderated.unwrap_or(before.premoderated),
+        );
+        if after != (before.trusted, before.premoderated) {
+            let site_id = Some(scope.site_id());
+            let record = ActionRecord::by_moderator(
+                site_id,
+                moderator_id,
+                "user.trust_changed",
+                "user",
+                user_id,
+            )
+            .before(json!({
+                "trusted": before.trusted,
+                "premoderated": before.premoderated,
+            }))
+            .after(json!({ "trusted": after.0, "premoderated": after.1 }));
+            audit::record_action(&mut tx, &record).await?;
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(moderator.id = %moderator_id, user.id = %user_id, site.slug = scope.slug(), ?trusted, ?premoderated, "commenter trust changed");
+    view(pool, scope, user_id).await
 }

@@ -2,6 +2,7 @@
 //! the hot read path and CORS don't query the site on every request.
 
 pub mod cache;
+pub mod settings;
 pub mod store;
 
 pub use cache::SiteCache;

@@ -17,7 +17,7 @@ use crate::auth::account::store::{
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Paging, private};
 use crate::moderation::audit::Actor;
-use crate::moderation::state::{self, Move, Request};
+use crate::moderation::transitions::{self, Move, Request};
 use crate::state::AppState;
 
 /// The logins this server offers on the account page.
@@ -362,7 +362,7 @@ pub async fn erase(
     }
     if remove {
         for c in store::live_comments(&mut tx, user_id).await? {
-            state::transition(
+            transitions::transition(
                 &mut tx,
                 &Request {
                     site_id: c.site_id,

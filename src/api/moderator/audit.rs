@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::moderation::Page;
+use super::page::Page;
 use crate::auth::moderators::Moderator;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Paging, private};

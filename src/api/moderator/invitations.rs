@@ -25,27 +25,23 @@
 //! answer creates an account, the other asks for a login). Until invitations are mailed that
 //! is the inviting owner; the invitation answer itself never tells.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::accounts::last_owner;
 use crate::auth::moderators::invitation_store::{self as invites, InvitationRow};
-use crate::auth::moderators::store::{self, CreateAccountError, PutOutcome};
-use crate::auth::moderators::{Moderator, Role, SiteScope, password, team_audit, throttle};
+use crate::auth::moderators::invitations::{self, Proof};
+use crate::auth::moderators::{Moderator, Role, password};
 use crate::domain::Email;
 use crate::domain::client::ClientInfo;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::json::ApiJson;
 use crate::http::{Paging, private};
-use crate::moderation::audit::{self, ActionRecord, Actor};
 use crate::state::AppState;
 
-/// How long an invitation can be accepted.
-pub const INVITATION_TTL_DAYS: i64 = 7;
+pub use crate::auth::moderators::invitations::INVITATION_TTL_DAYS;
 
 /// An invitation to a site's team.
 #[derive(Serialize, ToSchema)]
@@ -160,47 +156,8 @@ pub async fn invite(
     let email = email.identity_key();
     // Nothing here looks at whether the email has an account or a role: the answer can't
     // depend on what isn't read.
-    let mut tx = state.db.pool.begin().await?;
-    let invites::Created {
-        row,
-        secret: token,
-        replaced,
-    } = invites::create(
-        &mut tx,
-        &scope,
-        &email,
-        role,
-        moderator.id,
-        time::Duration::days(INVITATION_TTL_DAYS),
-    )
-    .await?;
-    let actor = Actor::Moderator(moderator.id);
-    for id in replaced {
-        team_audit::audit_revoked(&mut tx, &scope, actor, id, "replaced by a new invitation")
-            .await?;
-    }
-    audit::record_action(
-        &mut tx,
-        &ActionRecord {
-            site_id: Some(scope.site_id()),
-            actor,
-            action: "invitation.created",
-            target_kind: "invitation",
-            target_id: Some(row.id),
-            before: None,
-            after: Some(team_audit::invitation_audit(&row)),
-            note: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    tracing::info!(
-        moderator.id = %moderator.id,
-        invitation.id = %row.id,
-        site.slug = scope.slug(),
-        role = role.as_str(),
-        "invitation created"
-    );
+    let (row, token) =
+        invitations::invite(&state.db.pool, &scope, moderator.id, &email, role).await?;
     let mut view = InvitationView::new(scope.slug(), row);
     view.token = Some(token);
     view.accept_url = Some(accept_url(&state));
@@ -280,31 +237,7 @@ pub async fn revoke_invitation(
     let (site, id) = path.into_inner();
     let scope = moderator.owner_scope(&site)?;
     moderator.require_login("Changing the team needs a password login, not an API token.")?;
-    let mut tx = state.db.pool.begin().await?;
-    let Some(row) = invites::revoke(&mut tx, &scope, id).await? else {
-        return Err(ApiError::not_found("Invitation"));
-    };
-    audit::record_action(
-        &mut tx,
-        &ActionRecord {
-            site_id: Some(scope.site_id()),
-            actor: Actor::Moderator(moderator.id),
-            action: "invitation.revoked",
-            target_kind: "invitation",
-            target_id: Some(row.id),
-            before: Some(team_audit::invitation_audit(&row)),
-            after: None,
-            note: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    tracing::info!(
-        moderator.id = %moderator.id,
-        invitation.id = %row.id,
-        site.slug = scope.slug(),
-        "invitation revoked"
-    );
+    invitations::revoke(&state.db.pool, &scope, moderator.id, id).await?;
     Ok(private(HttpResponse::NoContent()).finish())
 }
 
@@ -338,18 +271,6 @@ struct Accepted {
     email: String,
     /// Whether accepting created the account (with `new_password`).
     account_created: bool,
-}
-
-fn gone(code: &'static str, message: &str) -> ApiError {
-    ApiError::new(StatusCode::GONE, code, message)
-}
-
-/// Who accepts: how they proved it, and the account.
-enum Acceptor {
-    /// An existing account, proven by its session or its password.
-    Existing { id: Uuid, email: String },
-    /// No account yet: create it with this hash.
-    New { password_hash: String },
 }
 
 /// Accepts an invitation to a site's team.
@@ -417,169 +338,24 @@ pub async fn accept(
         .map(password::NewPassword::parse)
         .transpose()
         .map_err(|e| ApiError::validation("new_password", e))?;
-    let pool = &state.db.pool;
-    let auth = &state.settings.auth;
+    let proof = match (caller, current_password, new_password) {
+        (Some(m), _, _) => Proof::Session(m),
+        (None, Some(pw), _) => Proof::Password(pw),
+        (None, None, Some(pw)) => Proof::NewPassword(pw),
+        (None, None, None) => {
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "exactly one proof was checked above"
+            )));
+        }
+    };
     let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
-    let found = invites::find_by_token(pool, &token).await?;
-    let Some(inv) = found else {
-        // Token guessing: charged to the address (and one shared key), like a failed login.
-        let keys = throttle::Keys::unknown_invitation(client.ip);
-        let attempt = throttle::open(pool, &keys, auth).await?;
-        throttle::failed(pool, auth, attempt).await?;
-        return Err(ApiError::not_found("Invitation"));
-    };
-    if inv.accepted {
-        return Err(gone("invitation_used", "This invitation has been used."));
-    } else if inv.revoked {
-        return Err(gone("invitation_revoked", "This invitation was revoked."));
-    } else if inv.expired {
-        return Err(gone(
-            "invitation_expired",
-            "This invitation has expired; ask the site's owner for a new one.",
-        ));
-    }
-    let role = Role::parse(&inv.role)
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("stored invitation role: {e}")))?;
-
-    let acceptor = if let Some(m) = caller {
-        m.require_login(
-            "Accept with a login session or the account's password, not an API token.",
-        )?;
-        if m.email != inv.email {
-            return Err(ApiError::forbidden(
-                "wrong_account",
-                "This invitation is for another email address than this session's.",
-            ));
-        }
-        Acceptor::Existing {
-            id: m.id,
-            email: m.email,
-        }
-    } else if let Some(pw) = current_password {
-        // A password check of the invited account: throttled exactly like a login, or the token
-        // holder (the inviting owner, until invitations are mailed) would get an unthrottled
-        // oracle for someone else's password.
-        let keys = throttle::Keys::new(&inv.email, client.ip);
-        let attempt = throttle::open(pool, &keys, auth).await?;
-        let account = store::find_login(pool, &inv.email).await?;
-        let stored = account.as_ref().map(|a| a.password_hash.clone());
-        // Unknown account: the dummy hash, so this can't tell accounts apart by time either.
-        let ok = password::verify(pw, stored).await?;
-        let Some(account) = account.filter(|_| ok) else {
-            throttle::failed(pool, auth, attempt).await?;
-            tracing::info!(invitation.id = %inv.id, "invitation acceptance refused");
-            return Err(ApiError::unauthenticated(
-                "Wrong password for the invited email's account.",
-            ));
-        };
-        throttle::succeeded(pool, &keys, auth, attempt).await?;
-        Acceptor::Existing {
-            id: account.id,
-            email: account.email,
-        }
-    } else {
-        let pw = new_password.ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!("exactly one proof was checked above"))
-        })?;
-        let mut conn = pool.acquire().await?;
-        let exists = store::find_id_by_email(&mut conn, &inv.email).await?;
-        drop(conn);
-        if exists.is_some() {
-            return Err(account_exists());
-        }
-        // Hashed before the transaction opens, so no lock waits on argon2.
-        Acceptor::New {
-            password_hash: password::hash(pw).await?,
-        }
-    };
-
-    let mut tx = pool.begin().await?;
-    let scope = SiteScope::invitation(inv.site_id, &inv.slug);
-    // Taken before the claim, so an owner's removal (which voids their invitations) and this
-    // acceptance of one of them happen one after the other, never interleaved.
-    store::lock_team(&mut tx, &scope).await?;
-    if !invites::claim(&mut tx, inv.id).await? {
-        return Err(gone(
-            "invitation_used",
-            "This invitation was just used, or is no longer valid.",
-        ));
-    }
-    let (moderator_id, email, created) = match acceptor {
-        Acceptor::Existing { id, email } => (id, email, false),
-        Acceptor::New { password_hash } => {
-            match store::create_account(&mut tx, &inv.email, &password_hash).await {
-                Ok(id) => (id, inv.email.clone(), true),
-                Err(CreateAccountError::EmailTaken) => return Err(account_exists()),
-                Err(CreateAccountError::Db(e)) => return Err(e.into()),
-            }
-        }
-    };
-    invites::record_acceptor(&mut tx, inv.id, moderator_id).await?;
-    let outcome = store::put_member(&mut tx, &scope, moderator_id, role).await?;
-    if outcome == PutOutcome::LastOwner {
-        return Err(last_owner());
-    }
-    let actor = Actor::Moderator(moderator_id);
-    if created {
-        // Account-level (no site): the site's team must not learn from its own log whether
-        // the invitee had an account elsewhere; the site's entries below read the same
-        // either way.
-        audit::record_action(
-            &mut tx,
-            &ActionRecord {
-                site_id: None,
-                actor,
-                action: "moderator.created",
-                target_kind: "moderator",
-                target_id: Some(moderator_id),
-                before: None,
-                after: Some(serde_json::json!({ "email": email })),
-                note: Some("account created by accepting an invitation"),
-            },
-        )
-        .await?;
-    }
-    audit::record_action(
-        &mut tx,
-        &ActionRecord {
-            site_id: Some(scope.site_id()),
-            actor,
-            action: "invitation.accepted",
-            target_kind: "invitation",
-            target_id: Some(inv.id),
-            before: None,
-            after: Some(serde_json::json!({
-                "email": inv.email,
-                "role": role.as_str(),
-                "accepted_by": moderator_id,
-            })),
-            note: None,
-        },
-    )
-    .await?;
-    team_audit::audit_team_put(&mut tx, &scope, actor, &email, moderator_id, role, outcome).await?;
-    tx.commit().await?;
-    tracing::info!(
-        moderator.id = %moderator_id,
-        invitation.id = %inv.id,
-        site.slug = scope.slug(),
-        role = role.as_str(),
-        account_created = created,
-        outcome = ?outcome,
-        "invitation accepted"
-    );
+    let auth = &state.settings.auth;
+    let a = invitations::accept(&state.db.pool, auth, &client, &token, proof).await?;
     Ok(private(HttpResponse::Ok()).json(Accepted {
-        site: inv.slug,
-        role: role.as_str().to_owned(),
-        moderator_id,
-        email,
-        account_created: created,
+        site: a.site,
+        role: a.role.as_str().to_owned(),
+        moderator_id: a.moderator_id,
+        email: a.email,
+        account_created: a.account_created,
     }))
-}
-
-fn account_exists() -> ApiError {
-    ApiError::conflict(
-        "account_exists",
-        "An account with this email exists: accept logged in as it, or with its `password`.",
-    )
 }

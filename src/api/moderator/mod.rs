@@ -1,12 +1,24 @@
-//! `/api/mod/v1`: the moderator API, one file per resource.
+//! `/api/mod/v1`: the moderator API, one file per resource. A handler takes its extractors,
+//! calls one domain function and shapes the answer; transactions, audit rows and cache drops
+//! live in the domain (`moderation/`, `auth/moderators/`, `sites/settings`), never here.
 
-pub mod accounts;
+pub mod actions;
 pub mod appeals;
 pub mod audit;
+pub mod bans;
+mod comment;
+pub mod events;
+pub mod history;
 pub mod invitations;
-pub mod moderation;
+mod page;
 pub mod password;
-pub mod site_settings;
+pub mod queue;
+pub mod rules;
+pub mod session;
+pub mod sites;
+pub mod team;
+pub mod tokens;
+pub mod users;
 
 use actix_web::web;
 
@@ -17,12 +29,12 @@ pub static MODERATOR_API: &[ApiResource] = &[
     ApiResource {
         path: "/login",
         allow: "POST",
-        add: |r| r.route(web::post().to(crate::api::moderator::accounts::login)),
+        add: |r| r.route(web::post().to(crate::api::moderator::session::login)),
     },
     ApiResource {
         path: "/logout",
         allow: "POST",
-        add: |r| r.route(web::post().to(crate::api::moderator::accounts::logout)),
+        add: |r| r.route(web::post().to(crate::api::moderator::session::logout)),
     },
     ApiResource {
         path: "/me/password",
@@ -39,14 +51,14 @@ pub static MODERATOR_API: &[ApiResource] = &[
         path: "/tokens",
         allow: "GET, HEAD, POST",
         add: |r| {
-            r.route(get().to(crate::api::moderator::accounts::list_tokens))
-                .route(web::post().to(crate::api::moderator::accounts::create_token))
+            r.route(get().to(crate::api::moderator::tokens::list_tokens))
+                .route(web::post().to(crate::api::moderator::tokens::create_token))
         },
     },
     ApiResource {
         path: "/tokens/{id}",
         allow: "DELETE",
-        add: |r| r.route(web::delete().to(crate::api::moderator::accounts::revoke_token)),
+        add: |r| r.route(web::delete().to(crate::api::moderator::tokens::revoke_token)),
     },
     ApiResource {
         path: "/me/audit",
@@ -56,21 +68,21 @@ pub static MODERATOR_API: &[ApiResource] = &[
     ApiResource {
         path: "/sites",
         allow: "GET, HEAD",
-        add: |r| r.route(get().to(crate::api::moderator::accounts::list_sites)),
+        add: |r| r.route(get().to(crate::api::moderator::sites::list_sites)),
     },
     ApiResource {
         path: "/sites/{site}",
         allow: "GET, HEAD, PATCH",
         add: |r| {
-            r.route(get().to(crate::api::moderator::accounts::get_site))
-                .route(web::patch().to(crate::api::moderator::site_settings::patch_site))
+            r.route(get().to(crate::api::moderator::sites::get_site))
+                .route(web::patch().to(crate::api::moderator::sites::patch_site))
         },
     },
     ApiResource {
         path: "/sites/{site}/moderators",
         allow: "GET, HEAD, POST",
         add: |r| {
-            r.route(get().to(crate::api::moderator::accounts::list_team))
+            r.route(get().to(crate::api::moderator::team::list_team))
                 .route(web::post().to(crate::api::moderator::invitations::invite))
         },
     },
@@ -78,8 +90,8 @@ pub static MODERATOR_API: &[ApiResource] = &[
         path: "/sites/{site}/moderators/{id}",
         allow: "PATCH, DELETE",
         add: |r| {
-            r.route(web::patch().to(crate::api::moderator::accounts::change_role))
-                .route(web::delete().to(crate::api::moderator::accounts::remove_member))
+            r.route(web::patch().to(crate::api::moderator::team::change_role))
+                .route(web::delete().to(crate::api::moderator::team::remove_member))
         },
     },
     ApiResource {
@@ -95,27 +107,27 @@ pub static MODERATOR_API: &[ApiResource] = &[
     ApiResource {
         path: "/sites/{site}/queue",
         allow: "GET, HEAD",
-        add: |r| r.route(get().to(crate::api::moderator::moderation::list_queue)),
+        add: |r| r.route(get().to(crate::api::moderator::queue::list_queue)),
     },
     ApiResource {
         path: "/sites/{site}/queue/claim",
         allow: "POST",
-        add: |r| r.route(web::post().to(crate::api::moderator::moderation::claim_queue)),
+        add: |r| r.route(web::post().to(crate::api::moderator::queue::claim_queue)),
     },
     ApiResource {
         path: "/sites/{site}/events",
         allow: "GET",
-        add: |r| r.route(web::get().to(crate::api::public::events::queue_events)),
+        add: |r| r.route(web::get().to(crate::api::moderator::events::queue_events)),
     },
     ApiResource {
         path: "/sites/{site}/comments",
         allow: "GET, HEAD",
-        add: |r| r.route(get().to(crate::api::moderator::moderation::search_comments)),
+        add: |r| r.route(get().to(crate::api::moderator::queue::search_comments)),
     },
     ApiResource {
         path: "/sites/{site}/actions",
         allow: "POST",
-        add: |r| r.route(web::post().to(crate::api::moderator::moderation::bulk_act)),
+        add: |r| r.route(web::post().to(crate::api::moderator::actions::bulk_act)),
     },
     ApiResource {
         path: "/sites/{site}/audit",
@@ -126,39 +138,39 @@ pub static MODERATOR_API: &[ApiResource] = &[
         path: "/sites/{site}/bans",
         allow: "GET, HEAD, POST",
         add: |r| {
-            r.route(get().to(crate::api::moderator::moderation::list_bans))
-                .route(web::post().to(crate::api::moderator::moderation::create_ban))
+            r.route(get().to(crate::api::moderator::bans::list_bans))
+                .route(web::post().to(crate::api::moderator::bans::create_ban))
         },
     },
     ApiResource {
         path: "/sites/{site}/bans/{id}",
         allow: "GET, HEAD, DELETE",
         add: |r| {
-            r.route(get().to(crate::api::moderator::moderation::get_ban))
-                .route(web::delete().to(crate::api::moderator::moderation::delete_ban))
+            r.route(get().to(crate::api::moderator::bans::get_ban))
+                .route(web::delete().to(crate::api::moderator::bans::delete_ban))
         },
     },
     ApiResource {
         path: "/sites/{site}/rules",
         allow: "GET, HEAD, POST",
         add: |r| {
-            r.route(get().to(crate::api::moderator::moderation::list_rules))
-                .route(web::post().to(crate::api::moderator::moderation::create_rule))
+            r.route(get().to(crate::api::moderator::rules::list_rules))
+                .route(web::post().to(crate::api::moderator::rules::create_rule))
         },
     },
     // Before `/rules/{id}`, which would otherwise take `dry-run` for an id.
     ApiResource {
         path: "/sites/{site}/rules/dry-run",
         allow: "POST",
-        add: |r| r.route(web::post().to(crate::moderation::dry_run::dry_run)),
+        add: |r| r.route(web::post().to(crate::api::moderator::rules::dry_run)),
     },
     ApiResource {
         path: "/sites/{site}/rules/{id}",
         allow: "GET, HEAD, PATCH, DELETE",
         add: |r| {
-            r.route(get().to(crate::api::moderator::moderation::get_rule))
-                .route(web::patch().to(crate::api::moderator::moderation::patch_rule))
-                .route(web::delete().to(crate::api::moderator::moderation::delete_rule))
+            r.route(get().to(crate::api::moderator::rules::get_rule))
+                .route(web::patch().to(crate::api::moderator::rules::patch_rule))
+                .route(web::delete().to(crate::api::moderator::rules::delete_rule))
         },
     },
     ApiResource {
@@ -175,28 +187,28 @@ pub static MODERATOR_API: &[ApiResource] = &[
         path: "/sites/{site}/users/{id}",
         allow: "GET, HEAD, PATCH",
         add: |r| {
-            r.route(get().to(crate::api::moderator::moderation::get_user))
-                .route(web::patch().to(crate::api::moderator::moderation::patch_user))
+            r.route(get().to(crate::api::moderator::users::get_user))
+                .route(web::patch().to(crate::api::moderator::users::patch_user))
         },
     },
     ApiResource {
         path: "/comments/{id}",
         allow: "PATCH",
-        add: |r| r.route(web::patch().to(crate::api::moderator::moderation::edit_comment)),
+        add: |r| r.route(web::patch().to(crate::api::moderator::actions::edit_comment)),
     },
     ApiResource {
         path: "/comments/{id}/actions",
         allow: "POST",
-        add: |r| r.route(web::post().to(crate::api::moderator::moderation::act)),
+        add: |r| r.route(web::post().to(crate::api::moderator::actions::act)),
     },
     ApiResource {
         path: "/comments/{id}/release",
         allow: "POST",
-        add: |r| r.route(web::post().to(crate::api::moderator::moderation::release_claim)),
+        add: |r| r.route(web::post().to(crate::api::moderator::queue::release_claim)),
     },
     ApiResource {
         path: "/comments/{id}/history",
         allow: "GET, HEAD",
-        add: |r| r.route(get().to(crate::api::moderator::moderation::comment_history)),
+        add: |r| r.route(get().to(crate::api::moderator::history::comment_history)),
     },
 ];

@@ -1,5 +1,5 @@
-//! The caller's own account: `POST /me/password`. And the password change the operator's
-//! `colloquy moderator reset-password` shares with it.
+//! The caller's own account: `POST /me/password` (the change itself, shared with the operator's
+//! `colloquy moderator reset-password`, is `auth::moderators::password_change`).
 //!
 //! A new password ends the account's other sessions: whoever logged in with the old one (the
 //! reason to change it, often) is out. API tokens are revoked too unless the caller asks to
@@ -8,17 +8,15 @@
 //! can pass `keep_api_tokens` to leave the scripts running.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
+use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
-use crate::auth::moderators::{Credential, Moderator, password, store, throttle};
+use crate::auth::moderators::{Credential, Moderator, password, password_change, store, throttle};
 use crate::domain::client::ClientInfo;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::json::ApiJson;
 use crate::http::private;
-use crate::moderation::audit::{self, ActionRecord, Actor};
+use crate::moderation::audit::Actor;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -35,66 +33,6 @@ pub struct PasswordBody {
     keep_api_tokens: bool,
 }
 
-/// What a password change ended.
-#[derive(Serialize, ToSchema)]
-pub struct PasswordChanged {
-    /// The account's other login sessions, now ended.
-    pub sessions_ended: u64,
-    /// API tokens revoked (0 with `keep_api_tokens`).
-    pub api_tokens_revoked: u64,
-}
-
-/// Sets a new password, ends every session but `keep_session`, and revokes the API tokens
-/// unless `keep_api_tokens`, with its audit row; one transaction. The hash is made before it
-/// opens.
-pub async fn set_password(
-    pool: &PgPool,
-    moderator_id: Uuid,
-    new_password: password::NewPassword,
-    keep_session: Option<Uuid>,
-    keep_api_tokens: bool,
-    actor: Actor,
-) -> anyhow::Result<PasswordChanged> {
-    let hash = password::hash(new_password).await?;
-    let mut tx = pool.begin().await?;
-    if !store::set_password(&mut tx, moderator_id, &hash).await? {
-        anyhow::bail!("moderator {moderator_id} vanished");
-    }
-    let sessions_ended = store::revoke_sessions(&mut tx, moderator_id, keep_session).await?;
-    let api_tokens_revoked = if keep_api_tokens {
-        0
-    } else {
-        store::revoke_all_tokens(&mut tx, moderator_id).await?
-    };
-    audit::record_action(
-        &mut tx,
-        &ActionRecord {
-            site_id: None,
-            actor,
-            // The account's own change, or the operator's reset (`colloquy moderator
-            // reset-password`). Never the password or its hash: only what it ended.
-            action: match actor {
-                Actor::Operator => "password.reset",
-                _ => "password.changed",
-            },
-            target_kind: "moderator",
-            target_id: Some(moderator_id),
-            before: None,
-            after: Some(serde_json::json!({
-                "sessions_ended": sessions_ended,
-                "api_tokens_revoked": api_tokens_revoked,
-            })),
-            note: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(PasswordChanged {
-        sessions_ended,
-        api_tokens_revoked,
-    })
-}
-
 /// Changes the caller's password (needs the current one and a login session).
 ///
 /// Ends the account's other sessions (this one stays) and revokes its API tokens unless
@@ -106,7 +44,7 @@ pub async fn set_password(
     security(("moderator" = [])),
     request_body = PasswordBody,
     responses(
-        (status = 200, description = "Changed; what it ended.", body = PasswordChanged),
+        (status = 200, description = "Changed; what it ended.", body = password_change::PasswordChanged),
         (status = 400, description = "`invalid_json` or `validation_failed` (`new_password` too short or long; `current_password` too long).", body = ErrorBody),
         (status = 401, description = "`unauthenticated`.", body = ErrorBody),
         (status = 403, description = "`wrong_password` (the current password is wrong) or `login_required` (made with an API token).", body = ErrorBody),
@@ -161,7 +99,7 @@ pub async fn change_password(
         ));
     }
     throttle::succeeded(pool, &keys, auth, attempt).await?;
-    let changed = set_password(
+    let changed = password_change::set_password(
         pool,
         moderator.id,
         new_password,

@@ -1,6 +1,7 @@
 //! What a blog page and its widget call: a site's public settings, threads and counts,
 //! posting, editing and reacting, live updates, readers' appeals, and the login popup.
 
+pub mod appeals;
 pub mod comments;
 pub mod events;
 pub mod login;
@@ -47,17 +48,17 @@ pub static PUBLIC_API: &[ApiResource] = &[
     ApiResource {
         path: "/me/appeals",
         allow: "GET, HEAD",
-        add: |r| r.route(get().to(crate::api::moderator::appeals::my_appeals)),
+        add: |r| r.route(get().to(crate::api::public::appeals::my_appeals)),
     },
     ApiResource {
         path: "/sites/{site}/appeal",
         allow: "POST",
-        add: |r| r.route(web::post().to(crate::api::moderator::appeals::appeal_ban)),
+        add: |r| r.route(web::post().to(crate::api::public::appeals::appeal_ban)),
     },
     ApiResource {
         path: "/comments/{id}/appeal",
         allow: "POST",
-        add: |r| r.route(web::post().to(crate::api::moderator::appeals::appeal_comment)),
+        add: |r| r.route(web::post().to(crate::api::public::appeals::appeal_comment)),
     },
     ApiResource {
         path: "/logout",

@@ -22,11 +22,15 @@
 //! changes their own password with `POST /me/password` ([`account`]).
 
 pub mod invitation_store;
+pub mod invitations;
 pub mod password;
+pub mod password_change;
 pub mod scope;
 pub mod store;
+pub mod team;
 pub mod team_audit;
 pub mod throttle;
+pub mod tokens;
 
 pub use scope::{Credential, Moderator, SiteScope};
 

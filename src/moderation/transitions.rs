@@ -117,6 +117,17 @@ pub async fn transition(conn: &mut PgConnection, r: &Request<'_>) -> Result<Chan
         .unwrap_or_else(|| Err(ApiError::not_found("Comment")))
 }
 
+/// The 412 of a change made against a version the comment no longer has; details hold the
+/// current `version`, so the client can reload and retry.
+pub fn stale(version: i32) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::PRECONDITION_FAILED,
+        "precondition_failed",
+        "Someone changed this comment since you loaded it; reload and try again.",
+    )
+    .with_details(serde_json::json!({ "version": version }))
+}
+
 /// The same move on many comments of one site (a bulk action; a single change is a batch of one).
 pub struct Batch<'a> {
     pub site_id: Uuid,
@@ -194,12 +205,7 @@ pub async fn transition_many(
         if let Some(expected) = b.if_match
             && expected != version
         {
-            decided.push(Err(ApiError::new(
-                actix_web::http::StatusCode::PRECONDITION_FAILED,
-                "precondition_failed",
-                "Someone changed this comment since you loaded it; reload and try again.",
-            )
-            .with_details(serde_json::json!({ "version": version }))));
+            decided.push(Err(stale(version)));
             continue;
         }
         match target(from, b.m, before_delete.get(&id).copied()) {

@@ -1,21 +1,19 @@
-//! `PATCH /api/mod/v1/sites/{site}`: an owner changes the site's settings. Every field is
-//! optional; each given one is parsed into its domain type before anything is written, and all
-//! bad fields are reported at once.
+//! An owner's change of a site's settings: every field of the PATCH is optional, each given one
+//! is parsed into its domain type before anything is written, and all bad fields are reported
+//! at once. The change, its audit row (only the fields that changed) and the cache drop are
+//! written once, in [`change`].
 
-use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
+use sqlx::PgPool;
 use utoipa::ToSchema;
 
-use crate::api::moderator::accounts::site_view;
-use crate::auth::moderators::Moderator;
+use super::cache::SiteCache;
+use super::store::{self, Site, SiteChanges};
+use crate::auth::moderators::{Moderator, SiteScope};
 use crate::domain::{Origin, Policy, SiteName};
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::json::ApiJson;
-use crate::http::private;
-use crate::moderation::audit::{self, ActionRecord, Actor};
-use crate::sites::store::{self, SiteChanges};
-use crate::state::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::moderation::audit::{self, ActionRecord};
 
 /// At most this many origins and providers per site.
 const MAX_LIST: usize = 20;
@@ -255,37 +253,15 @@ pub fn audit_json(site: &store::Site) -> Value {
     })
 }
 
-/// Changes a site's settings (owners only).
-///
-/// Every field is optional; each given one is checked before anything is written, and all bad
-/// fields are reported at once. A moderator (not an owner) gets 403, anyone without a role 404.
-#[utoipa::path(
-    patch,
-    path = "/api/mod/v1/sites/{site}",
-    tag = "team",
-    security(("moderator" = [])),
-    params(("site" = String, Path, description = "The site's slug.")),
-    request_body = SitePatch,
-    responses(
-        (status = 200, description = "The site's settings as changed.", body = crate::api::moderator::accounts::SiteView),
-        (status = 400, description = "`invalid_json` or `validation_failed` (every bad field named: `name`, `policy`, `origins[i]`, `providers[i]`, `limits.<key>`, …).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site; `login_required`: `origins` or `providers` changed with an API token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
-    )
-)]
-pub async fn patch_site(
-    state: web::Data<AppState>,
-    moderator: Moderator,
-    path: web::Path<String>,
-    body: ApiJson<SitePatch>,
-) -> ApiResult<HttpResponse> {
-    let scope = moderator.owner_scope(&path)?;
-    let changes = body.0.parse()?;
-    let mut tx = state.db.pool.begin().await?;
+/// Applies checked `changes` to the owner's site; answers the site as changed.
+pub async fn change(
+    pool: &PgPool,
+    sites: &SiteCache,
+    scope: &SiteScope,
+    moderator: &Moderator,
+    changes: &SiteChanges,
+) -> ApiResult<Site> {
+    let mut tx = pool.begin().await?;
     let before = store::lock(&mut tx, scope.site_id())
         .await?
         .ok_or_else(crate::sites::unknown_site)?;
@@ -305,30 +281,27 @@ pub async fn patch_site(
             "Changing a site's origins or login providers needs a password login, not an API token.",
         )?;
     }
-    let site = store::update(&mut tx, scope.site_id(), &changes)
+    let site = store::update(&mut tx, scope.site_id(), changes)
         .await?
         .ok_or_else(crate::sites::unknown_site)?;
     // Only what changed: a PATCH that sets a value to what it was leaves no entry.
     if let Some((old, new)) = audit::changed_fields(&audit_json(&before), &audit_json(&site)) {
-        audit::record_action(
-            &mut tx,
-            &ActionRecord {
-                site_id: Some(scope.site_id()),
-                actor: Actor::Moderator(moderator.id),
-                action: "site.updated",
-                target_kind: "site",
-                target_id: Some(scope.site_id()),
-                before: Some(old),
-                after: Some(new),
-                note: None,
-            },
+        let site_id = scope.site_id();
+        let record = ActionRecord::by_moderator(
+            Some(site_id),
+            moderator.id,
+            "site.updated",
+            "site",
+            site_id,
         )
-        .await?;
+        .before(old)
+        .after(new);
+        audit::record_action(&mut tx, &record).await?;
     }
     tx.commit().await?;
-    state.sites.invalidate(scope.slug());
+    sites.invalidate(scope.slug());
     tracing::info!(moderator.id = %moderator.id, site.slug = scope.slug(), "site settings changed");
-    Ok(private(HttpResponse::Ok()).json(site_view(&site, scope.role())))
+    Ok(site)
 }
 
 #[cfg(test)]

@@ -1,0 +1,160 @@
+//! A site's bans: list, create, read, lift.
+
+use actix_web::{HttpResponse, web};
+use uuid::Uuid;
+
+use super::page::{Page, list};
+use crate::auth::moderators::Moderator;
+use crate::domain::datetime::future_time;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::json::ApiJson;
+use crate::http::{Paging, private};
+use crate::moderation::bans;
+use crate::state::AppState;
+
+// Bans
+
+/// Lists a site's bans (active and expired), oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/sites/{site}/bans",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+    ),
+    responses(
+        (status = 200, description = "One page of bans.", body = Page<bans::BanRow>),
+        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
+pub async fn list_bans(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<String>,
+    paging: Paging,
+) -> ApiResult<HttpResponse> {
+    let scope = moderator.scope(&path)?;
+    let after = paging.time_cursor()?;
+    let rows = bans::list(&state.db.pool, &scope, after, paging.fetch()).await?;
+    let (rows, next) = paging.split_by_time(rows, |b| (b.created_at, b.id));
+    Ok(list(rows, next))
+}
+
+/// Bans a commenter, an email address or an IP network from a site.
+///
+/// Exactly one of `user_id`, `email` or `ip` (an address or CIDR); optional `until` and
+/// `shadow` (the author's comments are filed as spam but look published to them).
+#[utoipa::path(
+    post,
+    path = "/api/mod/v1/sites/{site}/bans",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug.")
+    ),
+    request_body = bans::NewBanBody,
+    responses(
+        (status = 201, description = "The ban.", body = bans::BanRow),
+        (status = 400, description = "`invalid_json` or `validation_failed` (`target`: not exactly one of user_id/email/ip; `user_id`, `email`, `ip`, `until`, `reason`).", body = ErrorBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site (or no role there), or `user_id` never commented on this site.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
+pub async fn create_ban(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<String>,
+    body: ApiJson<bans::NewBanBody>,
+) -> ApiResult<HttpResponse> {
+    let scope = moderator.scope(&path)?;
+    let b = body.0;
+    let mut errors: Vec<(String, String)> = Vec::new();
+    let target = bans::Target::parse(b.user_id.as_deref(), b.email.as_deref(), b.ip.as_deref())
+        .map_err(|(field, e)| errors.push((field.to_owned(), e.to_string())));
+    let until = b
+        .until
+        .as_deref()
+        .map(future_time)
+        .transpose()
+        .map_err(|e| errors.push(("until".to_owned(), e.to_string())));
+    let reason = bans::reason(b.reason.as_deref()).map_err(|e| errors.push(("reason".into(), e.0)));
+    let (Ok(target), Ok(until), Ok(reason)) = (target, until, reason) else {
+        return Err(ApiError::validation_many(errors));
+    };
+    let ban = bans::NewBan {
+        target,
+        until,
+        shadow: b.shadow,
+        reason,
+        created_by: moderator.id,
+    };
+    let row = bans::impose(&state.db.pool, &scope, &ban).await?;
+    Ok(private(HttpResponse::Created()).json(row))
+}
+
+/// One ban of a site.
+#[utoipa::path(
+    get,
+    path = "/api/mod/v1/sites/{site}/bans/{id}",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("id" = Uuid, Path, description = "The ban's id.")
+    ),
+    responses(
+        (status = 200, description = "The ban.", body = bans::BanRow),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site (or no role there) or no such ban on it.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
+pub async fn get_ban(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<(String, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let (site, id) = path.into_inner();
+    let scope = moderator.scope(&site)?;
+    let row = bans::get(&state.db.pool, &scope, id)
+        .await?
+        .ok_or_else(bans::ban_not_found)?;
+    Ok(private(HttpResponse::Ok()).json(row))
+}
+
+/// Lifts a ban (deletes it).
+#[utoipa::path(
+    delete,
+    path = "/api/mod/v1/sites/{site}/bans/{id}",
+    tag = "moderation",
+    security(("moderator" = [])),
+    params(
+        ("site" = String, Path, description = "The site's slug."),
+        ("id" = Uuid, Path, description = "The ban's id.")
+    ),
+    responses(
+        (status = 204, description = "The ban is gone."),
+        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such site (or no role there) or no such ban on it.", body = ErrorBody),
+        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+    )
+)]
+pub async fn delete_ban(
+    state: web::Data<AppState>,
+    moderator: Moderator,
+    path: web::Path<(String, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let (site, id) = path.into_inner();
+    let scope = moderator.scope(&site)?;
+    bans::lift(&state.db.pool, &scope, moderator.id, id).await?;
+    Ok(private(HttpResponse::NoContent()).finish())
+}
