@@ -9,13 +9,13 @@ use actix_web::{App, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
 use crate::auth::providers::Providers;
-use crate::comments::ThreadCache;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::http::errors::json_error_bodies;
 use crate::http::telemetry::RequestSpan;
 use crate::sites::SiteCache;
 use crate::state::AppState;
+use crate::thread_cache::ThreadCache;
 
 /// The route table's lists, for tests and tools that walk every route.
 pub use crate::api::routes::{moderator_resources, moderator_routes, registered_routes};

@@ -244,3 +244,14 @@ impl From<anyhow::Error> for ApiError {
         }
     }
 }
+
+/// A site that doesn't exist, or that the caller may not know of: one answer for both, so a 404
+/// never tells which.
+pub fn unknown_site() -> ApiError {
+    ApiError::not_found("Site")
+}
+
+/// A comment that doesn't exist, or that the caller may not see.
+pub fn unknown_comment() -> ApiError {
+    ApiError::not_found("Comment")
+}

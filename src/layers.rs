@@ -17,9 +17,10 @@ const LAYERS: &[&[&str]] = &[
     &["db"],
     &["error", "janitor"],
     // The domain, from the most basic up: every layer may use those below it.
-    &["sites"],
+    &["thread_cache"],
     &["audit"],
     &["auth"],
+    &["sites"],
     &["moderation"],
     &["comments", "widget"],
     &["notify"],

@@ -20,4 +20,5 @@ pub mod notify;
 pub mod openapi;
 pub mod sites;
 pub mod state;
+pub mod thread_cache;
 pub mod widget;

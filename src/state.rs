@@ -7,7 +7,6 @@ use std::sync::Arc;
 use actix_web::web;
 
 use crate::auth::providers::Providers;
-use crate::comments::cache::ThreadCache;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::ApiResult;
@@ -16,6 +15,7 @@ use crate::notify::hub::Hub;
 use crate::notify::limiter::StreamLimiter;
 use crate::sites::cache::SiteCache;
 use crate::sites::store::Site;
+use crate::thread_cache::ThreadCache;
 
 /// What every handler can reach.
 pub struct AppState {

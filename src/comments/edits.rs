@@ -3,7 +3,6 @@
 
 use serde_json::{Value, json};
 
-use super::cache::ThreadCache;
 use super::store;
 use super::target::{Target, unknown_comment};
 use super::view::{CommentView, PostedComment};
@@ -16,6 +15,7 @@ use crate::moderation::Reason;
 use crate::moderation::audit::Actor;
 use crate::moderation::pipeline::{self, Env, Submission};
 use crate::moderation::transitions::{self, Move, Request};
+use crate::thread_cache::ThreadCache;
 
 /// The `rule` of the reason reader flags add (see `reactions`).
 pub const FLAGS_RULE: &str = "flags";

@@ -1,7 +1,6 @@
 //! Comments: the public thread API, submission, author edits and deletes, readers' flags and
 //! votes, and markdown rendering.
 
-pub mod cache;
 mod cursor;
 pub mod edits;
 pub mod reactions;
@@ -10,6 +9,5 @@ pub mod store;
 pub(crate) mod target;
 pub mod view;
 
-pub use cache::ThreadCache;
 pub use cursor::Cursor;
 pub use service::{Author, SubmitInput};

@@ -2,7 +2,6 @@
 //! flags send a comment back to the queue) and vote on them (`comments.score`, which
 //! `sort=top` orders by).
 
-use super::cache::ThreadCache;
 use super::edits::FLAGS_RULE;
 use super::store;
 use super::target::{Target, unknown_comment};
@@ -13,6 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::moderation::Reason;
 use crate::moderation::audit::Actor;
 use crate::moderation::transitions::{self, Move, Request};
+use crate::thread_cache::ThreadCache;
 
 /// Why a reader flags a comment (the `flags_reason_check` constraint's values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]

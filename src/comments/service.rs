@@ -10,7 +10,6 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::Cursor;
-use super::cache::{Page, PageKey, ThreadCache};
 use super::store::{self, CommentRow, NewComment};
 use super::view::{CommentView, PostedComment, ThreadPage, ThreadView};
 use crate::auth::sessions::SessionUser;
@@ -24,6 +23,7 @@ use crate::markdown as render;
 use crate::moderation::audit::{self, Actor, Change};
 use crate::moderation::pipeline::{self, Env, Submission};
 use crate::sites::Site;
+use crate::thread_cache::{Page, PageKey, ThreadCache};
 
 /// Who is posting.
 pub enum Author {

@@ -19,9 +19,7 @@ pub struct Target {
     pub site: Arc<Site>,
 }
 
-pub fn unknown_comment() -> ApiError {
-    ApiError::not_found("Comment")
-}
+pub use crate::error::unknown_comment;
 
 impl Target {
     /// The comment and its site, or 404.

@@ -13,10 +13,9 @@ use super::audit::{self, ActionRecord, Actor, BanChange, Change};
 use super::bans;
 use super::transitions::{self, ModAction, Move};
 use crate::auth::moderators::SiteScope;
-use crate::comments::cache::ThreadCache;
-use crate::comments::target;
 use crate::domain::CommentStatus;
 use crate::error::{ApiError, ApiResult};
+use crate::thread_cache::ThreadCache;
 
 /// Decides the open appeal `id` of the site; answers the decided appeal. 404 for an appeal
 /// the site doesn't have, 409 `appeal_decided` for one already decided.
@@ -75,7 +74,7 @@ pub async fn decide(
                     // No status change, but the decision is on the comment's record all the same.
                     let current = appeals::lock_comment_status(&mut tx, scope, comment_id)
                         .await?
-                        .ok_or_else(target::unknown_comment)?;
+                        .ok_or_else(crate::error::unknown_comment)?;
                     let current = CommentStatus::parse(&current)
                         .map_err(|e| ApiError::internal(anyhow::anyhow!("stored status: {e}")))?;
                     audit::record(

@@ -10,10 +10,10 @@ use super::audit::Actor;
 use super::review;
 use super::transitions::{self, Batch, Changed, ModAction, Move};
 use crate::auth::moderators::SiteScope;
-use crate::comments::cache::ThreadCache;
 use crate::domain::CommentBody;
 use crate::error::{ApiError, ApiResult};
 use crate::markdown;
+use crate::thread_cache::ThreadCache;
 
 /// Who decides what, on which site.
 pub struct Decision<'a> {

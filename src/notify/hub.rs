@@ -5,10 +5,10 @@ use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-use crate::comments::ThreadCache;
 use crate::comments::store;
 use crate::comments::view::CommentView;
 use crate::db::Db;
+use crate::thread_cache::ThreadCache;
 
 pub const CHANNEL: &str = "colloquy_threads";
 /// Moderation queue events (`<site id> <event> <json>`), from triggers on comments and claims.

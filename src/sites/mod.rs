@@ -8,7 +8,4 @@ pub mod store;
 pub use cache::SiteCache;
 pub use store::{NewSite, Site, SiteLimits};
 
-/// The answer for a site that doesn't exist (or that the caller may not know of).
-pub fn unknown_site() -> crate::error::ApiError {
-    crate::error::ApiError::not_found("Site")
-}
+pub use crate::error::unknown_site;

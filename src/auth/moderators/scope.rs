@@ -86,7 +86,7 @@ impl Moderator {
             .iter()
             .find(|r| r.slug == slug)
             .cloned()
-            .ok_or_else(crate::sites::unknown_site)
+            .ok_or_else(crate::error::unknown_site)
     }
 
     /// The caller's scope on a site they own: 404 without a role there, 403 with a lesser one.
@@ -113,7 +113,7 @@ impl Moderator {
             .iter()
             .find(|r| r.site_id == site_id)
             .cloned()
-            .ok_or_else(crate::sites::unknown_site)
+            .ok_or_else(crate::error::unknown_site)
     }
 
     pub fn is_api_token(&self) -> bool {
