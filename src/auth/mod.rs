@@ -4,6 +4,7 @@
 pub mod account;
 pub mod attempt;
 pub mod dev;
+pub mod login;
 pub mod moderators;
 pub mod popup;
 pub mod providers;

@@ -10,10 +10,11 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::cookie::{self, AccountSession};
-use crate::auth::account::store::{self, Link};
+use crate::auth::account::store::Link;
 use crate::auth::attempt::begin;
+use crate::auth::login;
 use crate::auth::states::Purpose;
-use crate::auth::users::{self, Profile};
+use crate::auth::users::Profile;
 use crate::auth::{sessions, token};
 use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
@@ -122,35 +123,19 @@ pub async fn complete(
     link_user_id: Option<uuid::Uuid>,
 ) -> ApiResult<HttpResponse> {
     let provider = profile.provider.as_str();
-    let mut tx = state.db.pool.begin().await?;
     if let Some(user_id) = link_user_id {
-        return match store::link(&mut tx, user_id, profile).await? {
+        return match login::link(&state.db.pool, user_id, profile).await? {
             Link::Linked(_) => {
-                tx.commit().await?;
                 tracing::info!(user.id = %user_id, provider = %provider, "identity linked");
                 crate::metrics::login_outcome(provider, "linked");
                 Ok(back(state, &format!("linked={provider}")))
             }
-            Link::InUse => {
-                tx.rollback().await?;
-                Ok(failed(state, provider, "identity_in_use"))
-            }
-            Link::UserGone => {
-                tx.rollback().await?;
-                Ok(failed(state, provider, "account_gone"))
-            }
+            Link::InUse => Ok(failed(state, provider, "identity_in_use")),
+            Link::UserGone => Ok(failed(state, provider, "account_gone")),
         };
     }
-    let login = users::upsert(&mut tx, profile).await?;
-    let user_id = login.user_id;
-    let secret = sessions::create_account(
-        &mut tx,
-        login,
-        provider,
-        state.settings.auth.session_ttl_days,
-    )
-    .await?;
-    tx.commit().await?;
+    let ttl = state.settings.auth.session_ttl_days;
+    let (user_id, secret) = login::into_account(&state.db.pool, profile, ttl).await?;
     tracing::info!(user.id = %user_id, provider = %provider, "account page login");
     crate::metrics::login_outcome(provider, "success");
     let mut res = back(state, "");

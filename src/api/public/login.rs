@@ -10,7 +10,7 @@ use crate::auth::attempt::begin;
 use crate::auth::providers::Attempt;
 use crate::auth::sessions::{self, SessionUser};
 use crate::auth::states::{Purpose, Target};
-use crate::auth::users::{self, Profile};
+use crate::auth::users::Profile;
 use crate::auth::{dev, popup, states};
 use crate::domain::{DisplayName, Email, Origin};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -334,18 +334,9 @@ async fn complete_login(
     site_id: uuid::Uuid,
     profile: &Profile,
 ) -> ApiResult<HttpResponse> {
-    let mut tx = state.db.pool.begin().await?;
-    let login = users::upsert(&mut tx, profile).await?;
-    let user_id = login.user_id;
-    let token = sessions::create_for_site(
-        &mut tx,
-        login,
-        &profile.provider,
-        state.settings.auth.session_ttl_days,
-        site_id,
-    )
-    .await?;
-    tx.commit().await?;
+    let ttl = state.settings.auth.session_ttl_days;
+    let (user_id, token) =
+        crate::auth::login::into_site(&state.db.pool, profile, ttl, site_id).await?;
     tracing::info!(user.id = %user_id, provider = %profile.provider, "commenter logged in");
     crate::metrics::login_outcome(&profile.provider, "success");
     let user = PublicUser {
