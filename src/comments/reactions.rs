@@ -226,7 +226,7 @@ fn already_flagged() -> ApiError {
 async fn lock_published(tx: &mut sqlx::PgConnection, t: &Target) -> ApiResult<()> {
     store::lock_comment(tx, t.site.id, t.row.id)
         .await?
-        .filter(|c| c.status == CommentStatus::Approved.as_str())
+        .filter(|c| c.status == CommentStatus::Approved)
         .map(|_| ())
         .ok_or_else(unknown_comment)
 }

@@ -211,7 +211,7 @@ pub async fn submit(
                 .ok_or_else(|| {
                     ApiError::validation("parent_id", "is not a comment of this thread")
                 })?;
-            if parent.status != CommentStatus::Approved.as_str() {
+            if parent.status != CommentStatus::Approved {
                 return Err(ApiError::validation(
                     "parent_id",
                     "that comment can't be replied to (not published)",
@@ -268,7 +268,7 @@ pub async fn submit(
             author_user_agent: client.user_agent.as_deref(),
             body_markdown: input.body.as_str(),
             body_html: &html,
-            status: verdict.status.as_str(),
+            status: verdict.status,
             reasons: &verdict.reasons,
             shadow: verdict.shadow,
         },
@@ -493,7 +493,7 @@ fn arrange(roots: Vec<CommentRow>, replies: Vec<CommentRow>) -> Vec<CommentRow> 
         let mut keep = vec![false; tree.len()];
         let mut has_kept_child: HashSet<Uuid> = HashSet::new();
         for (i, c) in tree.iter().enumerate().rev() {
-            keep[i] = c.status != CommentStatus::Deleted.as_str() || has_kept_child.contains(&c.id);
+            keep[i] = c.status != CommentStatus::Deleted || has_kept_child.contains(&c.id);
             if keep[i]
                 && let Some(p) = c.parent_id
             {

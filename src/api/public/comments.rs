@@ -16,7 +16,7 @@ use crate::domain::{
     CommentBody, DisplayName, Email, GuestKey, IdempotencyKey, Invalid, SortOrder, ThreadTitle,
     ThreadUri, WebUrl,
 };
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, Validation};
 use crate::http::{ApiJson, ClientInfo, RouteComment, RouteSite};
 use crate::http::{Commenter, MaybeCommenter};
 use crate::moderation::pipeline::Env;
@@ -70,7 +70,7 @@ pub async fn get_thread(
     viewer: MaybeCommenter,
 ) -> ApiResult<HttpResponse> {
     let limits = &state.settings.limits;
-    let mut errors = Errors::default();
+    let mut errors = Validation::new();
     let uri = errors.check(
         "uri",
         ThreadUri::parse(params.uri.as_deref().unwrap_or(""), limits.uri_max_chars),
@@ -94,7 +94,7 @@ pub async fn get_thread(
         (Some(c), Some(sort)) => errors.check("cursor", Cursor::decode(c, sort)).map(Some),
         _ => Some(None),
     };
-    errors.into_result()?;
+    errors.finish()?;
     let (Some(uri), Some(sort), Some(limit), Some(cursor)) = (uri, sort, limit, cursor) else {
         // Every None above was recorded in `errors`, which returned already.
         return Err(ApiError::internal(anyhow::anyhow!(
@@ -305,7 +305,7 @@ pub async fn post_comment(
         }
     };
 
-    let mut errors = Errors::default();
+    let mut errors = Validation::new();
     let uri = errors.check("uri", ThreadUri::parse(&dto.uri, limits.uri_max_chars));
     let title = errors.check_opt(
         "title",
@@ -377,7 +377,7 @@ pub async fn post_comment(
             }
         }
     };
-    errors.into_result()?;
+    errors.finish()?;
     let (Some(uri), Some(title), Some(url), Some(parent_id), Some(body), Some(author)) =
         (uri, title, url, parent_id, body, author)
     else {
@@ -578,7 +578,7 @@ pub async fn flag_comment(
     RouteComment(t): RouteComment,
     ApiJson(dto): ApiJson<FlagBody>,
 ) -> ApiResult<HttpResponse> {
-    let mut errors = Errors::default();
+    let mut errors = Validation::new();
     let reason = errors.check(
         "reason",
         FlagReason::parse(&dto.reason)
@@ -597,7 +597,7 @@ pub async fn flag_comment(
             Some(n) => Ok(Some(n)),
         },
     );
-    errors.into_result()?;
+    errors.finish()?;
     let (Some(reason), Some(note)) = (reason, note) else {
         return Err(ApiError::internal(anyhow::anyhow!(
             "validation bookkeeping out of step"
@@ -669,35 +669,5 @@ fn parse_limit(raw: Option<&str>, default: u32, max: u32) -> Result<u32, Invalid
                 "must be a whole number from 1 to {max}"
             ))),
         },
-    }
-}
-
-/// Collects every field's problem so the client learns them all in one answer.
-#[derive(Default)]
-struct Errors(Vec<(String, String)>);
-
-impl Errors {
-    fn add(&mut self, field: &str, reason: impl std::fmt::Display) {
-        self.0.push((field.to_owned(), reason.to_string()));
-    }
-
-    fn check<T>(&mut self, field: &str, r: Result<T, Invalid>) -> Option<T> {
-        r.map_err(|e| self.add(field, e)).ok()
-    }
-
-    /// For optional fields: `Some(None)` when absent, `None` when present but invalid.
-    fn check_opt<T>(&mut self, field: &str, r: Option<Result<T, Invalid>>) -> Option<Option<T>> {
-        match r {
-            None => Some(None),
-            Some(r) => self.check(field, r).map(Some),
-        }
-    }
-
-    fn into_result(self) -> ApiResult<()> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::validation_many(self.0))
-        }
     }
 }
