@@ -190,16 +190,21 @@ impl Validation {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     pub fn finish(self) -> ApiResult<()> {
         if self.0.is_empty() {
             Ok(())
         } else {
             Err(self.into())
         }
+    }
+}
+
+/// The collected `(field, reason)` pairs, in the order found.
+impl std::ops::Deref for Validation {
+    type Target = [(String, String)];
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 

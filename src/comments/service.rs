@@ -22,7 +22,7 @@ use crate::domain::{
 use crate::error::{ApiError, ApiResult};
 use crate::markdown as render;
 use crate::moderation::audit::{self, Actor, Change};
-use crate::moderation::pipeline::{self, Env, Submission};
+use crate::moderation::pipeline::{self, Env, Submission, Verdict};
 use crate::sites::Site;
 
 /// Who is posting.
@@ -103,10 +103,11 @@ pub struct Submitted {
     pub replayed: bool,
 }
 
-/// Posts a comment: idempotency, the moderation pipeline (outside any transaction: it may call
-/// a spam service), then one transaction that creates the thread and guest user if needed,
-/// stores the comment and its audit row, and remembers the idempotent response. A refused
-/// comment leaves nothing behind.
+/// Posts a comment, going down the layers once: idempotency, render (once), the moderation
+/// pipeline (outside any transaction: it may call a spam service), then one transaction that
+/// creates the thread and guest user if needed, stores the comment and its audit row, and
+/// remembers the idempotent response; then the thread cache is invalidated. A refused comment
+/// leaves nothing behind.
 pub async fn submit(
     env: &Env<'_>,
     cache: &ThreadCache,
@@ -117,61 +118,31 @@ pub async fn submit(
 ) -> ApiResult<Submitted> {
     let pool = env.pool;
     let author_key = input.author.key(site);
-    if let Some((key, hash)) = &idempotency
-        && let Some(stored) =
-            store::find_idempotent(pool, site.id, &author_key, key.as_str()).await?
+    let keyed = idempotency.as_ref().map(|(key, hash)| Keyed {
+        author: &author_key,
+        key: key.as_str(),
+        hash,
+    });
+    if let Some(k) = &keyed
+        && let Some(stored) = store::find_idempotent(pool, site.id, k.author, k.key).await?
     {
-        return replay(stored, hash);
+        return replay(stored, k.hash);
     }
-    if let Some(url) = &input.url
-        && !site.origins.is_empty()
-        && !site.allows_origin(&url.origin())
-    {
-        return Err(ApiError::validation(
-            "url",
-            "must be a page of this site (one of its registered origins)",
-        ));
-    }
-
+    check_page_url(site, &input)?;
     let existing_thread = store::find_thread(pool, site.id, input.uri.as_str()).await?;
-    let (known_user, provider, name, profile_url, avatar_url, email) = match &input.author {
-        Author::Guest {
-            name,
-            email,
-            website,
-            key,
-        } => (
-            match key {
-                Some(key) => store::find_guest_user(pool, &guest_subject(site, email, key)).await?,
-                None => None,
-            },
-            "guest",
-            name.as_str(),
-            website.as_ref().map(WebUrl::as_str),
-            None,
-            Some(email.as_str()),
-        ),
-        Author::User(u) => (
-            Some(u.user_id),
-            u.provider.as_str(),
-            u.name.as_str(),
-            u.profile_url.as_deref(),
-            u.avatar_url.as_deref(),
-            u.email.as_deref(),
-        ),
-    };
+    let facts = AuthorFacts::resolve(pool, site, &input.author).await?;
     let html = render::render(input.body.as_str());
     let verdict = pipeline::evaluate(
         env,
         &Submission {
             site,
-            user_id: known_user,
+            user_id: facts.known_user,
             guest: matches!(input.author, Author::Guest { .. }),
-            email,
+            email: facts.email,
             ip: client.ip,
             user_agent: client.user_agent.as_deref(),
-            author_name: name,
-            author_url: profile_url,
+            author_name: facts.name,
+            author_url: facts.profile_url,
             thread_id: existing_thread.as_ref().map(|t| t.id),
             thread_locked: existing_thread.as_ref().is_some_and(|t| t.locked),
             permalink: input.url.as_ref().map(WebUrl::as_str),
@@ -181,9 +152,122 @@ pub async fn submit(
         },
     )
     .await;
-    crate::moderation::pipeline::count_outcome(&site.slug, &verdict);
+    pipeline::count_outcome(&site.slug, &verdict);
     let verdict = verdict?;
+    let stored = store_submitted(
+        pool,
+        site,
+        &input,
+        &facts,
+        client,
+        &html,
+        &verdict,
+        keyed.as_ref(),
+    )
+    .await?;
+    let (thread_id, submitted) = match stored {
+        Stored::Created { thread_id, body } => (
+            thread_id,
+            Submitted {
+                status: StatusCode::CREATED,
+                body,
+                replayed: false,
+            },
+        ),
+        Stored::Twin(stored) => return replay(stored, keyed.map_or("", |k| k.hash)),
+    };
+    // The trigger tells every node; this node needn't wait for its own notification.
+    cache.invalidate(thread_id);
+    Ok(submitted)
+}
 
+/// An idempotent request: who sent it, its key and the hash of what it asked.
+struct Keyed<'a> {
+    author: &'a str,
+    key: &'a str,
+    hash: &'a str,
+}
+
+/// A page url must belong to the site, so a thread can't be pointed at someone else's page.
+fn check_page_url(site: &Site, input: &SubmitInput) -> ApiResult<()> {
+    if let Some(url) = &input.url
+        && !site.origins.is_empty()
+        && !site.allows_origin(&url.origin())
+    {
+        return Err(ApiError::validation(
+            "url",
+            "must be a page of this site (one of its registered origins)",
+        ));
+    }
+    Ok(())
+}
+
+/// What the comment records about its author, and the user behind them if already known.
+struct AuthorFacts<'a> {
+    known_user: Option<Uuid>,
+    provider: &'a str,
+    name: &'a str,
+    profile_url: Option<&'a str>,
+    avatar_url: Option<&'a str>,
+    email: Option<&'a str>,
+}
+
+impl<'a> AuthorFacts<'a> {
+    async fn resolve(pool: &sqlx::PgPool, site: &Site, author: &'a Author) -> ApiResult<Self> {
+        Ok(match author {
+            Author::Guest {
+                name,
+                email,
+                website,
+                key,
+            } => Self {
+                known_user: match key {
+                    Some(key) => {
+                        store::find_guest_user(pool, &guest_subject(site, email, key)).await?
+                    }
+                    None => None,
+                },
+                provider: "guest",
+                name: name.as_str(),
+                profile_url: website.as_ref().map(WebUrl::as_str),
+                avatar_url: None,
+                email: Some(email.as_str()),
+            },
+            Author::User(u) => Self {
+                known_user: Some(u.user_id),
+                provider: u.provider.as_str(),
+                name: u.name.as_str(),
+                profile_url: u.profile_url.as_deref(),
+                avatar_url: u.avatar_url.as_deref(),
+                email: u.email.as_deref(),
+            },
+        })
+    }
+}
+
+/// What storing a submitted comment did.
+enum Stored {
+    Created {
+        thread_id: Uuid,
+        body: Value,
+    },
+    /// A concurrent twin with the same Idempotency-Key committed first; this is its response.
+    Twin(store::StoredResponse),
+}
+
+/// The one write transaction of a submit: thread, reply placement, guest user, the comment,
+/// its audit row and the idempotent response commit together or not at all.
+#[allow(clippy::too_many_arguments)]
+async fn store_submitted(
+    pool: &sqlx::PgPool,
+    site: &Site,
+    input: &SubmitInput,
+    facts: &AuthorFacts<'_>,
+    client: &ClientInfo,
+    html: &str,
+    verdict: &Verdict,
+    keyed: Option<&Keyed<'_>>,
+) -> ApiResult<Stored> {
     let mut tx = pool.begin().await?;
     let thread = store::upsert_thread(
         &mut tx,
@@ -199,55 +283,11 @@ pub async fn submit(
             "This thread is locked; it takes no new comments.",
         ));
     }
-
     let id = Uuid::now_v7();
-    let max_depth = site.max_depth;
-    let (parent_id, root_id, depth) = match input.parent_id {
-        None => (None, id, 1),
-        Some(pid) => {
-            let parent = store::find_parent(&mut tx, site.id, pid)
-                .await?
-                .filter(|p| p.thread_id == thread.id)
-                .ok_or_else(|| {
-                    ApiError::validation("parent_id", "is not a comment of this thread")
-                })?;
-            if parent.status != CommentStatus::Approved {
-                return Err(ApiError::validation(
-                    "parent_id",
-                    "that comment can't be replied to (not published)",
-                ));
-            }
-            if parent.depth >= max_depth {
-                return Err(ApiError::validation(
-                    "parent_id",
-                    format!(
-                        "replies nest at most {max_depth} levels deep on this site; reply higher up"
-                    ),
-                ));
-            }
-            (Some(pid), parent.root_id, parent.depth + 1)
-        }
-    };
-
-    let user_id = match (&input.author, known_user) {
-        (_, Some(id)) => id,
-        (
-            Author::Guest {
-                name,
-                email,
-                website,
-                key,
-            },
-            None,
-        ) => {
-            let website = website.as_ref().map(WebUrl::as_str);
-            let subject = match key {
-                Some(key) => guest_subject(site, email, key),
-                None => one_off_guest_subject(site, email),
-            };
-            store::guest_user(&mut tx, &subject, name.as_str(), email.as_str(), website).await?
-        }
-        (Author::User(u), None) => u.user_id,
+    let (parent_id, root_id, depth) = place(&mut tx, site, thread.id, id, input.parent_id).await?;
+    let user_id = match facts.known_user {
+        Some(id) => id,
+        None => author_user(&mut tx, site, &input.author).await?,
     };
     let row = store::insert_comment(
         &mut tx,
@@ -259,15 +299,15 @@ pub async fn submit(
             root_id,
             depth,
             user_id,
-            author_provider: provider,
-            author_name: name,
-            author_url: profile_url,
-            author_avatar_url: avatar_url,
-            author_email: email,
+            author_provider: facts.provider,
+            author_name: facts.name,
+            author_url: facts.profile_url,
+            author_avatar_url: facts.avatar_url,
+            author_email: facts.email,
             author_ip: client.ip,
             author_user_agent: client.user_agent.as_deref(),
             body_markdown: input.body.as_str(),
-            body_html: &html,
+            body_html: html,
             status: verdict.status,
             reasons: &verdict.reasons,
             shadow: verdict.shadow,
@@ -287,53 +327,100 @@ pub async fn submit(
         },
     )
     .await?;
+    let body = posted_body(&row, user_id, verdict)?;
+    if let Some(k) = keyed
+        && !store::save_idempotent(&mut tx, site.id, k.author, k.key, k.hash, 201, &body).await?
+    {
+        // A concurrent twin committed first: drop ours, answer theirs.
+        tx.rollback().await?;
+        let stored = store::find_idempotent(pool, site.id, k.author, k.key)
+            .await?
+            .ok_or_else(|| {
+                ApiError::conflict(
+                    "conflict",
+                    "A request with this Idempotency-Key is in flight.",
+                )
+            })?;
+        return Ok(Stored::Twin(stored));
+    }
+    tx.commit().await?;
+    tracing::info!(comment.id = %row.id, comment.status = verdict.status.as_str(), "comment stored");
+    Ok(Stored::Created {
+        thread_id: thread.id,
+        body,
+    })
+}
 
-    // A shadow-banned author is told what a published comment's author is told.
+/// Where a new comment goes: `(parent_id, root_id, depth)`. A reply must answer a published
+/// comment of the same thread, within the site's nesting depth.
+async fn place(
+    conn: &mut sqlx::PgConnection,
+    site: &Site,
+    thread_id: Uuid,
+    id: Uuid,
+    parent_id: Option<Uuid>,
+) -> ApiResult<(Option<Uuid>, Uuid, i32)> {
+    let Some(pid) = parent_id else {
+        return Ok((None, id, 1));
+    };
+    let max_depth = site.max_depth;
+    let parent = store::find_parent(conn, site.id, pid)
+        .await?
+        .filter(|p| p.thread_id == thread_id)
+        .ok_or_else(|| ApiError::validation("parent_id", "is not a comment of this thread"))?;
+    if parent.status != CommentStatus::Approved {
+        return Err(ApiError::validation(
+            "parent_id",
+            "that comment can't be replied to (not published)",
+        ));
+    }
+    if parent.depth >= max_depth {
+        return Err(ApiError::validation(
+            "parent_id",
+            format!("replies nest at most {max_depth} levels deep on this site; reply higher up"),
+        ));
+    }
+    Ok((Some(pid), parent.root_id, parent.depth + 1))
+}
+
+/// The user row of an author not known before: a guest's, created on their first comment.
+async fn author_user(
+    conn: &mut sqlx::PgConnection,
+    site: &Site,
+    author: &Author,
+) -> ApiResult<Uuid> {
+    match author {
+        Author::Guest {
+            name,
+            email,
+            website,
+            key,
+        } => {
+            let website = website.as_ref().map(WebUrl::as_str);
+            let subject = match key {
+                Some(key) => guest_subject(site, email, key),
+                None => one_off_guest_subject(site, email),
+            };
+            Ok(store::guest_user(conn, &subject, name.as_str(), email.as_str(), website).await?)
+        }
+        Author::User(u) => Ok(u.user_id),
+    }
+}
+
+/// The answer to a post. A shadow-banned author is told what a published comment's author is
+/// told.
+fn posted_body(row: &CommentRow, user_id: Uuid, verdict: &Verdict) -> ApiResult<Value> {
     let (shown_status, shown_reasons) = if verdict.shadow {
         (CommentStatus::Approved, vec![])
     } else {
         (verdict.status, verdict.reasons.clone())
     };
-    let body = serde_json::to_value(PostedComment {
-        comment: CommentView::new(&row, Some(user_id), 0),
+    serde_json::to_value(PostedComment {
+        comment: CommentView::new(row, Some(user_id), 0),
         status: shown_status,
         reasons: &shown_reasons,
     })
-    .map_err(ApiError::internal)?;
-    if let Some((key, hash)) = &idempotency {
-        let saved = store::save_idempotent(
-            &mut tx,
-            site.id,
-            &author_key,
-            key.as_str(),
-            hash,
-            201,
-            &body,
-        )
-        .await?;
-        if !saved {
-            // A concurrent twin committed first: drop ours, answer theirs.
-            tx.rollback().await?;
-            let stored = store::find_idempotent(pool, site.id, &author_key, key.as_str())
-                .await?
-                .ok_or_else(|| {
-                    ApiError::conflict(
-                        "conflict",
-                        "A request with this Idempotency-Key is in flight.",
-                    )
-                })?;
-            return replay(stored, hash);
-        }
-    }
-    tx.commit().await?;
-    // The trigger tells every node; this node needn't wait for its own notification.
-    cache.invalidate(thread.id);
-    tracing::info!(comment.id = %row.id, comment.status = verdict.status.as_str(), "comment stored");
-    Ok(Submitted {
-        status: StatusCode::CREATED,
-        body,
-        replayed: false,
-    })
+    .map_err(ApiError::internal)
 }
 
 fn replay(stored: store::StoredResponse, hash: &str) -> ApiResult<Submitted> {
