@@ -7,13 +7,13 @@ use super::cache::ThreadCache;
 use super::store;
 use super::target::{Target, unknown_comment};
 use super::view::{CommentView, PostedComment};
+use crate::audit::Actor;
 use crate::auth::sessions::SessionUser;
 use crate::domain::client::ClientInfo;
 use crate::domain::{CommentBody, CommentStatus};
 use crate::error::{ApiError, ApiResult};
 use crate::markdown as render;
 use crate::moderation::Reason;
-use crate::moderation::audit::Actor;
 use crate::moderation::pipeline::{self, Env, Submission};
 use crate::moderation::state::{self, Move, Request};
 

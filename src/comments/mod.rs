@@ -8,6 +8,7 @@ pub mod reactions;
 pub mod service;
 pub mod store;
 pub(crate) mod target;
+pub mod thread;
 pub mod view;
 
 pub use cache::ThreadCache;

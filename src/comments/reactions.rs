@@ -6,12 +6,12 @@ use super::cache::ThreadCache;
 use super::edits::FLAGS_RULE;
 use super::store;
 use super::target::{Target, unknown_comment};
+use crate::audit::Actor;
 use crate::auth::sessions::SessionUser;
 use crate::domain::CommentStatus;
 use crate::domain::client::ClientInfo;
 use crate::error::{ApiError, ApiResult};
 use crate::moderation::Reason;
-use crate::moderation::audit::Actor;
 use crate::moderation::state::{self, Move, Request};
 
 /// Why a reader flags a comment (the `flags_reason_check` constraint's values).

@@ -10,13 +10,13 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::cookie::{self, AccountSession};
+use crate::audit::Actor;
 use crate::auth::account::store::{
     self, AccountComment, CommentRow, FlagRow, IdentityRow, MyIdentity, SessionRow, UserRow,
     VoteRow,
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Paging, private};
-use crate::moderation::audit::Actor;
 use crate::moderation::state::{self, Move, Request};
 use crate::state::AppState;
 

@@ -4,7 +4,7 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::super::audit::{self, ActionRecord, Actor};
+use crate::audit::{self, ActionRecord, Actor};
 use crate::auth::moderators::SiteScope;
 
 pub enum Edit {

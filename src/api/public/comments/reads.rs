@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 
 use crate::comments::Cursor;
-use crate::comments::service::{self, ThreadQuery};
+use crate::comments::thread::{self, ThreadQuery};
 use crate::comments::view::ThreadPage;
 use crate::domain::{Invalid, SortOrder, ThreadUri};
 use crate::error::{ApiError, ApiResult, ErrorBody, Validation};
@@ -91,7 +91,7 @@ pub async fn get_thread(
             "validation bookkeeping out of step"
         )));
     };
-    let page = service::read_thread(
+    let page = thread::read_thread(
         &state.db.pool,
         &state.threads,
         &site,
@@ -173,7 +173,7 @@ pub async fn get_counts(
                 .map_err(|e| ApiError::validation(&format!("uri[{i}]"), e))?,
         );
     }
-    let counts = service::counts(&state.db.pool, &site, &uris).await?;
+    let counts = thread::counts(&state.db.pool, &site, &uris).await?;
     Ok(HttpResponse::Ok().json(counts))
 }
 
