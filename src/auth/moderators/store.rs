@@ -7,6 +7,7 @@ use sqlx::{FromRow, PgConnection, PgPool};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use super::Role;
 use crate::auth::token;
 
 mod failures;
@@ -138,7 +139,7 @@ pub async fn revoke_all_tokens(
 pub struct RoleRow {
     pub site_id: Uuid,
     pub slug: String,
-    pub role: String,
+    pub role: Role,
 }
 
 /// Every role a moderator holds, by site slug.

@@ -104,15 +104,11 @@ async fn current_role(
     scope: &SiteScope,
     moderator_id: Uuid,
 ) -> Result<Option<Role>, sqlx::Error> {
-    let role: Option<String> = sqlx::query_scalar(
-        "SELECT role FROM moderator_roles WHERE site_id = $1 AND moderator_id = $2",
-    )
-    .bind(scope.site_id())
-    .bind(moderator_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    role.map(|r| Role::parse(&r).map_err(|e| sqlx::Error::Decode(format!("role: {e}").into())))
-        .transpose()
+    sqlx::query_scalar("SELECT role FROM moderator_roles WHERE site_id = $1 AND moderator_id = $2")
+        .bind(scope.site_id())
+        .bind(moderator_id)
+        .fetch_optional(&mut *conn)
+        .await
 }
 
 async fn owner_count(conn: &mut PgConnection, scope: &SiteScope) -> Result<i64, sqlx::Error> {
