@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::Application;
+use crate::audit::{self, ActionRecord, Actor};
 use crate::auth::moderators::password::{self, NewPassword};
 use crate::auth::moderators::store::{self as moderator_store, CreateAccountError, PutOutcome};
 use crate::auth::moderators::{Role, SiteScope, team_audit};
@@ -13,7 +14,6 @@ use crate::config::Settings;
 use crate::db;
 use crate::domain::{Email, Origin, Policy, SiteName, SiteSlug};
 use crate::http::telemetry;
-use crate::moderation::audit::{self, ActionRecord, Actor};
 use crate::sites::{NewSite, store as site_store};
 
 #[derive(Parser)]

@@ -154,6 +154,75 @@ impl ApiError {
     }
 }
 
+/// Collects every field's problem so the client learns them all in one answer, instead of
+/// fixing one field per round trip. `finish` turns what was collected into one
+/// `validation_failed` error.
+#[derive(Debug, Default)]
+pub struct Validation(Vec<(String, String)>);
+
+impl Validation {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: &str, reason: impl std::fmt::Display) -> &mut Self {
+        self.0.push((field.to_owned(), reason.to_string()));
+        self
+    }
+
+    /// The value when `r` is Ok; otherwise records the field's reason and answers None.
+    pub fn check<T, E: std::fmt::Display>(&mut self, field: &str, r: Result<T, E>) -> Option<T> {
+        r.map_err(|e| {
+            self.add(field, e);
+        })
+        .ok()
+    }
+
+    /// For optional fields: `Some(None)` when absent, `None` when present but invalid.
+    pub fn check_opt<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        r: Option<Result<T, E>>,
+    ) -> Option<Option<T>> {
+        match r {
+            None => Some(None),
+            Some(r) => self.check(field, r).map(Some),
+        }
+    }
+
+    pub fn finish(self) -> ApiResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.into())
+        }
+    }
+}
+
+/// The collected `(field, reason)` pairs, in the order found.
+impl std::ops::Deref for Validation {
+    type Target = [(String, String)];
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl IntoIterator for Validation {
+    type Item = (String, String);
+    type IntoIter = std::vec::IntoIter<(String, String)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl From<Validation> for ApiError {
+    fn from(v: Validation) -> Self {
+        Self::validation_many(v.0)
+    }
+}
+
 /// The body of every error answer. The OpenAPI document describes this same struct, so the
 /// schema can't drift from what is sent.
 #[derive(Serialize, ToSchema)]

@@ -49,3 +49,20 @@ pub async fn link(pool: &PgPool, user_id: Uuid, profile: &Profile) -> Result<Lin
     }
     Ok(link)
 }
+
+/// Detaches one login from an account (never its last): None when the account is gone.
+pub async fn unlink(
+    pool: &PgPool,
+    user_id: Uuid,
+    identity_id: Uuid,
+) -> Result<Option<store::Unlink>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    if !store::lock_user(&mut tx, user_id).await? {
+        return Ok(None);
+    }
+    let outcome = store::unlink(&mut tx, user_id, identity_id).await?;
+    if matches!(outcome, store::Unlink::Done) {
+        tx.commit().await?;
+    }
+    Ok(Some(outcome))
+}

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod attempt;
+pub mod ban_carryover;
 pub mod dev;
 pub mod login;
 pub mod moderators;

@@ -83,7 +83,7 @@ pub async fn upsert(conn: &mut PgConnection, p: &Profile) -> Result<Login, sqlx:
     let identity_id = Uuid::now_v7();
     insert_identity(conn, identity_id, user_id, p).await?;
     // An erased account's ban follows its identity to the new user.
-    crate::moderation::bans::inherit_erased(conn, user_id, &p.provider, &p.subject).await?;
+    crate::auth::ban_carryover::inherit_erased(conn, user_id, &p.provider, &p.subject).await?;
     Ok(Login {
         user_id,
         identity_id,

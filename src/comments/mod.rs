@@ -3,10 +3,12 @@
 
 mod cursor;
 pub mod edits;
+pub mod erase;
 pub mod reactions;
 pub mod service;
 pub mod store;
 pub(crate) mod target;
+pub mod thread;
 pub mod view;
 
 pub use cursor::Cursor;

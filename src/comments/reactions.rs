@@ -5,12 +5,12 @@
 use super::edits::FLAGS_RULE;
 use super::store;
 use super::target::{Target, unknown_comment};
+use crate::audit::Actor;
 use crate::auth::sessions::SessionUser;
 use crate::domain::CommentStatus;
 use crate::domain::client::ClientInfo;
 use crate::error::{ApiError, ApiResult};
 use crate::moderation::Reason;
-use crate::moderation::audit::Actor;
 use crate::moderation::transitions::{self, Move, Request};
 use crate::thread_cache::ThreadCache;
 
@@ -130,36 +130,22 @@ pub async fn flag(
     let standing = standing(pool, t, user, client).await?;
     let mut tx = pool.begin().await?;
     lock_published(&mut tx, t).await?;
-    if let Standing::Shadow = standing {
-        let fresh = store::insert_shadow_flag(
-            &mut tx,
-            t.site.id,
-            t.row.id,
-            user.user_id,
-            reason.as_str(),
-            note,
-        )
-        .await?;
-        if !fresh {
-            return Err(already_flagged());
-        }
-        let n = store::flag_count(&mut tx, t.site.id, t.row.id).await?;
-        tx.commit().await?;
-        return Ok(n.total + 1);
-    }
-    let fresh = store::insert_flag(
-        &mut tx,
-        t.site.id,
-        t.row.id,
-        user.user_id,
-        reason.as_str(),
-        note,
-    )
-    .await?;
+    let shadow = matches!(standing, Standing::Shadow);
+    let (site_id, id, reason) = (t.site.id, t.row.id, reason.as_str());
+    // A shadow-banned reader's flag is kept apart and never counted, but answered as if it were.
+    let fresh = if shadow {
+        store::insert_shadow_flag(&mut tx, site_id, id, user.user_id, reason, note).await?
+    } else {
+        store::insert_flag(&mut tx, site_id, id, user.user_id, reason, note).await?
+    };
     if !fresh {
         return Err(already_flagged());
     }
-    let n = store::flag_count(&mut tx, t.site.id, t.row.id).await?;
+    let n = store::flag_count(&mut tx, site_id, id).await?;
+    if shadow {
+        tx.commit().await?;
+        return Ok(n.total + 1);
+    }
     let held = n.since_approval >= i64::from(t.site.flags_to_hold);
     if held {
         let reasons = [Reason {
@@ -226,7 +212,7 @@ fn already_flagged() -> ApiError {
 async fn lock_published(tx: &mut sqlx::PgConnection, t: &Target) -> ApiResult<()> {
     store::lock_comment(tx, t.site.id, t.row.id)
         .await?
-        .filter(|c| c.status == CommentStatus::Approved.as_str())
+        .filter(|c| c.status == CommentStatus::Approved)
         .map(|_| ())
         .ok_or_else(unknown_comment)
 }

@@ -1,6 +1,4 @@
-//! What happens when a comment is posted or a thread is read.
-
-use std::collections::{HashMap, HashSet};
+//! What happens when a comment is posted (reading a thread is `thread`).
 
 use actix_web::http::StatusCode;
 use base64::Engine;
@@ -9,21 +7,20 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::Cursor;
 use super::store::{self, CommentRow, NewComment};
-use super::view::{CommentView, PostedComment, ThreadPage, ThreadView};
+use super::view::{CommentView, PostedComment};
+use crate::audit::{self, Actor, Change};
 use crate::auth::sessions::SessionUser;
 use crate::domain::client::ClientInfo;
 use crate::domain::{
-    CommentBody, CommentStatus, DisplayName, Email, GuestKey, IdempotencyKey, SortOrder,
-    ThreadTitle, ThreadUri, WebUrl,
+    CommentBody, CommentStatus, DisplayName, Email, GuestKey, IdempotencyKey, ThreadTitle,
+    ThreadUri, WebUrl,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::markdown as render;
-use crate::moderation::audit::{self, Actor, Change};
-use crate::moderation::pipeline::{self, Env, Submission};
+use crate::moderation::pipeline::{self, Env, Submission, Verdict};
 use crate::sites::Site;
-use crate::thread_cache::{Page, PageKey, ThreadCache};
+use crate::thread_cache::ThreadCache;
 
 /// Who is posting.
 pub enum Author {
@@ -103,10 +100,11 @@ pub struct Submitted {
     pub replayed: bool,
 }
 
-/// Posts a comment: idempotency, the moderation pipeline (outside any transaction: it may call
-/// a spam service), then one transaction that creates the thread and guest user if needed,
-/// stores the comment and its audit row, and remembers the idempotent response. A refused
-/// comment leaves nothing behind.
+/// Posts a comment, going down the layers once: idempotency, render (once), the moderation
+/// pipeline (outside any transaction: it may call a spam service), then one transaction that
+/// creates the thread and guest user if needed, stores the comment and its audit row, and
+/// remembers the idempotent response; then the thread cache is invalidated. A refused comment
+/// leaves nothing behind.
 pub async fn submit(
     env: &Env<'_>,
     cache: &ThreadCache,
@@ -117,61 +115,31 @@ pub async fn submit(
 ) -> ApiResult<Submitted> {
     let pool = env.pool;
     let author_key = input.author.key(site);
-    if let Some((key, hash)) = &idempotency
-        && let Some(stored) =
-            store::find_idempotent(pool, site.id, &author_key, key.as_str()).await?
+    let keyed = idempotency.as_ref().map(|(key, hash)| Keyed {
+        author: &author_key,
+        key: key.as_str(),
+        hash,
+    });
+    if let Some(k) = &keyed
+        && let Some(stored) = store::find_idempotent(pool, site.id, k.author, k.key).await?
     {
-        return replay(stored, hash);
+        return replay(stored, k.hash);
     }
-    if let Some(url) = &input.url
-        && !site.origins.is_empty()
-        && !site.allows_origin(&url.origin())
-    {
-        return Err(ApiError::validation(
-            "url",
-            "must be a page of this site (one of its registered origins)",
-        ));
-    }
-
+    check_page_url(site, &input)?;
     let existing_thread = store::find_thread(pool, site.id, input.uri.as_str()).await?;
-    let (known_user, provider, name, profile_url, avatar_url, email) = match &input.author {
-        Author::Guest {
-            name,
-            email,
-            website,
-            key,
-        } => (
-            match key {
-                Some(key) => store::find_guest_user(pool, &guest_subject(site, email, key)).await?,
-                None => None,
-            },
-            "guest",
-            name.as_str(),
-            website.as_ref().map(WebUrl::as_str),
-            None,
-            Some(email.as_str()),
-        ),
-        Author::User(u) => (
-            Some(u.user_id),
-            u.provider.as_str(),
-            u.name.as_str(),
-            u.profile_url.as_deref(),
-            u.avatar_url.as_deref(),
-            u.email.as_deref(),
-        ),
-    };
+    let facts = AuthorFacts::resolve(pool, site, &input.author).await?;
     let html = render::render(input.body.as_str());
     let verdict = pipeline::evaluate(
         env,
         &Submission {
             site,
-            user_id: known_user,
+            user_id: facts.known_user,
             guest: matches!(input.author, Author::Guest { .. }),
-            email,
+            email: facts.email,
             ip: client.ip,
             user_agent: client.user_agent.as_deref(),
-            author_name: name,
-            author_url: profile_url,
+            author_name: facts.name,
+            author_url: facts.profile_url,
             thread_id: existing_thread.as_ref().map(|t| t.id),
             thread_locked: existing_thread.as_ref().is_some_and(|t| t.locked),
             permalink: input.url.as_ref().map(WebUrl::as_str),
@@ -181,9 +149,122 @@ pub async fn submit(
         },
     )
     .await;
-    crate::moderation::pipeline::count_outcome(&site.slug, &verdict);
+    pipeline::count_outcome(&site.slug, &verdict);
     let verdict = verdict?;
+    let stored = store_submitted(
+        pool,
+        site,
+        &input,
+        &facts,
+        client,
+        &html,
+        &verdict,
+        keyed.as_ref(),
+    )
+    .await?;
+    let (thread_id, submitted) = match stored {
+        Stored::Created { thread_id, body } => (
+            thread_id,
+            Submitted {
+                status: StatusCode::CREATED,
+                body,
+                replayed: false,
+            },
+        ),
+        Stored::Twin(stored) => return replay(stored, keyed.map_or("", |k| k.hash)),
+    };
+    // The trigger tells every node; this node needn't wait for its own notification.
+    cache.invalidate(thread_id);
+    Ok(submitted)
+}
 
+/// An idempotent request: who sent it, its key and the hash of what it asked.
+struct Keyed<'a> {
+    author: &'a str,
+    key: &'a str,
+    hash: &'a str,
+}
+
+/// A page url must belong to the site, so a thread can't be pointed at someone else's page.
+fn check_page_url(site: &Site, input: &SubmitInput) -> ApiResult<()> {
+    if let Some(url) = &input.url
+        && !site.origins.is_empty()
+        && !site.allows_origin(&url.origin())
+    {
+        return Err(ApiError::validation(
+            "url",
+            "must be a page of this site (one of its registered origins)",
+        ));
+    }
+    Ok(())
+}
+
+/// What the comment records about its author, and the user behind them if already known.
+struct AuthorFacts<'a> {
+    known_user: Option<Uuid>,
+    provider: &'a str,
+    name: &'a str,
+    profile_url: Option<&'a str>,
+    avatar_url: Option<&'a str>,
+    email: Option<&'a str>,
+}
+
+impl<'a> AuthorFacts<'a> {
+    async fn resolve(pool: &sqlx::PgPool, site: &Site, author: &'a Author) -> ApiResult<Self> {
+        Ok(match author {
+            Author::Guest {
+                name,
+                email,
+                website,
+                key,
+            } => Self {
+                known_user: match key {
+                    Some(key) => {
+                        store::find_guest_user(pool, &guest_subject(site, email, key)).await?
+                    }
+                    None => None,
+                },
+                provider: "guest",
+                name: name.as_str(),
+                profile_url: website.as_ref().map(WebUrl::as_str),
+                avatar_url: None,
+                email: Some(email.as_str()),
+            },
+            Author::User(u) => Self {
+                known_user: Some(u.user_id),
+                provider: u.provider.as_str(),
+                name: u.name.as_str(),
+                profile_url: u.profile_url.as_deref(),
+                avatar_url: u.avatar_url.as_deref(),
+                email: u.email.as_deref(),
+            },
+        })
+    }
+}
+
+/// What storing a submitted comment did.
+enum Stored {
+    Created {
+        thread_id: Uuid,
+        body: Value,
+    },
+    /// A concurrent twin with the same Idempotency-Key committed first; this is its response.
+    Twin(store::StoredResponse),
+}
+
+/// The one write transaction of a submit: thread, reply placement, guest user, the comment,
+/// its audit row and the idempotent response commit together or not at all.
+#[allow(clippy::too_many_arguments)]
+async fn store_submitted(
+    pool: &sqlx::PgPool,
+    site: &Site,
+    input: &SubmitInput,
+    facts: &AuthorFacts<'_>,
+    client: &ClientInfo,
+    html: &str,
+    verdict: &Verdict,
+    keyed: Option<&Keyed<'_>>,
+) -> ApiResult<Stored> {
     let mut tx = pool.begin().await?;
     let thread = store::upsert_thread(
         &mut tx,
@@ -199,55 +280,11 @@ pub async fn submit(
             "This thread is locked; it takes no new comments.",
         ));
     }
-
     let id = Uuid::now_v7();
-    let max_depth = site.max_depth;
-    let (parent_id, root_id, depth) = match input.parent_id {
-        None => (None, id, 1),
-        Some(pid) => {
-            let parent = store::find_parent(&mut tx, site.id, pid)
-                .await?
-                .filter(|p| p.thread_id == thread.id)
-                .ok_or_else(|| {
-                    ApiError::validation("parent_id", "is not a comment of this thread")
-                })?;
-            if parent.status != CommentStatus::Approved.as_str() {
-                return Err(ApiError::validation(
-                    "parent_id",
-                    "that comment can't be replied to (not published)",
-                ));
-            }
-            if parent.depth >= max_depth {
-                return Err(ApiError::validation(
-                    "parent_id",
-                    format!(
-                        "replies nest at most {max_depth} levels deep on this site; reply higher up"
-                    ),
-                ));
-            }
-            (Some(pid), parent.root_id, parent.depth + 1)
-        }
-    };
-
-    let user_id = match (&input.author, known_user) {
-        (_, Some(id)) => id,
-        (
-            Author::Guest {
-                name,
-                email,
-                website,
-                key,
-            },
-            None,
-        ) => {
-            let website = website.as_ref().map(WebUrl::as_str);
-            let subject = match key {
-                Some(key) => guest_subject(site, email, key),
-                None => one_off_guest_subject(site, email),
-            };
-            store::guest_user(&mut tx, &subject, name.as_str(), email.as_str(), website).await?
-        }
-        (Author::User(u), None) => u.user_id,
+    let (parent_id, root_id, depth) = place(&mut tx, site, thread.id, id, input.parent_id).await?;
+    let user_id = match facts.known_user {
+        Some(id) => id,
+        None => author_user(&mut tx, site, &input.author).await?,
     };
     let row = store::insert_comment(
         &mut tx,
@@ -259,16 +296,16 @@ pub async fn submit(
             root_id,
             depth,
             user_id,
-            author_provider: provider,
-            author_name: name,
-            author_url: profile_url,
-            author_avatar_url: avatar_url,
-            author_email: email,
+            author_provider: facts.provider,
+            author_name: facts.name,
+            author_url: facts.profile_url,
+            author_avatar_url: facts.avatar_url,
+            author_email: facts.email,
             author_ip: client.ip,
             author_user_agent: client.user_agent.as_deref(),
             body_markdown: input.body.as_str(),
-            body_html: &html,
-            status: verdict.status.as_str(),
+            body_html: html,
+            status: verdict.status,
             reasons: &verdict.reasons,
             shadow: verdict.shadow,
         },
@@ -287,53 +324,100 @@ pub async fn submit(
         },
     )
     .await?;
+    let body = posted_body(&row, user_id, verdict)?;
+    if let Some(k) = keyed
+        && !store::save_idempotent(&mut tx, site.id, k.author, k.key, k.hash, 201, &body).await?
+    {
+        // A concurrent twin committed first: drop ours, answer theirs.
+        tx.rollback().await?;
+        let stored = store::find_idempotent(pool, site.id, k.author, k.key)
+            .await?
+            .ok_or_else(|| {
+                ApiError::conflict(
+                    "conflict",
+                    "A request with this Idempotency-Key is in flight.",
+                )
+            })?;
+        return Ok(Stored::Twin(stored));
+    }
+    tx.commit().await?;
+    tracing::info!(comment.id = %row.id, comment.status = verdict.status.as_str(), "comment stored");
+    Ok(Stored::Created {
+        thread_id: thread.id,
+        body,
+    })
+}
 
-    // A shadow-banned author is told what a published comment's author is told.
+/// Where a new comment goes: `(parent_id, root_id, depth)`. A reply must answer a published
+/// comment of the same thread, within the site's nesting depth.
+async fn place(
+    conn: &mut sqlx::PgConnection,
+    site: &Site,
+    thread_id: Uuid,
+    id: Uuid,
+    parent_id: Option<Uuid>,
+) -> ApiResult<(Option<Uuid>, Uuid, i32)> {
+    let Some(pid) = parent_id else {
+        return Ok((None, id, 1));
+    };
+    let max_depth = site.max_depth;
+    let parent = store::find_parent(conn, site.id, pid)
+        .await?
+        .filter(|p| p.thread_id == thread_id)
+        .ok_or_else(|| ApiError::validation("parent_id", "is not a comment of this thread"))?;
+    if parent.status != CommentStatus::Approved {
+        return Err(ApiError::validation(
+            "parent_id",
+            "that comment can't be replied to (not published)",
+        ));
+    }
+    if parent.depth >= max_depth {
+        return Err(ApiError::validation(
+            "parent_id",
+            format!("replies nest at most {max_depth} levels deep on this site; reply higher up"),
+        ));
+    }
+    Ok((Some(pid), parent.root_id, parent.depth + 1))
+}
+
+/// The user row of an author not known before: a guest's, created on their first comment.
+async fn author_user(
+    conn: &mut sqlx::PgConnection,
+    site: &Site,
+    author: &Author,
+) -> ApiResult<Uuid> {
+    match author {
+        Author::Guest {
+            name,
+            email,
+            website,
+            key,
+        } => {
+            let website = website.as_ref().map(WebUrl::as_str);
+            let subject = match key {
+                Some(key) => guest_subject(site, email, key),
+                None => one_off_guest_subject(site, email),
+            };
+            Ok(store::guest_user(conn, &subject, name.as_str(), email.as_str(), website).await?)
+        }
+        Author::User(u) => Ok(u.user_id),
+    }
+}
+
+/// The answer to a post. A shadow-banned author is told what a published comment's author is
+/// told.
+fn posted_body(row: &CommentRow, user_id: Uuid, verdict: &Verdict) -> ApiResult<Value> {
     let (shown_status, shown_reasons) = if verdict.shadow {
         (CommentStatus::Approved, vec![])
     } else {
         (verdict.status, verdict.reasons.clone())
     };
-    let body = serde_json::to_value(PostedComment {
-        comment: CommentView::new(&row, Some(user_id), 0),
+    serde_json::to_value(PostedComment {
+        comment: CommentView::new(row, Some(user_id), 0),
         status: shown_status,
         reasons: &shown_reasons,
     })
-    .map_err(ApiError::internal)?;
-    if let Some((key, hash)) = &idempotency {
-        let saved = store::save_idempotent(
-            &mut tx,
-            site.id,
-            &author_key,
-            key.as_str(),
-            hash,
-            201,
-            &body,
-        )
-        .await?;
-        if !saved {
-            // A concurrent twin committed first: drop ours, answer theirs.
-            tx.rollback().await?;
-            let stored = store::find_idempotent(pool, site.id, &author_key, key.as_str())
-                .await?
-                .ok_or_else(|| {
-                    ApiError::conflict(
-                        "conflict",
-                        "A request with this Idempotency-Key is in flight.",
-                    )
-                })?;
-            return replay(stored, hash);
-        }
-    }
-    tx.commit().await?;
-    // The trigger tells every node; this node needn't wait for its own notification.
-    cache.invalidate(thread.id);
-    tracing::info!(comment.id = %row.id, comment.status = verdict.status.as_str(), "comment stored");
-    Ok(Submitted {
-        status: StatusCode::CREATED,
-        body,
-        replayed: false,
-    })
+    .map_err(ApiError::internal)
 }
 
 fn replay(stored: store::StoredResponse, hash: &str) -> ApiResult<Submitted> {
@@ -348,180 +432,4 @@ fn replay(stored: store::StoredResponse, hash: &str) -> ApiResult<Submitted> {
         body: stored.response_body,
         replayed: true,
     })
-}
-
-pub struct ThreadQuery {
-    pub uri: ThreadUri,
-    pub sort: SortOrder,
-    pub limit: u32,
-    pub cursor: Option<Cursor>,
-    pub viewer: Option<Uuid>,
-}
-
-/// A page of a thread: `limit` top-level comments with their whole visible reply trees, so a
-/// conversation is never split across pages. Replies are always oldest first. Anonymous reads
-/// are served from the node's thread cache when it holds a current page.
-pub async fn read_thread(
-    pool: &sqlx::PgPool,
-    cache: &ThreadCache,
-    site: &Site,
-    q: &ThreadQuery,
-) -> ApiResult<Page> {
-    // Only first pages are cached: a cursor is client-chosen, so caching by cursor would let
-    // anyone fill memory with copies of a big page under made-up cursors.
-    let key = (q.viewer.is_none() && q.cursor.is_none()).then(|| PageKey {
-        site_id: site.id,
-        uri: q.uri.as_str().to_owned(),
-        sort: q.sort,
-        limit: q.limit,
-        cursor: q.cursor.as_ref().map(Cursor::encode),
-    });
-    if let Some(page) = key.as_ref().and_then(|k| cache.get(k)) {
-        return Ok(page);
-    }
-    let Some(thread) = store::find_thread(pool, site.id, q.uri.as_str()).await? else {
-        let page = ThreadPage {
-            thread: ThreadView::new(q.uri.as_str(), None, 0),
-            comments: vec![],
-            next_cursor: None,
-        };
-        return to_page(&page);
-    };
-    let ticket = key.as_ref().and_then(|_| cache.ticket(thread.id));
-    let (roots, count) = tokio::try_join!(
-        store::roots_page(
-            pool,
-            thread.id,
-            q.viewer,
-            q.sort,
-            q.cursor.as_ref(),
-            i64::from(q.limit)
-        ),
-        store::approved_count(pool, thread.id),
-    )?;
-    let mut roots = roots;
-    let next_cursor = if roots.len() > q.limit as usize {
-        roots.truncate(q.limit as usize);
-        roots.last().map(|last| {
-            Cursor {
-                sort: q.sort,
-                created_at: last.created_at,
-                id: last.id,
-                score: last.score,
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
-    let root_ids: Vec<Uuid> = roots.iter().map(|r| r.id).collect();
-    let replies = if root_ids.is_empty() {
-        vec![]
-    } else {
-        store::replies(pool, &root_ids, q.viewer).await?
-    };
-    let ordered = arrange(roots, replies);
-    let mut children: HashMap<Uuid, usize> = HashMap::new();
-    for c in &ordered {
-        if let Some(p) = c.parent_id {
-            *children.entry(p).or_default() += 1;
-        }
-    }
-    let mut comments: Vec<CommentView> = ordered
-        .iter()
-        .map(|c| CommentView::new(c, q.viewer, children.get(&c.id).copied().unwrap_or(0)))
-        .collect();
-    if let Some(viewer) = q.viewer {
-        // The author sees how their appeals ended (never cached: a viewer's page isn't).
-        let own: Vec<Uuid> = ordered
-            .iter()
-            .filter(|c| c.user_id == viewer)
-            .map(|c| c.id)
-            .collect();
-        if !own.is_empty() {
-            let mut outcomes: HashMap<Uuid, _> =
-                crate::moderation::appeals::outcomes(pool, viewer, &own)
-                    .await?
-                    .into_iter()
-                    .map(|o| (o.comment_id, o))
-                    .collect();
-            for c in &mut comments {
-                c.appeal = outcomes.remove(&c.id);
-            }
-        }
-    }
-    let page = to_page(&ThreadPage {
-        thread: ThreadView::new(q.uri.as_str(), Some(&thread), count),
-        comments,
-        next_cursor,
-    })?;
-    if let (Some(key), Some(ticket)) = (key, ticket) {
-        cache.put(key, ticket, page.clone());
-    }
-    Ok(page)
-}
-
-fn to_page(page: &ThreadPage<'_>) -> ApiResult<Page> {
-    let body = serde_json::to_vec(page).map_err(ApiError::internal)?;
-    let digest = Sha256::digest(&body);
-    let etag = format!("\"{}\"", URL_SAFE_NO_PAD.encode(&digest[..16]));
-    Ok(Page {
-        body: body.into(),
-        etag,
-    })
-}
-
-/// Roots in page order, each followed by its visible replies; a reply whose parent is hidden
-/// (someone else's pending comment) is hidden too, so no orphan appears. A deleted comment is
-/// kept, as a placeholder, only while a visible comment hangs below it.
-fn arrange(roots: Vec<CommentRow>, replies: Vec<CommentRow>) -> Vec<CommentRow> {
-    let mut by_root: HashMap<Uuid, Vec<CommentRow>> = HashMap::new();
-    for r in replies {
-        by_root.entry(r.root_id).or_default().push(r);
-    }
-    let mut out = Vec::with_capacity(roots.len());
-    for root in roots {
-        let mut reachable: HashSet<Uuid> = HashSet::from([root.id]);
-        let mut tree = vec![root];
-        for reply in by_root.remove(&tree[0].id).unwrap_or_default() {
-            if reply.parent_id.is_some_and(|p| reachable.contains(&p)) {
-                reachable.insert(reply.id);
-                tree.push(reply);
-            }
-        }
-        // Children come after their parent, so walking backwards settles every child first.
-        let mut keep = vec![false; tree.len()];
-        let mut has_kept_child: HashSet<Uuid> = HashSet::new();
-        for (i, c) in tree.iter().enumerate().rev() {
-            keep[i] = c.status != CommentStatus::Deleted.as_str() || has_kept_child.contains(&c.id);
-            if keep[i]
-                && let Some(p) = c.parent_id
-            {
-                has_kept_child.insert(p);
-            }
-        }
-        out.extend(
-            tree.into_iter()
-                .zip(keep)
-                .filter_map(|(c, k)| k.then_some(c)),
-        );
-    }
-    out
-}
-
-/// Approved comment counts for up to `limits.counts_max_uris` pages; unknown pages count 0.
-pub async fn counts(pool: &sqlx::PgPool, site: &Site, uris: &[ThreadUri]) -> ApiResult<Value> {
-    let keys: Vec<String> = uris.iter().map(|u| u.as_str().to_owned()).collect();
-    let found: HashMap<String, i64> = store::counts(pool, site.id, &keys)
-        .await?
-        .into_iter()
-        .collect();
-    let map: serde_json::Map<String, Value> = keys
-        .into_iter()
-        .map(|k| {
-            let n = found.get(&k).copied().unwrap_or(0);
-            (k, Value::from(n))
-        })
-        .collect();
-    Ok(Value::Object(map))
 }

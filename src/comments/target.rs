@@ -31,8 +31,7 @@ impl Target {
             .get(pool, &row.site_slug)
             .await?
             .ok_or_else(crate::sites::unknown_site)?;
-        let status = CommentStatus::parse(&row.status)
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("stored status: {e}")))?;
+        let status = row.status;
         Ok(Self { row, status, site })
     }
 

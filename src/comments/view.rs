@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::store::{CommentRow, ThreadRow};
+use crate::domain::CommentStatus;
 
 /// A comment's author as the public sees them (never an email or IP).
 #[derive(Serialize, ToSchema)]
@@ -67,7 +68,7 @@ const DELETED_AUTHOR: &str = "deleted";
 
 impl<'a> CommentView<'a> {
     pub fn new(c: &'a CommentRow, viewer: Option<Uuid>, replies_count: usize) -> Self {
-        let deleted = c.status == "deleted";
+        let deleted = c.status == CommentStatus::Deleted;
         let author = if deleted {
             AuthorView {
                 id: None,

@@ -2,10 +2,12 @@
 
 pub mod client;
 pub mod datetime;
+mod reason;
 mod status;
 mod text;
 mod web;
 
+pub use reason::Reason;
 pub use status::{CommentStatus, Policy, SortOrder};
 pub use text::{
     CommentBody, DisplayName, IdempotencyKey, SiteName, SiteSlug, ThreadTitle, ThreadUri,

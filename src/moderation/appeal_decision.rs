@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use super::Reason;
 use super::appeals::{self, AppealView, Decision, Status};
-use super::audit::{self, ActionRecord, Actor, BanChange, Change};
 use super::bans;
 use super::transitions::{self, ModAction, Move};
+use crate::audit::{self, ActionRecord, Actor, BanChange, Change};
 use crate::auth::moderators::SiteScope;
 use crate::domain::CommentStatus;
 use crate::error::{ApiError, ApiResult};

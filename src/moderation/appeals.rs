@@ -42,8 +42,9 @@ impl Kind {
 
 /// Where an appeal stands: `open` until a moderator decides, then `upheld` (the decision
 /// stands) or `overturned` (the comment was published, or the ban lifted).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 #[schema(as = AppealStatus)]
 pub enum Status {
     Open,
@@ -430,8 +431,7 @@ pub struct Outcome {
     #[serde(skip)]
     pub comment_id: Uuid,
     /// The latest appeal's status.
-    #[schema(value_type = Status)]
-    pub status: String,
+    pub status: Status,
     /// The moderator's note to the author, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

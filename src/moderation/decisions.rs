@@ -6,9 +6,9 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::audit::Actor;
 use super::review;
 use super::transitions::{self, Batch, Changed, ModAction, Move};
+use crate::audit::Actor;
 use crate::auth::moderators::SiteScope;
 use crate::domain::CommentBody;
 use crate::error::{ApiError, ApiResult};

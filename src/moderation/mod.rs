@@ -1,6 +1,6 @@
 //! Moderation: what status a new or edited comment gets and why (`pipeline`, with its `spam`
 //! heuristic and `akismet` check), the one state machine of a comment's status (`transitions`)
-//! and the audit trail every change writes (`audit`). What moderators do, each write opening its
+//! writing each change to the audit trail (`crate::audit`). What moderators do, each write opening its
 //! transaction, writing its audit rows, committing and dropping the cache in one place:
 //! decisions on comments (`decisions`) and on `appeals` (`appeal_decision`), `bans`, `rules`,
 //! commenters' trust (`users`) and queue `claims`; the queue and search they read (`review`).
@@ -10,7 +10,6 @@
 pub mod akismet;
 pub mod appeal_decision;
 pub mod appeals;
-pub mod audit;
 pub mod bans;
 pub mod claims;
 pub mod decisions;

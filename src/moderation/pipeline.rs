@@ -20,9 +20,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 pub use super::hits::Reason;
-use super::hits::rules_outcome;
 use super::matcher::MatchInput;
-use super::rule_engine::RuleEngine;
+use super::rule_engine::{RuleEngine, rejection};
 use super::store;
 use super::{akismet, spam};
 use crate::config::Settings;
@@ -71,34 +70,85 @@ pub struct Env<'a> {
     pub rules: &'a RuleEngine,
 }
 
-/// Decides a comment's status, or refuses it with the contract's error.
+/// Decides a comment's status, or refuses it with the contract's error. The stages run in the
+/// order of the module doc; each refusal returns at once.
 pub async fn evaluate(env: &Env<'_>, s: &Submission<'_>) -> Result<Verdict, ApiError> {
-    let site = s.site;
-    let mut reasons = Vec::new();
+    if let Some(shadowed) = check_bans(env, s).await? {
+        return Ok(shadowed);
+    }
+    let history = check_history(env, s).await?;
+    check_open(s)?;
+    let trust = match s.user_id {
+        Some(id) => store::trust(env.pool, s.site.id, id).await?,
+        None => store::Trust::default(),
+    };
+    let mut j = Judgement::default();
+    if !trust.trusted {
+        judge_rules(env, s, &mut j).await?;
+        judge_spam(env, s, &mut j).await;
+        apply_policy(s.site.policy, history.has_approved, &mut j);
+    }
+    if trust.premoderated {
+        j.hold = true;
+        j.reasons.push(Reason::new(
+            "user",
+            "premoderated",
+            None,
+            "Your comments on this site are reviewed by a moderator before they appear.",
+        ));
+    }
+    Ok(j.verdict())
+}
 
-    // 1. Bans.
-    let bans = store::matching_bans(env.pool, site.id, s.user_id, s.email, s.ip).await?;
+/// What the content stages (rules, spam, policy) decided so far.
+#[derive(Default)]
+struct Judgement {
+    spam: bool,
+    hold: bool,
+    reasons: Vec<Reason>,
+}
+
+impl Judgement {
+    fn verdict(self) -> Verdict {
+        let status = if self.spam {
+            CommentStatus::Spam
+        } else if self.hold {
+            CommentStatus::Pending
+        } else {
+            CommentStatus::Approved
+        };
+        Verdict {
+            status,
+            reasons: self.reasons,
+            shadow: false,
+        }
+    }
+}
+
+/// 1. Bans: a ban refuses; a shadow ban files the comment as spam its author sees published.
+async fn check_bans(env: &Env<'_>, s: &Submission<'_>) -> Result<Option<Verdict>, ApiError> {
+    let bans = store::matching_bans(env.pool, s.site.id, s.user_id, s.email, s.ip).await?;
     if let Some(ban) = bans.iter().find(|b| !b.shadow) {
         return Err(
             ApiError::forbidden("banned", "You can't comment on this site.")
                 .with_details(json!({ "ban_id": ban.id })),
         );
     }
-    if let Some(ban) = bans.first() {
-        reasons.push(Reason::new(
+    Ok(bans.first().map(|ban| Verdict {
+        status: CommentStatus::Spam,
+        reasons: vec![Reason::new(
             ban.id.to_string(),
             "shadow_ban",
             Some(ban.kind.clone()),
             "Shadow-banned author.",
-        ));
-        return Ok(Verdict {
-            status: CommentStatus::Spam,
-            reasons,
-            shadow: true,
-        });
-    }
+        )],
+        shadow: true,
+    }))
+}
 
-    // 2–3. Flood limits and duplicates, from the author's stored history.
+/// 2–3. Flood limits and duplicates, from the author's stored history.
+async fn check_history(env: &Env<'_>, s: &Submission<'_>) -> Result<store::History, ApiError> {
+    let site = s.site;
     let limits = per_minute_limits(env, site);
     let history = store::history(
         env.pool,
@@ -133,9 +183,12 @@ pub async fn evaluate(env: &Env<'_>, s: &Submission<'_>) -> Result<Verdict, ApiE
             "You already posted this comment here.",
         ));
     }
+    Ok(history)
+}
 
-    // 4. Locked thread, closed site.
-    if site.closed {
+/// 4. Locked thread, closed site.
+fn check_open(s: &Submission<'_>) -> Result<(), ApiError> {
+    if s.site.closed {
         return Err(ApiError::forbidden(
             "site_closed",
             "This site is not taking new comments.",
@@ -147,125 +200,96 @@ pub async fn evaluate(env: &Env<'_>, s: &Submission<'_>) -> Result<Verdict, ApiE
             "This thread is locked; it takes no new comments.",
         ));
     }
+    Ok(())
+}
 
-    let trust = match s.user_id {
-        Some(id) => store::trust(env.pool, site.id, id).await?,
-        None => store::Trust::default(),
-    };
-    let mut spam = false;
-    let mut hold = false;
-    if !trust.trusted {
-        // 5. The site's rules.
-        // Compiled once per rules version and matched off the async workers (see `matcher`).
-        let rules = env.rules.current(env.pool, site.id).await?;
-        let hits = env
-            .rules
-            .matches(
-                site.id,
-                rules,
-                MatchInput::of(s),
-                env.settings.moderation.max_links,
-            )
-            .await?;
-        let outcome = rules_outcome(hits);
-        if let Some(r) = outcome.reject {
-            return Err(ApiError::new(
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                "rejected",
-                r.message.clone(),
-            )
-            .with_details(json!({ "rule": r.rule, "kind": r.kind, "matched": r.matched })));
-        }
-        spam |= outcome.spam;
-        hold |= outcome.hold;
-        reasons.extend(outcome.reasons);
-
-        // 6. Spam score.
-        let m = &env.settings.moderation;
-        let score = spam::score(s.markdown, s.html, s.author_url);
-        if score.value >= m.spam_hold_score {
-            let filed = score.value >= m.spam_score;
-            spam |= filed;
-            hold |= !filed;
-            reasons.push(Reason::new(
-                "spam_score",
-                "spam_score",
-                Some(format!("{:.2}: {}", score.value, score.signals.join("; "))),
-                "Held for review: it looks like spam to our filter.",
-            ));
-        }
-        if !spam {
-            let ip = s.ip.map(|ip| ip.to_string());
-            let check = akismet::Check {
-                blog: &env.settings.server.public_url,
-                user_ip: ip,
-                user_agent: s.user_agent,
-                permalink: s.permalink,
-                author: s.author_name,
-                author_email: s.email,
-                author_url: s.author_url,
-                content: s.markdown,
-            };
-            if let Some(v @ (akismet::Verdict::Spam | akismet::Verdict::Discard)) =
-                akismet::check(&m.akismet, env.http, &check).await
-            {
-                spam = true;
-                let matched = (v == akismet::Verdict::Discard).then(|| "discard".to_owned());
-                reasons.push(Reason::new(
-                    "akismet",
-                    "akismet",
-                    matched,
-                    "Held for review: our spam service flagged it.",
-                ));
-            }
-        }
-
-        // 7. The site's policy.
-        match site.policy {
-            Policy::Post => {}
-            Policy::Pre => {
-                hold = true;
-                reasons.push(Reason::new(
-                    "policy",
-                    "policy_pre",
-                    None,
-                    "Every comment on this site is reviewed by a moderator before it appears.",
-                ));
-            }
-            Policy::FirstTime if !history.has_approved => {
-                hold = true;
-                reasons.push(Reason::new(
-                    "policy",
-                    "first_comment",
-                    None,
-                    "Your first comment on this site waits for a moderator; later ones appear at once.",
-                ));
-            }
-            Policy::FirstTime => {}
-        }
+/// 5. The site's rules: compiled once per rules version, matched off the async workers.
+async fn judge_rules(env: &Env<'_>, s: &Submission<'_>, j: &mut Judgement) -> Result<(), ApiError> {
+    let outcome = env
+        .rules
+        .judge(
+            env.pool,
+            s.site.id,
+            MatchInput::of(s),
+            env.settings.moderation.max_links,
+        )
+        .await?;
+    if let Some(r) = &outcome.reject {
+        return Err(rejection(r));
     }
-    if trust.premoderated {
-        hold = true;
-        reasons.push(Reason::new(
-            "user",
-            "premoderated",
-            None,
-            "Your comments on this site are reviewed by a moderator before they appear.",
+    j.spam |= outcome.spam;
+    j.hold |= outcome.hold;
+    j.reasons.extend(outcome.reasons);
+    Ok(())
+}
+
+/// 6. The spam score, then (unless already spam) the optional Akismet-compatible service.
+async fn judge_spam(env: &Env<'_>, s: &Submission<'_>, j: &mut Judgement) {
+    let m = &env.settings.moderation;
+    let score = spam::score(s.markdown, s.html, s.author_url);
+    if score.value >= m.spam_hold_score {
+        let filed = score.value >= m.spam_score;
+        j.spam |= filed;
+        j.hold |= !filed;
+        j.reasons.push(Reason::new(
+            "spam_score",
+            "spam_score",
+            Some(format!("{:.2}: {}", score.value, score.signals.join("; "))),
+            "Held for review: it looks like spam to our filter.",
         ));
     }
-
-    let status = if spam {
-        CommentStatus::Spam
-    } else if hold {
-        CommentStatus::Pending
-    } else {
-        CommentStatus::Approved
+    if j.spam {
+        return;
+    }
+    let ip = s.ip.map(|ip| ip.to_string());
+    let check = akismet::Check {
+        blog: &env.settings.server.public_url,
+        user_ip: ip,
+        user_agent: s.user_agent,
+        permalink: s.permalink,
+        author: s.author_name,
+        author_email: s.email,
+        author_url: s.author_url,
+        content: s.markdown,
     };
-    Ok(Verdict {
-        status,
-        reasons,
-        shadow: false,
-    })
+    if let Some(v @ (akismet::Verdict::Spam | akismet::Verdict::Discard)) =
+        akismet::check(&m.akismet, env.http, &check).await
+    {
+        j.spam = true;
+        let matched = (v == akismet::Verdict::Discard).then(|| "discard".to_owned());
+        j.reasons.push(Reason::new(
+            "akismet",
+            "akismet",
+            matched,
+            "Held for review: our spam service flagged it.",
+        ));
+    }
+}
+
+/// 7. The site's policy.
+fn apply_policy(policy: Policy, has_approved: bool, j: &mut Judgement) {
+    match policy {
+        Policy::Post => {}
+        Policy::Pre => {
+            j.hold = true;
+            j.reasons.push(Reason::new(
+                "policy",
+                "policy_pre",
+                None,
+                "Every comment on this site is reviewed by a moderator before it appears.",
+            ));
+        }
+        Policy::FirstTime if !has_approved => {
+            j.hold = true;
+            j.reasons.push(Reason::new(
+                "policy",
+                "first_comment",
+                None,
+                "Your first comment on this site waits for a moderator; later ones appear at once.",
+            ));
+        }
+        Policy::FirstTime => {}
+    }
 }
 
 /// The site's flood limits, or the server's; 0 turns one off.

@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
-use super::hits::Hit;
+use super::hits::{Hit, Reason, RulesOutcome, rules_outcome};
 use super::matcher::{MatchInput, RuleSet};
 use super::store::RuleRow;
 use crate::error::ApiError;
@@ -228,6 +228,20 @@ impl RuleEngine {
         .map_err(ApiError::internal)
     }
 
+    /// The rules stage of the pipeline: the site's current rules matched against a submission,
+    /// and what their hits decide.
+    pub async fn judge(
+        &self,
+        pool: &PgPool,
+        site_id: Uuid,
+        input: MatchInput,
+        default_max_links: u32,
+    ) -> Result<RulesOutcome, ApiError> {
+        let set = self.current(pool, site_id).await?;
+        let hits = self.matches(site_id, set, input, default_max_links).await?;
+        Ok(rules_outcome(hits))
+    }
+
     /// Matches a submission against the site's current rules, off the async workers when there
     /// is any pattern to run.
     pub async fn matches(
@@ -244,6 +258,17 @@ impl RuleEngine {
         self.run(site_id, move || set.apply(&input, default_max_links))
             .await
     }
+}
+
+/// The contract's answer to a comment a `reject` rule refused: 422 `rejected`, naming the rule,
+/// its kind and what matched, so the author can see what to change.
+pub fn rejection(r: &Reason) -> ApiError {
+    ApiError::new(
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "rejected",
+        r.message.clone(),
+    )
+    .with_details(serde_json::json!({ "rule": r.rule, "kind": r.kind, "matched": r.matched }))
 }
 
 #[cfg(test)]
@@ -343,5 +368,57 @@ mod tests {
         for j in jobs {
             j.await.unwrap().unwrap();
         }
+    }
+
+    fn rule(kind: &str, pattern: &str, action: &str) -> RuleRow {
+        RuleRow {
+            action: action.to_owned(),
+            ..row(kind, pattern)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_reject_rule_refuses_with_the_rule_named() {
+        let engine = RuleEngine::new(2);
+        let site = Uuid::now_v7();
+        let set = Arc::new(RuleSet::new(vec![
+            rule("word", "casino", "hold"),
+            rule("word", "viagra", "reject"),
+        ]));
+        let hits = engine
+            .matches(site, set, MatchInput::text("casino viagra".into()), 5)
+            .await
+            .unwrap();
+        let outcome = rules_outcome(hits);
+        let refused = outcome.reject.as_ref().expect("the reject rule refuses");
+        let err = rejection(refused);
+        assert_eq!(err.code(), "rejected");
+        assert_eq!(err.body()["error"]["details"]["kind"], "word");
+        assert_eq!(
+            err.body()["error"]["details"]["matched"],
+            serde_json::Value::from(refused.matched.clone())
+        );
+    }
+
+    #[tokio::test]
+    async fn hold_and_spam_hits_decide_without_refusing() {
+        let engine = RuleEngine::new(2);
+        let set = Arc::new(RuleSet::new(vec![
+            rule("word", "casino", "hold"),
+            rule("word", "pills", "spam"),
+        ]));
+        let hits = engine
+            .matches(
+                Uuid::now_v7(),
+                set,
+                MatchInput::text("casino pills".into()),
+                5,
+            )
+            .await
+            .unwrap();
+        let outcome = rules_outcome(hits);
+        assert!(outcome.reject.is_none());
+        assert!(outcome.hold && outcome.spam);
+        assert_eq!(outcome.reasons.len(), 2);
     }
 }

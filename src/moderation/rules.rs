@@ -8,12 +8,12 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::audit::{self, ActionRecord};
 use super::hits::Action;
 use super::matcher::{self, TooComplex, validate_rule};
 use super::rule_engine::RuleEngine;
+use crate::audit::{self, ActionRecord};
 use crate::auth::moderators::SiteScope;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Validation};
 
 /// Longest `note`, in characters.
 pub const NOTE_MAX_CHARS: usize = 500;
@@ -100,28 +100,25 @@ impl Rule {
         action: &str,
         enabled: bool,
         note: Option<&str>,
-    ) -> Result<Self, Vec<(String, String)>> {
-        let mut errors = Vec::new();
+    ) -> Result<Self, Validation> {
+        let mut errors = Validation::new();
         if !KINDS.contains(&kind) {
-            errors.push((
-                "kind".to_owned(),
-                "must be one of word, regex, max_links, email_domain, ip".to_owned(),
-            ));
+            errors.add(
+                "kind",
+                "must be one of word, regex, max_links, email_domain, ip",
+            );
         } else if let Err(e) = validate_rule(kind, pattern) {
-            errors.push(("pattern".to_owned(), format!("must be {e}")));
+            errors.add("pattern", format!("must be {e}"));
         }
         if Action::parse(action).is_none() {
-            errors.push((
-                "action".to_owned(),
-                "must be one of reject, spam, hold".to_owned(),
-            ));
+            errors.add("action", "must be one of reject, spam, hold");
         }
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         if note.is_some_and(|n| n.chars().count() > NOTE_MAX_CHARS) {
-            errors.push((
-                "note".to_owned(),
+            errors.add(
+                "note",
                 format!("must be at most {NOTE_MAX_CHARS} characters"),
-            ));
+            );
         }
         if !errors.is_empty() {
             return Err(errors);

@@ -10,7 +10,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::Reason;
-use super::audit::{self, Actor};
+use crate::audit::{self, Actor};
 use crate::domain::CommentStatus;
 use crate::error::ApiError;
 

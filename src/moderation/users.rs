@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use serde_json::json;
 
-use super::audit::{self, ActionRecord};
 use super::review::{self, StatusCounts};
+use crate::audit::{self, ActionRecord};
 use crate::auth::moderators::SiteScope;
 use crate::error::{ApiError, ApiResult};
 

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::comments::store;
 use crate::comments::view::CommentView;
 use crate::db::Db;
+use crate::domain::CommentStatus;
 use crate::thread_cache::ThreadCache;
 
 pub const CHANNEL: &str = "colloquy_threads";
@@ -128,7 +129,7 @@ impl Hub {
     /// Reads the changed comment once and hands the event to every stream.
     async fn publish(&self, db: &Db, thread_id: Uuid, comment_id: Uuid) {
         let event = match store::public_comment(&db.pool, comment_id).await {
-            Ok(Some(c)) if c.comment.status == "approved" => {
+            Ok(Some(c)) if c.comment.status == CommentStatus::Approved => {
                 serde_json::to_string(&CommentView::new(&c.comment, None, c.replies as usize))
                     .ok()
                     .map(|data| LiveEvent {

@@ -10,10 +10,10 @@ use utoipa::ToSchema;
 
 use super::cache::SiteCache;
 use super::store::{self, Site, SiteChanges};
+use crate::audit::{self, ActionRecord};
 use crate::auth::moderators::{Moderator, SiteScope};
 use crate::domain::{Origin, Policy, SiteName};
 use crate::error::{ApiError, ApiResult};
-use crate::moderation::audit::{self, ActionRecord};
 
 /// At most this many origins and providers per site.
 const MAX_LIST: usize = 20;

@@ -4,8 +4,8 @@
 
 use std::collections::HashSet;
 
+use colloquy::audit::{ActionRecord, Actor, record_action};
 use colloquy::auth::moderators::Role;
-use colloquy::moderation::audit::{ActionRecord, Actor, record_action};
 use colloquy::sites::Site;
 use reqwest::Method;
 use serde_json::{Value, json};

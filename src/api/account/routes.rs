@@ -16,8 +16,6 @@ use crate::auth::account::store::{
 };
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Paging, private};
-use crate::moderation::audit::Actor;
-use crate::moderation::transitions::{self, Move, Request};
 use crate::state::AppState;
 
 /// The logins this server offers on the account page.
@@ -223,21 +221,17 @@ pub async fn unlink(
     let Ok(id) = uuid::Uuid::parse_str(&path) else {
         return Err(ApiError::not_found("Identity"));
     };
-    let mut tx = state.db.pool.begin().await?;
-    if !store::lock_user(&mut tx, user.user_id).await? {
-        return Err(ApiError::unauthenticated("This account no longer exists."));
-    }
-    match store::unlink(&mut tx, user.user_id, id).await? {
-        store::Unlink::Done => {}
-        store::Unlink::NotFound => return Err(ApiError::not_found("Identity")),
-        store::Unlink::Last => {
+    match crate::auth::login::unlink(&state.db.pool, user.user_id, id).await? {
+        None => return Err(ApiError::unauthenticated("This account no longer exists.")),
+        Some(store::Unlink::Done) => {}
+        Some(store::Unlink::NotFound) => return Err(ApiError::not_found("Identity")),
+        Some(store::Unlink::Last) => {
             return Err(ApiError::conflict(
                 "last_identity",
                 "This is the only login of this account; erase the account instead.",
             ));
         }
     }
-    tx.commit().await?;
     tracing::info!(user.id = %user.user_id, "identity unlinked");
     Ok(HttpResponse::NoContent().finish())
 }
@@ -356,33 +350,8 @@ pub async fn erase(
         ));
     }
     let user_id = session.user_id;
-    let mut tx = state.db.pool.begin().await?;
-    if !store::lock_user(&mut tx, user_id).await? {
+    if !crate::comments::erase::account(&state.db.pool, &state.threads, user_id, remove).await? {
         return Err(ApiError::unauthenticated("Log in first."));
-    }
-    if remove {
-        for c in store::live_comments(&mut tx, user_id).await? {
-            transitions::transition(
-                &mut tx,
-                &Request {
-                    site_id: c.site_id,
-                    comment_id: c.id,
-                    m: Move::AuthorDelete,
-                    actor: Actor::Author(user_id),
-                    reasons: &[],
-                    note: Some("account erased"),
-                    if_match: None,
-                },
-            )
-            .await?;
-        }
-        store::blank_comments(&mut tx, user_id).await?;
-    }
-    let threads = store::erase(&mut tx, user_id).await?;
-    tx.commit().await?;
-    // The trigger tells every node; this one needn't wait for its own notification.
-    for t in threads {
-        state.threads.invalidate(t);
     }
     tracing::info!(user.id = %user_id, remove, "commenter account erased");
     Ok(HttpResponse::NoContent()

@@ -11,10 +11,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::page::Page;
+use crate::audit::{self, EntryRow, EntryType, Filter};
 use crate::auth::moderators::Moderator;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Paging, private};
-use crate::moderation::audit::{self, EntryRow, EntryType, Filter};
 use crate::moderation::review::{ActorView, EventView};
 use crate::state::AppState;
 

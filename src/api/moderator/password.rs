@@ -11,12 +11,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::audit::Actor;
 use crate::auth::moderators::{Credential, Moderator, password, password_change, store, throttle};
 use crate::domain::client::ClientInfo;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::json::ApiJson;
 use crate::http::private;
-use crate::moderation::audit::Actor;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]

@@ -68,7 +68,7 @@ pub async fn link(
     let inserted = crate::auth::users::insert_identity(conn, Uuid::now_v7(), user_id, p).await?;
     if inserted {
         // Linking an erased, banned account's identity brings its ban along.
-        crate::moderation::bans::inherit_erased(conn, user_id, &p.provider, &p.subject).await?;
+        crate::auth::ban_carryover::inherit_erased(conn, user_id, &p.provider, &p.subject).await?;
     }
     let owner: Uuid = sqlx::query_scalar(
         "SELECT user_id FROM identities WHERE provider = $1 AND subject = $2 FOR UPDATE",
@@ -179,7 +179,8 @@ pub async fn unlink(
         return Ok(Unlink::Last);
     }
     // The login leaves with the user's standing bans, as an erased account's do.
-    crate::moderation::bans::remember_leaving_identities(conn, user_id, Some(identity_id)).await?;
+    crate::auth::ban_carryover::remember_leaving_identities(conn, user_id, Some(identity_id))
+        .await?;
     sqlx::query("DELETE FROM identities WHERE id = $1 AND user_id = $2")
         .bind(identity_id)
         .bind(user_id)
@@ -544,7 +545,7 @@ pub async fn erase(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Uuid>, 
     .fetch_all(&mut *conn)
     .await?;
     threads.extend(authored);
-    crate::moderation::bans::remember_leaving_identities(conn, user_id, None).await?;
+    crate::auth::ban_carryover::remember_leaving_identities(conn, user_id, None).await?;
     for sql in [
         "DELETE FROM flags WHERE user_id = $1",
         "DELETE FROM shadow_reactions WHERE user_id = $1",

@@ -13,10 +13,10 @@ use super::store::PutOutcome;
 use super::store::{self, CreateAccountError};
 use super::team::last_owner;
 use super::{Moderator, Role, SiteScope, password, team_audit, throttle};
+use crate::audit::{self, ActionRecord, Actor};
 use crate::config::AuthSettings;
 use crate::domain::client::ClientInfo;
 use crate::error::{ApiError, ApiResult};
-use crate::moderation::audit::{self, ActionRecord, Actor};
 
 /// How long an invitation can be accepted.
 pub const INVITATION_TTL_DAYS: i64 = 7;

@@ -36,8 +36,10 @@ pub use scope::{Credential, Moderator, SiteScope};
 
 use crate::domain::Invalid;
 
-/// What a moderator may do on one site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a moderator may do on one site. Read from `moderator_roles.role` as text, matching
+/// `moderator_roles_role_check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum Role {
     /// Settings and the team, plus everything a moderator does.
     Owner,

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{password, store};
-use crate::moderation::audit::{self, ActionRecord, Actor};
+use crate::audit::{self, ActionRecord, Actor};
 
 /// What a password change ended.
 #[derive(Serialize, ToSchema)]

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::store::{self, ChangeOutcome, MemberRow, RemoveOutcome};
 use super::{Role, SiteScope, team_audit};
+use crate::audit::{self, ActionRecord, Actor};
 use crate::error::{ApiError, ApiResult};
-use crate::moderation::audit::{self, ActionRecord, Actor};
 
 /// The 409 for a change that would leave the site without an owner.
 pub fn last_owner() -> ApiError {

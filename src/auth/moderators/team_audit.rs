@@ -7,8 +7,8 @@ use uuid::Uuid;
 use super::invitation_store::{self as invites, InvitationRow};
 use super::store::PutOutcome;
 use super::{Role, SiteScope};
+use crate::audit::{self, ActionRecord, Actor};
 use crate::domain::datetime::rfc3339;
-use crate::moderation::audit::{self, ActionRecord, Actor};
 
 /// What the audit log keeps of an invitation.
 pub fn invitation_audit(row: &InvitationRow) -> serde_json::Value {

@@ -7,9 +7,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::store::{self, CreateTokenError, TokenRow};
+use crate::audit::{self, ActionRecord};
 use crate::domain::datetime::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::moderation::audit::{self, ActionRecord};
 
 /// What the audit log keeps of a token: its name and expiry, never its secret or hash.
 fn token_audit(t: &TokenRow) -> serde_json::Value {

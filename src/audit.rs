@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::domain::CommentStatus;
 
-use super::Reason;
+use crate::domain::Reason;
 
 /// Who made a change.
 #[derive(Debug, Clone, Copy)]
