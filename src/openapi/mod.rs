@@ -3,11 +3,14 @@
 //!
 //! The document is assembled from the `#[utoipa::path]` annotations on the handlers, one part
 //! per area, then trimmed to the routes this server actually registers (metrics and the demo
-//! are optional): `tests/api/openapi.rs` holds it against the route tables in `app.rs`.
+//! are optional): `tests/api/openapi.rs` holds it against the route tables in `app.rs`. The
+//! answers every route of a kind shares (framework, middleware) are added last, from one list
+//! (`responses`).
 
 mod moderation;
 mod ops;
 mod public;
+mod responses;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -26,7 +29,9 @@ pub const MODERATOR: &str = "moderator";
     info(
         title = "Colloquy",
         description = "Self-hosted comments for blogs: the widget's public API, the login popup \
-                       flow, and the moderator API. Every error answers the `ErrorBody` shape.",
+                       flow, and the moderator API. Every error answers the `ErrorBody` shape. \
+                       A method a path doesn't list answers 405 `method_not_allowed` with \
+                       `Allow`.",
         license(name = "MIT")
     ),
     modifiers(&SecuritySchemes),
@@ -86,5 +91,6 @@ pub fn document(settings: &Settings) -> utoipa::openapi::OpenApi {
         doc.paths.paths.remove("/auth/dev/authorize");
         doc.paths.paths.remove("/auth/dev/callback");
     }
+    responses::add_to(&mut doc);
     doc
 }

@@ -58,8 +58,7 @@ pub struct ThreadParams {
             headers(("ETag" = String, description = "The page's current ETag."))),
         (status = 400, description = "`validation_failed`: a missing or malformed `uri`, an unknown `sort`, a `limit` out of range or a bad `cursor` (details: field -> reason).", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: a malformed, expired or other site's session token was sent.", body = ErrorBody),
-        (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody)
     )
 )]
 pub async fn get_thread(
@@ -150,8 +149,7 @@ pub async fn get_thread(
             body = std::collections::HashMap<String, i64>,
             example = json!({"/2013/02/26/kerry-lavrov/": 3, "/about/": 0})),
         (status = 400, description = "`validation_failed`: no `uri`, too many, or a malformed one (`uri[i]`).", body = ErrorBody),
-        (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody)
     )
 )]
 pub async fn get_counts(
@@ -275,11 +273,8 @@ pub struct GuestBody {
         (status = 403, description = "`banned`, `thread_locked`, `site_closed`, `guests_not_allowed`, `provider_not_allowed`, or `origin_not_allowed` (CORS: a page of another origin).", body = ErrorBody),
         (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody),
         (status = 409, description = "`duplicate_comment` (the same text here, recently), `idempotency_key_reused` (same key, other body) or `conflict` (a twin request is in flight).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
         (status = 422, description = "`rejected`: a rule refused the comment outright (details name the rule).", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: too many comments too fast from this author or network, or too many guest comments on the site (with `Retry-After`).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 429, description = "`rate_limited`: too many comments too fast from this author or network, or too many guest comments on the site (with `Retry-After`).", body = ErrorBody)
     )
 )]
 
@@ -443,15 +438,11 @@ pub struct EditCommentBody {
     responses(
         (status = 200, description = "The edited comment, its status and why it was held, if it was.", body = PostedComment),
         (status = 400, description = "`invalid_json`, or `validation_failed` on `body`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
         (status = 403, description = "`forbidden` (someone else's published comment), `edit_window_closed` (details: `edit_window_s`), `banned`, `thread_locked`, `site_closed`, or `origin_not_allowed` (CORS).", body = ErrorBody),
         (status = 404, description = "No such comment, or one the caller can't see (`not_found`).", body = ErrorBody),
         (status = 409, description = "`conflict`: the comment can't be edited in its status (details: `status`), changed meanwhile, or `duplicate_comment`.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
         (status = 422, description = "`rejected`: a rule refused the new text (details name the rule); nothing changed.", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: too many edits of this comment, or by this author, in the last minute (with `Retry-After`).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 429, description = "`rate_limited`: too many edits of this comment, or by this author, in the last minute (with `Retry-After`).", body = ErrorBody)
     )
 )]
 pub async fn edit_comment(
@@ -487,11 +478,9 @@ pub async fn edit_comment(
     security(("commenter" = [])),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
         (status = 403, description = "`forbidden` (someone else's published comment), `edit_window_closed` (details: `edit_window_s`), or `origin_not_allowed` (CORS).", body = ErrorBody),
         (status = 404, description = "No such comment, or one the caller can't see (`not_found`).", body = ErrorBody),
-        (status = 409, description = "`conflict`: the comment can't be deleted from its current status (details: `status`).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 409, description = "`conflict`: the comment can't be deleted from its current status (details: `status`).", body = ErrorBody)
     )
 )]
 pub async fn delete_comment(
@@ -562,13 +551,9 @@ const FLAG_NOTE_MAX_CHARS: usize = 1000;
     responses(
         (status = 201, description = "Flagged; the comment's flag count.", body = FlagCount),
         (status = 400, description = "`invalid_json`, or `validation_failed` on `reason` or `note`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
         (status = 403, description = "`own_comment`, `banned` (a site ban on the caller, their email or network; details: `ban_id`), `provider_not_allowed` (the site doesn't take this login), or `origin_not_allowed` (CORS).", body = ErrorBody),
         (status = 404, description = "No such published comment (`not_found`).", body = ErrorBody),
-        (status = 409, description = "`already_flagged`: the caller flagged it before.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 409, description = "`already_flagged`: the caller flagged it before.", body = ErrorBody)
     )
 )]
 pub async fn flag_comment(
@@ -631,12 +616,8 @@ pub async fn flag_comment(
     responses(
         (status = 200, description = "The comment's new score and the caller's vote.", body = VoteResult),
         (status = 400, description = "`invalid_json`, or `validation_failed` on `value` (must be 1, -1 or 0).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
         (status = 403, description = "`own_comment`, `banned` (a site ban on the caller, their email or network; details: `ban_id`), `provider_not_allowed` (the site doesn't take this login), or `origin_not_allowed` (CORS).", body = ErrorBody),
-        (status = 404, description = "No such published comment (`not_found`).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 404, description = "No such published comment (`not_found`).", body = ErrorBody)
     )
 )]
 pub async fn vote_comment(
