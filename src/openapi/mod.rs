@@ -90,6 +90,22 @@ pub fn document(settings: &Settings) -> utoipa::openapi::OpenApi {
     if !settings.auth.dev_provider {
         doc.paths.paths.remove("/auth/dev/authorize");
         doc.paths.paths.remove("/auth/dev/callback");
+    } else if let Some(op) = doc
+        .paths
+        .paths
+        .get_mut("/auth/{provider}/callback")
+        .and_then(|item| item.get.as_mut())
+    {
+        // The dev login's own callback (a form, POST only) is a resource of its own, registered
+        // before the template: a GET naming `dev` reaches it, not the OAuth callback.
+        op.responses.responses.insert(
+            "405".to_owned(),
+            responses::error(
+                "`method_not_allowed` (with `Allow: POST`): `dev` as `provider` while the dev \
+                 login is on, whose callback is the form `POST /auth/dev/callback`.",
+            )
+            .into(),
+        );
     }
     responses::add_to(&mut doc);
     doc

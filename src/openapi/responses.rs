@@ -112,7 +112,7 @@ pub fn add_to(doc: &mut OpenApi) {
     for shared in SHARED {
         components
             .responses
-            .insert(shared.name.to_owned(), RefOr::T(error_response(shared)));
+            .insert(shared.name.to_owned(), RefOr::T(error(shared.description)));
     }
     for (path, item) in doc.paths.paths.iter_mut() {
         for (method, op) in operations(item) {
@@ -134,8 +134,9 @@ pub fn add_to(doc: &mut OpenApi) {
     }
 }
 
-fn error_response(shared: &Shared) -> Response {
-    let mut response = Response::new(shared.description);
+/// An answer with the contract's error body.
+pub fn error(description: &str) -> Response {
+    let mut response = Response::new(description);
     let schema = RefOr::Ref(Ref::from_schema_name("ErrorBody"));
     response.content.insert(
         "application/json".to_owned(),
