@@ -89,7 +89,8 @@ run() {
   local name=$1
   shift
   echo "== schemathesis, $name (seed $SEED, at most $EXAMPLES examples per operation)" >&2
-  "$VENV/bin/st" --config-file "$work/schemathesis.toml" run "$base/api/openapi.json" \
+  # From the throwaway directory: schemathesis keeps a cache (`.schemathesis/`) where it runs.
+  (cd "$work" && "$VENV/bin/st" --config-file "$work/schemathesis.toml" run "$base/api/openapi.json" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --phases examples,coverage,fuzzing \
     --max-examples "$EXAMPLES" \
@@ -98,7 +99,7 @@ run() {
     --request-timeout 30 \
     --workers 2 \
     --no-color \
-    "$@"
+    "$@")
 }
 
 status=0
