@@ -3,11 +3,14 @@
 //!
 //! The document is assembled from the `#[utoipa::path]` annotations on the handlers, one part
 //! per area, then trimmed to the routes this server actually registers (metrics and the demo
-//! are optional): `tests/api/openapi.rs` holds it against the route tables in `app.rs`.
+//! are optional): `tests/api/openapi.rs` holds it against the route tables in `app.rs`. The
+//! answers every route of a kind shares (framework, middleware) are added last, from one list
+//! (`responses`).
 
 mod moderation;
 mod ops;
 mod public;
+mod responses;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -26,7 +29,9 @@ pub const MODERATOR: &str = "moderator";
     info(
         title = "Colloquy",
         description = "Self-hosted comments for blogs: the widget's public API, the login popup \
-                       flow, and the moderator API. Every error answers the `ErrorBody` shape.",
+                       flow, and the moderator API. Every error answers the `ErrorBody` shape. \
+                       A method a path doesn't list answers 405 `method_not_allowed` with \
+                       `Allow`.",
         license(name = "MIT")
     ),
     modifiers(&SecuritySchemes),
@@ -85,6 +90,23 @@ pub fn document(settings: &Settings) -> utoipa::openapi::OpenApi {
     if !settings.auth.dev_provider {
         doc.paths.paths.remove("/auth/dev/authorize");
         doc.paths.paths.remove("/auth/dev/callback");
+    } else if let Some(op) = doc
+        .paths
+        .paths
+        .get_mut("/auth/{provider}/callback")
+        .and_then(|item| item.get.as_mut())
+    {
+        // The dev login's own callback (a form, POST only) is a resource of its own, registered
+        // before the template: a GET naming `dev` reaches it, not the OAuth callback.
+        op.responses.responses.insert(
+            "405".to_owned(),
+            responses::error(
+                "`method_not_allowed` (with `Allow: POST`): `dev` as `provider` while the dev \
+                 login is on, whose callback is the form `POST /auth/dev/callback`.",
+            )
+            .into(),
+        );
     }
+    responses::add_to(&mut doc);
     doc
 }

@@ -158,10 +158,7 @@ pub async fn complete(
     params(("X-Colloquy-Account" = String, Header, description = "Any value; required on every account request (CSRF).")),
     security(("account" = [])),
     responses(
-        (status = 204, description = "Logged out; the cookie is cleared."),
-        (status = 401, description = "`unauthenticated`: no valid account session.", body = ErrorBody),
-        (status = 403, description = "`cross_site_request`: not from the account page.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody)
+        (status = 204, description = "Logged out; the cookie is cleared.")
     )
 )]
 pub async fn logout(

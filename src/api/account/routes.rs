@@ -34,8 +34,7 @@ pub struct ProvidersBody {
     tag = "account",
     params(("X-Colloquy-Account" = String, Header, description = "Any value; required on every account request (CSRF).")),
     responses(
-        (status = 200, description = "The providers.", body = ProvidersBody),
-        (status = 403, description = "`cross_site_request`: not from the account page.", body = ErrorBody)
+        (status = 200, description = "The providers.", body = ProvidersBody)
     )
 )]
 pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
@@ -68,10 +67,7 @@ pub struct AccountMe {
     params(("X-Colloquy-Account" = String, Header, description = "Any value; required on every account request (CSRF).")),
     security(("account" = [])),
     responses(
-        (status = 200, description = "The account.", body = AccountMe),
-        (status = 401, description = "`unauthenticated`: no valid account session.", body = ErrorBody),
-        (status = 403, description = "`cross_site_request`: not from the account page.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody)
+        (status = 200, description = "The account.", body = AccountMe)
     )
 )]
 pub async fn me(
@@ -115,10 +111,7 @@ pub struct CommentsPage {
     security(("account" = [])),
     responses(
         (status = 200, description = "A page of comments.", body = CommentsPage),
-        (status = 400, description = "`validation_failed`: bad `limit` or `cursor`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid account session.", body = ErrorBody),
-        (status = 403, description = "`cross_site_request`: not from the account page.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody)
+        (status = 400, description = "`validation_failed`: bad `limit` or `cursor`.", body = ErrorBody)
     )
 )]
 pub async fn comments(
@@ -160,8 +153,6 @@ pub struct LinkStart {
     responses(
         (status = 200, description = "Navigate to `url`.", body = LinkStart,
          headers(("Set-Cookie" = String, description = "The login binding (HttpOnly, SameSite=Lax, 10 minutes)."))),
-        (status = 401, description = "`unauthenticated`: no valid account session.", body = ErrorBody),
-        (status = 403, description = "`cross_site_request`: not from the account page.", body = ErrorBody),
         (status = 404, description = "A provider this server doesn't offer.", body = ErrorBody),
         (status = 503, description = "The provider can't be reached, or the database is down.", body = ErrorBody)
     )
@@ -206,11 +197,8 @@ pub async fn start_link(
     security(("account" = [])),
     responses(
         (status = 204, description = "Unlinked."),
-        (status = 401, description = "`unauthenticated`: no valid account session.", body = ErrorBody),
-        (status = 403, description = "`cross_site_request`: not from the account page.", body = ErrorBody),
         (status = 404, description = "No such login on this account.", body = ErrorBody),
-        (status = 409, description = "`last_identity`: the account's only login.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable.", body = ErrorBody)
+        (status = 409, description = "`last_identity`: the account's only login.", body = ErrorBody)
     )
 )]
 pub async fn unlink(
@@ -268,10 +256,7 @@ pub struct ExportBody {
     security(("account" = [])),
     responses(
         (status = 200, description = "The export.", body = ExportBody,
-         headers(("Content-Disposition" = String, description = "`attachment; filename=\"colloquy-export.json\"`"))),
-        (status = 401, description = "`unauthenticated`: no valid account session.", body = ErrorBody),
-        (status = 403, description = "`cross_site_request`: not from the account page.", body = ErrorBody),
-        (status = 503, description = "The database is down.", body = ErrorBody)
+         headers(("Content-Disposition" = String, description = "`attachment; filename=\"colloquy-export.json\"`")))
     )
 )]
 pub async fn export(
@@ -327,10 +312,7 @@ pub struct EraseParams {
     security(("account" = [])),
     responses(
         (status = 204, description = "Erased; every session (blog and account) has ended and the cookie is cleared."),
-        (status = 400, description = "`validation_failed`: `comments` is neither keep nor remove, or `confirm` isn't `erase`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid account session.", body = ErrorBody),
-        (status = 403, description = "`cross_site_request`: not from the account page.", body = ErrorBody),
-        (status = 503, description = "The database is down.", body = ErrorBody)
+        (status = 400, description = "`validation_failed`: `comments` is neither keep nor remove, or `confirm` isn't `erase`.", body = ErrorBody)
     )
 )]
 pub async fn erase(

@@ -67,13 +67,9 @@ pub struct ActionBody {
     responses(
         (status = 200, description = "The comment with its new status and version.", body = ItemView, headers(("ETag" = String, description = "The comment's `version`, quoted: send it back as `If-Match`."))),
         (status = 400, description = "`invalid_json` (malformed) or `validation_failed` (`action` not one of the six, `note`, `If-Match`).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such comment on a site where the caller holds a role.", body = ErrorBody),
         (status = 409, description = "`conflict`: the action isn't possible from the comment's current status.", body = ErrorBody),
-        (status = 412, description = "`precondition_failed`: `If-Match` no longer matches; details hold the current `version`.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 412, description = "`precondition_failed`: `If-Match` no longer matches; details hold the current `version`.", body = ErrorBody)
     )
 )]
 pub async fn act(
@@ -155,11 +151,7 @@ pub struct BulkAnswer<'a> {
     responses(
         (status = 200, description = "One result per id.", body = BulkAnswer),
         (status = 400, description = "`invalid_json` (malformed) or `validation_failed` (`ids`: 1 to 200; `action` not one of the six; `note`).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
     )
 )]
 pub async fn bulk_act(
@@ -238,12 +230,8 @@ pub struct EditBody {
     responses(
         (status = 200, description = "The edited comment with its new version.", body = ItemView, headers(("ETag" = String, description = "The comment's `version`, quoted: send it back as `If-Match`."))),
         (status = 400, description = "`invalid_json` or `validation_failed` (`body`, `If-Match`).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such comment on a site where the caller holds a role.", body = ErrorBody),
-        (status = 412, description = "`precondition_failed`: `If-Match` no longer matches; details hold the current `version`.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 412, description = "`precondition_failed`: `If-Match` no longer matches; details hold the current `version`.", body = ErrorBody)
     )
 )]
 pub async fn edit_comment(

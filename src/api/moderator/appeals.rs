@@ -50,9 +50,7 @@ pub struct AppealsPage {
     responses(
         (status = 200, description = "A page of the site's appeals.", body = AppealsPage),
         (status = 400, description = "`validation_failed` on `status`, `limit` or `cursor`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid moderator session or API token.", body = ErrorBody),
-        (status = 404, description = "Unknown site, or one the caller holds no role on (`not_found`).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 404, description = "Unknown site, or one the caller holds no role on (`not_found`).", body = ErrorBody)
     )
 )]
 pub async fn list_appeals(
@@ -114,12 +112,8 @@ async fn appeal_scope(state: &AppState, moderator: &Moderator, id: Uuid) -> ApiR
     responses(
         (status = 200, description = "The decided appeal.", body = AppealView),
         (status = 400, description = "`invalid_json`, or `validation_failed` on `action` or `note`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid moderator session or API token.", body = ErrorBody),
         (status = 404, description = "No such appeal on the caller's sites, or its comment is gone (`not_found`).", body = ErrorBody),
-        (status = 409, description = "`appeal_decided` (already decided; details: `status`), or `conflict` (the comment can't be approved from its current status).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 409, description = "`appeal_decided` (already decided; details: `status`), or `conflict` (the comment can't be approved from its current status).", body = ErrorBody)
     )
 )]
 pub async fn decide_appeal(

@@ -162,9 +162,7 @@ fn page(rows: Vec<EntryRow>, paging: &Paging) -> HttpResponse {
     responses(
         (status = 200, description = "One page of the audit log.", body = Page<AuditEntry>),
         (status = 400, description = "`validation_failed`: a bad `limit`, `cursor`, `type` or `action`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
     )
 )]
 pub async fn audit_log(
@@ -220,9 +218,7 @@ pub struct MyAuditParams {
     ),
     responses(
         (status = 200, description = "One page of the caller's account-level actions.", body = Page<ActionView>),
-        (status = 400, description = "`validation_failed`: a bad `limit`, `cursor` or `action`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 400, description = "`validation_failed`: a bad `limit`, `cursor` or `action`.", body = ErrorBody)
     )
 )]
 pub async fn my_audit(

@@ -28,9 +28,7 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "One page of bans.", body = Page<bans::BanRow>),
         (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
     )
 )]
 pub async fn list_bans(
@@ -62,11 +60,7 @@ pub async fn list_bans(
     responses(
         (status = 201, description = "The ban.", body = bans::BanRow),
         (status = 400, description = "`invalid_json` or `validation_failed` (`target`: not exactly one of user_id/email/ip; `user_id`, `email`, `ip`, `until`, `reason`).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site (or no role there), or `user_id` never commented on this site.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site (or no role there), or `user_id` never commented on this site.", body = ErrorBody)
     )
 )]
 pub async fn create_ban(
@@ -113,9 +107,7 @@ pub async fn create_ban(
     ),
     responses(
         (status = 200, description = "The ban.", body = bans::BanRow),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site (or no role there) or no such ban on it.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site (or no role there) or no such ban on it.", body = ErrorBody)
     )
 )]
 pub async fn get_ban(
@@ -143,9 +135,7 @@ pub async fn get_ban(
     ),
     responses(
         (status = 204, description = "The ban is gone."),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site (or no role there) or no such ban on it.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site (or no role there) or no such ban on it.", body = ErrorBody)
     )
 )]
 pub async fn delete_ban(

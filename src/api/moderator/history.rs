@@ -44,9 +44,7 @@ impl HistoryEntry<'_> {
     ),
     responses(
         (status = 200, description = "The whole history.", body = Page<HistoryEntry>),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such comment on a site where the caller holds a role.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such comment on a site where the caller holds a role.", body = ErrorBody)
     )
 )]
 pub async fn comment_history(

@@ -129,12 +129,8 @@ pub struct InviteBody {
     responses(
         (status = 201, description = "The invitation, with its `token` and `accept_url` (shown once).", body = InvitationView),
         (status = 400, description = "`invalid_json` or `validation_failed` (`email`, `role`, or an unknown field such as `password`: owners never set passwords).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
         (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
     )
 )]
 pub async fn invite(
@@ -185,10 +181,8 @@ fn accept_url(state: &AppState) -> String {
     responses(
         (status = 200, description = "One page of invitations not yet accepted, revoked or expired.", body = InvitationPage),
         (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
         (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
     )
 )]
 pub async fn list_invitations(
@@ -223,10 +217,8 @@ pub async fn list_invitations(
     ),
     responses(
         (status = 204, description = "Revoked."),
-        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
         (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or no such pending invitation on it.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site, or no such pending invitation on it.", body = ErrorBody)
     )
 )]
 pub async fn revoke_invitation(
@@ -294,11 +286,8 @@ struct Accepted {
         (status = 404, description = "`not_found`: no invitation has this token.", body = ErrorBody),
         (status = 409, description = "`account_exists`: `new_password` for an email that has an account (accept logged in as it instead), or `conflict`: accepting would demote the site's only owner.", body = ErrorBody),
         (status = 410, description = "`invitation_expired`, `invitation_used` or `invitation_revoked`.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many failed attempts from this address or for this email; wait `Retry-After` seconds.", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before trying again."))),
-        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again.")))
     )
 )]
 pub async fn accept(

@@ -46,13 +46,9 @@ pub struct PasswordBody {
     responses(
         (status = 200, description = "Changed; what it ended.", body = password_change::PasswordChanged),
         (status = 400, description = "`invalid_json` or `validation_failed` (`new_password` too short or long; `current_password` too long).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
         (status = 403, description = "`wrong_password` (the current password is wrong) or `login_required` (made with an API token).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many wrong passwords; wait `Retry-After` seconds.", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before trying again."))),
-        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again.")))
     )
 )]
 pub async fn change_password(

@@ -42,9 +42,7 @@ pub struct QueueParams {
     responses(
         (status = 200, description = "One page of the queue.", body = Page<ItemView>),
         (status = 400, description = "`validation_failed`: a bad `status`, `limit` or `cursor`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
     )
 )]
 pub async fn list_queue(
@@ -99,9 +97,7 @@ const Q_MAX_CHARS: usize = 200;
     responses(
         (status = 200, description = "One page of matching comments.", body = Page<ItemView>),
         (status = 400, description = "`validation_failed`: a bad `status`, `author`, `thread`, `q`, `limit` or `cursor` (each named in details).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
     )
 )]
 pub async fn search_comments(
@@ -195,11 +191,7 @@ pub struct ClaimBody {
     responses(
         (status = 200, description = "The claimed items, oldest first.", body = Page<ItemView>),
         (status = 400, description = "`invalid_json` or `validation_failed` (`limit`).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
     )
 )]
 pub async fn claim_queue(
@@ -237,10 +229,8 @@ pub async fn claim_queue(
     ),
     responses(
         (status = 200, description = "The comment, no longer claimed.", body = ItemView, headers(("ETag" = String, description = "The comment's `version`, quoted: send it back as `If-Match`."))),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such comment on a site where the caller holds a role.", body = ErrorBody),
-        (status = 409, description = "`conflict`: the caller holds no live claim on this comment.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 409, description = "`conflict`: the caller holds no live claim on this comment.", body = ErrorBody)
     )
 )]
 pub async fn release_claim(

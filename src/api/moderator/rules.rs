@@ -29,9 +29,7 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "One page of rules.", body = Page<rules::RuleRow>),
         (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
     )
 )]
 pub async fn list_rules(
@@ -65,12 +63,8 @@ pub async fn list_rules(
     responses(
         (status = 201, description = "The rule.", body = rules::RuleRow),
         (status = 400, description = "`invalid_json` or `validation_failed` (`kind`, `pattern`, `action`, `note`).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 409, description = "`too_many_rules`: the site has the most rules it can have (details: `max_rules`); `rules_too_complex`: the site's patterns together would be over the compiled budget (details: `budget_bytes`).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 409, description = "`too_many_rules`: the site has the most rules it can have (details: `max_rules`); `rules_too_complex`: the site's patterns together would be over the compiled budget (details: `budget_bytes`).", body = ErrorBody)
     )
 )]
 pub async fn create_rule(
@@ -114,9 +108,7 @@ pub async fn create_rule(
     ),
     responses(
         (status = 200, description = "The rule.", body = rules::RuleRow),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site (or no role there) or no such rule on it.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site (or no role there) or no such rule on it.", body = ErrorBody)
     )
 )]
 pub async fn get_rule(
@@ -147,12 +139,8 @@ pub async fn get_rule(
     responses(
         (status = 200, description = "The rule as changed.", body = rules::RuleRow),
         (status = 400, description = "`invalid_json` or `validation_failed` (`kind`, `pattern`, `action`, `note`).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such site (or no role there) or no such rule on it.", body = ErrorBody),
-        (status = 409, description = "`rules_too_complex`: the site's patterns together would be over the compiled budget (details: `budget_bytes`).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 409, description = "`rules_too_complex`: the site's patterns together would be over the compiled budget (details: `budget_bytes`).", body = ErrorBody)
     )
 )]
 pub async fn patch_rule(
@@ -187,9 +175,7 @@ pub async fn patch_rule(
     ),
     responses(
         (status = 204, description = "The rule is gone."),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site (or no role there) or no such rule on it.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site (or no role there) or no such rule on it.", body = ErrorBody)
     )
 )]
 pub async fn delete_rule(
@@ -219,12 +205,8 @@ pub async fn delete_rule(
     responses(
         (status = 200, description = "The comments whose verdict would change.", body = dry_run::DryRunAnswer),
         (status = 400, description = "`invalid_json` or `validation_failed` (`sample`: 1 to 5000 and sample × rules at most 100000, `rules`, `rules[i].kind`, `rules[i].pattern`, `rules[i].action`).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
         (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 409, description = "`rules_too_complex`: the proposed patterns together are over a site's compiled budget (details: `budget_bytes`).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 409, description = "`rules_too_complex`: the proposed patterns together are over a site's compiled budget (details: `budget_bytes`).", body = ErrorBody)
     )
 )]
 pub async fn dry_run(

@@ -89,11 +89,8 @@ fn roles_view(roles: &[SiteScope]) -> Vec<RoleView<'_>> {
         (status = 200, description = "Logged in: the session token and the moderator's roles.", body = LoginAnswer),
         (status = 400, description = "`invalid_json` or `validation_failed` (a malformed email, a password that is too long).", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: wrong email or password (the same answer for both).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many failed logins for this email or IP; wait `Retry-After` seconds.", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait before trying again."))),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+            headers(("Retry-After" = u64, description = "Seconds to wait before trying again.")))
     )
 )]
 pub async fn login(
@@ -153,9 +150,7 @@ pub async fn login(
     security(("moderator" = [])),
     responses(
         (status = 204, description = "The session is over; its token no longer works."),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: the request was made with an API token, not a login session.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+        (status = 403, description = "`forbidden`: the request was made with an API token, not a login session.", body = ErrorBody)
     )
 )]
 pub async fn logout(state: web::Data<AppState>, moderator: Moderator) -> ApiResult<HttpResponse> {

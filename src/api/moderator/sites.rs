@@ -88,9 +88,7 @@ pub(crate) fn site_view(site: &Site, role: Role) -> SiteView<'_> {
     ),
     responses(
         (status = 200, description = "One page of sites.", body = SitePage),
-        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody)
     )
 )]
 pub async fn list_sites(
@@ -131,9 +129,7 @@ pub async fn list_sites(
     params(("site" = String, Path, description = "The site's slug.")),
     responses(
         (status = 200, description = "The site's settings.", body = SiteView),
-        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
     )
 )]
 pub async fn get_site(
@@ -163,12 +159,8 @@ pub async fn get_site(
     responses(
         (status = 200, description = "The site's settings as changed.", body = SiteView),
         (status = 400, description = "`invalid_json` or `validation_failed` (every bad field named: `name`, `policy`, `origins[i]`, `providers[i]`, `limits.<key>`, …).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
         (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site; `login_required`: `origins` or `providers` changed with an API token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
     )
 )]
 pub async fn patch_site(

@@ -63,10 +63,8 @@ impl From<store::MemberRow> for MemberView {
     responses(
         (status = 200, description = "One page of the team.", body = TeamPage),
         (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
         (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
     )
 )]
 pub async fn list_team(
@@ -112,13 +110,9 @@ pub struct RoleBody {
     responses(
         (status = 200, description = "The member with their (new) role.", body = MemberView),
         (status = 400, description = "`invalid_json` or `validation_failed` (`role`).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
         (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody),
         (status = 404, description = "`not_found`: no such site or no such member of its team.", body = ErrorBody),
-        (status = 409, description = "`conflict`: this would demote the site's only owner.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+        (status = 409, description = "`conflict`: this would demote the site's only owner.", body = ErrorBody)
     )
 )]
 pub async fn change_role(
@@ -147,11 +141,9 @@ pub async fn change_role(
     ),
     responses(
         (status = 204, description = "Removed from the team."),
-        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
         (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody),
         (status = 404, description = "`not_found`: no such site or no such member of its team.", body = ErrorBody),
-        (status = 409, description = "`conflict`: this is the site's only owner.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+        (status = 409, description = "`conflict`: this is the site's only owner.", body = ErrorBody)
     )
 )]
 pub async fn remove_member(

@@ -105,12 +105,8 @@ fn token_name(raw: &str) -> Result<String, Invalid> {
     responses(
         (status = 201, description = "The token, with its secret in `token`.", body = TokenView),
         (status = 400, description = "`invalid_json` or `validation_failed` (`name`, `expires_at`).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
         (status = 403, description = "`forbidden`: made with an API token, not a login session.", body = ErrorBody),
-        (status = 409, description = "`conflict`: the caller already has a token with this name.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+        (status = 409, description = "`conflict`: the caller already has a token with this name.", body = ErrorBody)
     )
 )]
 pub async fn create_token(
@@ -154,9 +150,7 @@ pub async fn create_token(
     ),
     responses(
         (status = 200, description = "One page of tokens.", body = TokenPage),
-        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody)
     )
 )]
 pub async fn list_tokens(
@@ -183,9 +177,7 @@ pub async fn list_tokens(
     params(("id" = Uuid, Path, description = "The token's id.")),
     responses(
         (status = 204, description = "Revoked."),
-        (status = 401, description = "`unauthenticated`.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such token among the caller's.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such token among the caller's.", body = ErrorBody)
     )
 )]
 pub async fn revoke_token(

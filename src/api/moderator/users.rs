@@ -28,9 +28,7 @@ use crate::state::AppState;
     ),
     responses(
         (status = 200, description = "The commenter.", body = users::UserView),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site (or no role there), or this user never commented on it.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site (or no role there), or this user never commented on it.", body = ErrorBody)
     )
 )]
 pub async fn get_user(
@@ -60,11 +58,7 @@ pub async fn get_user(
     responses(
         (status = 200, description = "The commenter as changed.", body = users::UserView),
         (status = 400, description = "`invalid_json` or `validation_failed` (`premoderated`: a user can't be both trusted and premoderated).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no, an unknown, an expired or a revoked token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site (or no role there), or this user never commented on it.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON limit.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is down; `Retry-After` says when to try again.", body = ErrorBody)
+        (status = 404, description = "`not_found`: no such site (or no role there), or this user never commented on it.", body = ErrorBody)
     )
 )]
 pub async fn patch_user(

@@ -92,13 +92,9 @@ fn created(outcome: Created) -> ApiResult<HttpResponse> {
     responses(
         (status = 201, description = "The appeal, open.", body = FiledAppeal),
         (status = 400, description = "`invalid_json`, or `validation_failed` on `message`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
         (status = 403, description = "`forbidden` (someone else's published comment), or `origin_not_allowed` (CORS).", body = ErrorBody),
         (status = 404, description = "No such comment, or one the caller can't see (`not_found`).", body = ErrorBody),
-        (status = 409, description = "`not_appealable` (the comment isn't rejected; details: `status`) or `appeal_exists` (an appeal about it is open).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 409, description = "`not_appealable` (the comment isn't rejected; details: `status`) or `appeal_exists` (an appeal about it is open).", body = ErrorBody)
     )
 )]
 pub async fn appeal_comment(
@@ -166,13 +162,9 @@ pub async fn appeal_comment(
     responses(
         (status = 201, description = "The appeal, open.", body = FiledAppeal),
         (status = 400, description = "`invalid_json`, or `validation_failed` on `message`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
         (status = 403, description = "`origin_not_allowed` (CORS: a page of another origin).", body = ErrorBody),
         (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody),
-        (status = 409, description = "`not_banned` (nothing to appeal) or `appeal_exists` (an appeal about this ban is open).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 409, description = "`not_banned` (nothing to appeal) or `appeal_exists` (an appeal about this ban is open).", body = ErrorBody)
     )
 )]
 pub async fn appeal_ban(
@@ -260,9 +252,7 @@ pub struct MyAppealsPage<'a> {
     security(("commenter" = [])),
     responses(
         (status = 200, description = "A page of the caller's appeals.", body = MyAppealsPage),
-        (status = 400, description = "`validation_failed` on `limit` or `cursor`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 400, description = "`validation_failed` on `limit` or `cursor`.", body = ErrorBody)
     )
 )]
 pub async fn my_appeals(

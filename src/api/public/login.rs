@@ -50,8 +50,7 @@ pub struct LoginParams {
             content_type = "text/html", body = String),
         (status = 400, description = "`validation_failed`: `origin` is missing or not an origin.", body = ErrorBody),
         (status = 403, description = "`origin_not_allowed`: `origin` isn't registered for the site.", body = ErrorBody),
-        (status = 404, description = "Unknown site, or no `site` (`not_found`).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 404, description = "Unknown site, or no `site` (`not_found`).", body = ErrorBody)
     )
 )]
 pub async fn login(
@@ -143,8 +142,7 @@ pub struct AuthorizeParams {
     params(("state" = String, Query, description = "The login attempt's `state`, from `/auth/dev/login`.")),
     responses(
         (status = 200, description = "The \"log in as…\" form, or the failure page for an unknown or used `state`.",
-            content_type = "text/html", body = String),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+            content_type = "text/html", body = String)
     )
 )]
 pub async fn dev_authorize(
@@ -199,8 +197,7 @@ pub struct DevLogin {
             content_type = "text/html", body = String),
         (status = 303, description = "An account-page attempt: back to `/account/` (with the account cookie) or `/account/#error=<code>`.",
             headers(("Location" = String), ("Set-Cookie" = String))),
-        (status = 400, description = "`validation_failed` (`form`): the form is malformed or misses `state` or `name`.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 400, description = "`validation_failed` (`form`): the form is malformed or misses `state` or `name`.", body = ErrorBody)
     )
 )]
 pub async fn dev_callback(
@@ -390,8 +387,7 @@ pub struct CallbackParams {
         (status = 200, description = "The popup's success or failure page (see above).",
             content_type = "text/html", body = String),
         (status = 303, description = "An account-page attempt: back to `/account/` (with the account cookie) or `/account/#error=<code>`.",
-            headers(("Location" = String), ("Set-Cookie" = String))),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+            headers(("Location" = String), ("Set-Cookie" = String)))
     )
 )]
 pub async fn callback(
@@ -525,9 +521,7 @@ fn public_user(u: &SessionUser) -> PublicUser<'_> {
     tag = "account",
     security(("commenter" = [])),
     responses(
-        (status = 200, description = "The session's user.", body = PublicUser),
-        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 200, description = "The session's user.", body = PublicUser)
     )
 )]
 pub async fn me(Commenter(user): Commenter) -> HttpResponse {
@@ -547,9 +541,7 @@ pub async fn me(Commenter(user): Commenter) -> HttpResponse {
     security(("commenter" = [])),
     responses(
         (status = 204, description = "The session is ended."),
-        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
-        (status = 403, description = "`origin_not_allowed` (CORS: a page of an origin no site registered).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 403, description = "`origin_not_allowed` (CORS: a page of an origin no site registered).", body = ErrorBody)
     )
 )]
 pub async fn logout(

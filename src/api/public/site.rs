@@ -49,8 +49,7 @@ pub struct PublicSite<'a> {
     params(("site" = String, Path, description = "The site's slug.")),
     responses(
         (status = 200, description = "The site's public configuration.", body = PublicSite),
-        (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody)
     )
 )]
 pub async fn get_site(

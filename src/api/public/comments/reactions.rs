@@ -69,13 +69,9 @@ const FLAG_NOTE_MAX_CHARS: usize = 1000;
     responses(
         (status = 201, description = "Flagged; the comment's flag count.", body = FlagCount),
         (status = 400, description = "`invalid_json`, or `validation_failed` on `reason` or `note`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
         (status = 403, description = "`own_comment`, `banned` (a site ban on the caller, their email or network; details: `ban_id`), `provider_not_allowed` (the site doesn't take this login), or `origin_not_allowed` (CORS).", body = ErrorBody),
         (status = 404, description = "No such published comment (`not_found`).", body = ErrorBody),
-        (status = 409, description = "`already_flagged`: the caller flagged it before.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 409, description = "`already_flagged`: the caller flagged it before.", body = ErrorBody)
     )
 )]
 pub async fn flag_comment(
@@ -138,12 +134,8 @@ pub async fn flag_comment(
     responses(
         (status = 200, description = "The comment's new score and the caller's vote.", body = VoteResult),
         (status = 400, description = "`invalid_json`, or `validation_failed` on `value` (must be 1, -1 or 0).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
         (status = 403, description = "`own_comment`, `banned` (a site ban on the caller, their email or network; details: `ban_id`), `provider_not_allowed` (the site doesn't take this login), or `origin_not_allowed` (CORS).", body = ErrorBody),
-        (status = 404, description = "No such published comment (`not_found`).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 404, description = "No such published comment (`not_found`).", body = ErrorBody)
     )
 )]
 pub async fn vote_comment(

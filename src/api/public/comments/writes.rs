@@ -106,11 +106,8 @@ pub struct GuestBody {
         (status = 403, description = "`banned`, `thread_locked`, `site_closed`, `guests_not_allowed`, `provider_not_allowed`, or `origin_not_allowed` (CORS: a page of another origin).", body = ErrorBody),
         (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody),
         (status = 409, description = "`duplicate_comment` (the same text here, recently), `idempotency_key_reused` (same key, other body) or `conflict` (a twin request is in flight).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
         (status = 422, description = "`rejected`: a rule refused the comment outright (details name the rule).", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: too many comments too fast from this author or network, or too many guest comments on the site (with `Retry-After`).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 429, description = "`rate_limited`: too many comments too fast from this author or network, or too many guest comments on the site (with `Retry-After`).", body = ErrorBody)
     )
 )]
 
@@ -274,15 +271,11 @@ pub struct EditCommentBody {
     responses(
         (status = 200, description = "The edited comment, its status and why it was held, if it was.", body = PostedComment),
         (status = 400, description = "`invalid_json`, or `validation_failed` on `body`.", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
         (status = 403, description = "`forbidden` (someone else's published comment), `edit_window_closed` (details: `edit_window_s`), `banned`, `thread_locked`, `site_closed`, or `origin_not_allowed` (CORS).", body = ErrorBody),
         (status = 404, description = "No such comment, or one the caller can't see (`not_found`).", body = ErrorBody),
         (status = 409, description = "`conflict`: the comment can't be edited in its status (details: `status`), changed meanwhile, or `duplicate_comment`.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over the JSON size limit.", body = ErrorBody),
-        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
         (status = 422, description = "`rejected`: a rule refused the new text (details name the rule); nothing changed.", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: too many edits of this comment, or by this author, in the last minute (with `Retry-After`).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 429, description = "`rate_limited`: too many edits of this comment, or by this author, in the last minute (with `Retry-After`).", body = ErrorBody)
     )
 )]
 pub async fn edit_comment(
@@ -318,11 +311,9 @@ pub async fn edit_comment(
     security(("commenter" = [])),
     responses(
         (status = 204, description = "Deleted."),
-        (status = 401, description = "`unauthenticated`: no valid session.", body = ErrorBody),
         (status = 403, description = "`forbidden` (someone else's published comment), `edit_window_closed` (details: `edit_window_s`), or `origin_not_allowed` (CORS).", body = ErrorBody),
         (status = 404, description = "No such comment, or one the caller can't see (`not_found`).", body = ErrorBody),
-        (status = 409, description = "`conflict`: the comment can't be deleted from its current status (details: `status`).", body = ErrorBody),
-        (status = 503, description = "The database is unavailable (`unavailable`, with `Retry-After`).", body = ErrorBody)
+        (status = 409, description = "`conflict`: the comment can't be deleted from its current status (details: `status`).", body = ErrorBody)
     )
 )]
 pub async fn delete_comment(
