@@ -137,6 +137,24 @@ fn is_missing_database(e: &sqlx::Error) -> bool {
     is_sqlstate(e, "3D000")
 }
 
+/// One row of a site's table by its id, or None: `sql` binds the row's id as `$1` and the site's
+/// id as `$2`, so a row of another site is simply not found.
+pub async fn one_of_site<'c, T>(
+    conn: impl sqlx::PgExecutor<'c>,
+    sql: &'static str,
+    id: uuid::Uuid,
+    site_id: uuid::Uuid,
+) -> Result<Option<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    sqlx::query_as(sql)
+        .bind(id)
+        .bind(site_id)
+        .fetch_optional(conn)
+        .await
+}
+
 pub fn is_sqlstate(e: &sqlx::Error, code: &str) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some(code))
 }

@@ -10,35 +10,36 @@ use std::sync::LazyLock;
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 
+/// The only tags a rendered comment may hold.
+const ALLOWED_TAGS: &[&str] = &[
+    "p",
+    "br",
+    "em",
+    "strong",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "sup",
+];
+
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
-    let tags: HashSet<&str> = [
-        "p",
-        "br",
-        "em",
-        "strong",
-        "del",
-        "code",
-        "pre",
-        "blockquote",
-        "ul",
-        "ol",
-        "li",
-        "a",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-        "table",
-        "thead",
-        "tbody",
-        "tr",
-        "th",
-        "td",
-        "sup",
-    ]
-    .into_iter()
-    .collect();
+    let tags: HashSet<&str> = ALLOWED_TAGS.iter().copied().collect();
     let mut b = ammonia::Builder::empty();
     b.tags(tags)
         .add_tag_attributes("a", ["href", "title"])
@@ -112,33 +113,6 @@ pub fn link_count(markdown: &str, html: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const ALLOWED_TAGS: &[&str] = &[
-        "p",
-        "br",
-        "em",
-        "strong",
-        "del",
-        "code",
-        "pre",
-        "blockquote",
-        "ul",
-        "ol",
-        "li",
-        "a",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-        "table",
-        "thead",
-        "tbody",
-        "tr",
-        "th",
-        "td",
-        "sup",
-    ];
 
     /// Walks every tag in the output and fails on anything that could run, load or restyle:
     /// a tag outside the allow-list, an attribute other than href/title/rel/start, or an href

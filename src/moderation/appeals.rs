@@ -348,13 +348,12 @@ pub async fn view(
     scope: &SiteScope,
     id: Uuid,
 ) -> Result<Option<AppealView>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        view_select!(),
-        "WHERE a.id = $1 AND a.site_id = $2"
-    ))
-    .bind(id)
-    .bind(scope.site_id())
-    .fetch_optional(pool)
+    crate::db::one_of_site(
+        pool,
+        concat!(view_select!(), "WHERE a.id = $1 AND a.site_id = $2"),
+        id,
+        scope.site_id(),
+    )
     .await
 }
 
@@ -377,14 +376,16 @@ pub async fn lock(
     scope: &SiteScope,
     id: Uuid,
 ) -> Result<Option<AppealRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        appeal_columns!(),
-        " FROM appeals WHERE id = $1 AND site_id = $2 FOR UPDATE"
-    ))
-    .bind(id)
-    .bind(scope.site_id())
-    .fetch_optional(conn)
+    crate::db::one_of_site(
+        conn,
+        concat!(
+            "SELECT ",
+            appeal_columns!(),
+            " FROM appeals WHERE id = $1 AND site_id = $2 FOR UPDATE"
+        ),
+        id,
+        scope.site_id(),
+    )
     .await
 }
 

@@ -240,14 +240,16 @@ pub async fn get(
     scope: &SiteScope,
     id: Uuid,
 ) -> Result<Option<BanRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        ban_columns!(),
-        " FROM bans WHERE id = $1 AND site_id = $2"
-    ))
-    .bind(id)
-    .bind(scope.site_id())
-    .fetch_optional(pool)
+    crate::db::one_of_site(
+        pool,
+        concat!(
+            "SELECT ",
+            ban_columns!(),
+            " FROM bans WHERE id = $1 AND site_id = $2"
+        ),
+        id,
+        scope.site_id(),
+    )
     .await
 }
 
@@ -258,13 +260,15 @@ pub async fn delete(
     scope: &SiteScope,
     id: Uuid,
 ) -> Result<Option<BanRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "DELETE FROM bans WHERE id = $1 AND site_id = $2 RETURNING ",
-        ban_columns!()
-    ))
-    .bind(id)
-    .bind(scope.site_id())
-    .fetch_optional(conn)
+    crate::db::one_of_site(
+        conn,
+        concat!(
+            "DELETE FROM bans WHERE id = $1 AND site_id = $2 RETURNING ",
+            ban_columns!()
+        ),
+        id,
+        scope.site_id(),
+    )
     .await
 }
 
@@ -274,14 +278,16 @@ pub async fn lock(
     scope: &SiteScope,
     id: Uuid,
 ) -> Result<Option<BanRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        ban_columns!(),
-        " FROM bans WHERE id = $1 AND site_id = $2 FOR UPDATE"
-    ))
-    .bind(id)
-    .bind(scope.site_id())
-    .fetch_optional(conn)
+    crate::db::one_of_site(
+        conn,
+        concat!(
+            "SELECT ",
+            ban_columns!(),
+            " FROM bans WHERE id = $1 AND site_id = $2 FOR UPDATE"
+        ),
+        id,
+        scope.site_id(),
+    )
     .await
 }
 

@@ -200,15 +200,11 @@ pub async fn one(
     scope: &SiteScope,
     id: Uuid,
 ) -> Result<Option<ItemRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
+    crate::db::one_of_site(pool, concat!(
         "SELECT ",
         item_columns!(),
         " FROM comments c JOIN threads t ON t.id = c.thread_id WHERE c.id = $1 AND c.site_id = $2"
-    ))
-    .bind(id)
-    .bind(scope.site_id())
-    .fetch_optional(pool)
-    .await
+    ), id, scope.site_id()).await
 }
 
 /// Comments of the site by id, oldest first (ids of other sites are left out).

@@ -243,14 +243,16 @@ pub async fn get(
     scope: &SiteScope,
     id: Uuid,
 ) -> Result<Option<RuleRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        rule_columns!(),
-        " FROM rules WHERE id = $1 AND site_id = $2"
-    ))
-    .bind(id)
-    .bind(scope.site_id())
-    .fetch_optional(conn)
+    crate::db::one_of_site(
+        conn,
+        concat!(
+            "SELECT ",
+            rule_columns!(),
+            " FROM rules WHERE id = $1 AND site_id = $2"
+        ),
+        id,
+        scope.site_id(),
+    )
     .await
 }
 
@@ -260,14 +262,16 @@ pub async fn get_for_update(
     scope: &SiteScope,
     id: Uuid,
 ) -> Result<Option<RuleRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "SELECT ",
-        rule_columns!(),
-        " FROM rules WHERE id = $1 AND site_id = $2 FOR UPDATE"
-    ))
-    .bind(id)
-    .bind(scope.site_id())
-    .fetch_optional(conn)
+    crate::db::one_of_site(
+        conn,
+        concat!(
+            "SELECT ",
+            rule_columns!(),
+            " FROM rules WHERE id = $1 AND site_id = $2 FOR UPDATE"
+        ),
+        id,
+        scope.site_id(),
+    )
     .await
 }
 
@@ -302,13 +306,15 @@ pub async fn delete(
     scope: &SiteScope,
     id: Uuid,
 ) -> Result<Option<RuleRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
-        "DELETE FROM rules WHERE id = $1 AND site_id = $2 RETURNING ",
-        rule_columns!()
-    ))
-    .bind(id)
-    .bind(scope.site_id())
-    .fetch_optional(conn)
+    crate::db::one_of_site(
+        conn,
+        concat!(
+            "DELETE FROM rules WHERE id = $1 AND site_id = $2 RETURNING ",
+            rule_columns!()
+        ),
+        id,
+        scope.site_id(),
+    )
     .await
 }
 
