@@ -28,6 +28,17 @@ struct PageQuery {
     cursor: Option<String>,
 }
 
+/// How every paged list documents `?limit=` and `?cursor=` (`params(..., PageParams)`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // read by the extractor above; this type only documents them
+pub struct PageParams {
+    /// Page size, 1 to the server's maximum (200 by default); 50 when absent.
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
 /// One page's request: the page size and the decoded cursor text (None for the first page).
 #[derive(Debug)]
 pub struct Paging {

@@ -79,7 +79,8 @@ pub const SHARED: &[Shared] = &[
         status: "404",
         name: "NotFound",
         description: "`not_found`: nothing here has this path's name or id (a malformed one \
-                      included).",
+                      included), or nothing the caller may see: a site a moderator holds no \
+                      role on answers as one that doesn't exist.",
         applies: |op| op.has_path_params(),
     },
     Shared {

@@ -150,8 +150,7 @@ pub struct BulkAnswer<'a> {
     request_body = BulkBody,
     responses(
         (status = 200, description = "One result per id.", body = BulkAnswer),
-        (status = 400, description = "`invalid_json` (malformed) or `validation_failed` (`ids`: 1 to 200; `action` not one of the six; `note`).", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
+        (status = 400, description = "`invalid_json` (malformed) or `validation_failed` (`ids`: 1 to 200; `action` not one of the six; `note`).", body = ErrorBody)
     )
 )]
 pub async fn bulk_act(

@@ -14,6 +14,7 @@ use super::page::Page;
 use crate::audit::{self, EntryRow, EntryType, Filter};
 use crate::auth::moderators::Moderator;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::paging::PageParams;
 use crate::http::{Paging, private};
 use crate::moderation::review::{ActorView, EventView};
 use crate::state::AppState;
@@ -156,13 +157,11 @@ fn page(rows: Vec<EntryRow>, paging: &Paging) -> HttpResponse {
         ("site" = String, Path, description = "The site's slug."),
         ("type" = Option<String>, Query, description = "`status` or `action`: only entries of that type."),
         ("action" = Option<String>, Query, description = "Only administrative actions with this name (`rule.updated`) or on this resource (`rule`)."),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+        PageParams
     ),
     responses(
         (status = 200, description = "One page of the audit log.", body = Page<AuditEntry>),
-        (status = 400, description = "`validation_failed`: a bad `limit`, `cursor`, `type` or `action`.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
+        (status = 400, description = "`validation_failed`: a bad `limit`, `cursor`, `type` or `action`.", body = ErrorBody)
     )
 )]
 pub async fn audit_log(
@@ -213,8 +212,7 @@ pub struct MyAuditParams {
     security(("moderator" = [])),
     params(
         ("action" = Option<String>, Query, description = "Only actions with this name (`api_token.created`) or on this resource (`api_token`)."),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+        PageParams
     ),
     responses(
         (status = 200, description = "One page of the caller's account-level actions.", body = Page<ActionView>),

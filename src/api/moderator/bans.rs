@@ -8,6 +8,7 @@ use crate::auth::moderators::Moderator;
 use crate::domain::datetime::future_time;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::json::ApiJson;
+use crate::http::paging::PageParams;
 use crate::http::{Paging, private};
 use crate::moderation::bans;
 use crate::state::AppState;
@@ -22,13 +23,11 @@ use crate::state::AppState;
     security(("moderator" = [])),
     params(
         ("site" = String, Path, description = "The site's slug."),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+        PageParams
     ),
     responses(
         (status = 200, description = "One page of bans.", body = Page<bans::BanRow>),
-        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
+        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody)
     )
 )]
 pub async fn list_bans(

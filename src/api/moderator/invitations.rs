@@ -38,6 +38,7 @@ use crate::domain::Email;
 use crate::domain::client::ClientInfo;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::json::ApiJson;
+use crate::http::paging::PageParams;
 use crate::http::{Paging, private};
 use crate::state::AppState;
 
@@ -129,8 +130,7 @@ pub struct InviteBody {
     responses(
         (status = 201, description = "The invitation, with its `token` and `accept_url` (shown once).", body = InvitationView),
         (status = 400, description = "`invalid_json` or `validation_failed` (`email`, `role`, or an unknown field such as `password`: owners never set passwords).", body = ErrorBody),
-        (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
+        (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody)
     )
 )]
 pub async fn invite(
@@ -175,14 +175,12 @@ fn accept_url(state: &AppState) -> String {
     security(("moderator" = [])),
     params(
         ("site" = String, Path, description = "The site's slug."),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+        PageParams
     ),
     responses(
         (status = 200, description = "One page of invitations not yet accepted, revoked or expired.", body = InvitationPage),
         (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
+        (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site.", body = ErrorBody)
     )
 )]
 pub async fn list_invitations(

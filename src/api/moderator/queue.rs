@@ -13,6 +13,7 @@ use crate::domain::{CommentStatus, ThreadUri};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::Paging;
 use crate::http::json::ApiJson;
+use crate::http::paging::PageParams;
 use crate::moderation::claims;
 use crate::moderation::review::{self, ItemView, Queue, Search};
 use crate::state::AppState;
@@ -36,13 +37,11 @@ pub struct QueueParams {
     params(
         ("site" = String, Path, description = "The site's slug."),
         ("status" = Option<String>, Query, description = "Which queue: `pending` (default), `spam` or `flagged`."),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+        PageParams
     ),
     responses(
         (status = 200, description = "One page of the queue.", body = Page<ItemView>),
-        (status = 400, description = "`validation_failed`: a bad `status`, `limit` or `cursor`.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
+        (status = 400, description = "`validation_failed`: a bad `status`, `limit` or `cursor`.", body = ErrorBody)
     )
 )]
 pub async fn list_queue(
@@ -91,13 +90,11 @@ const Q_MAX_CHARS: usize = 200;
         ("author" = Option<String>, Query, description = "Only comments by this user (a user id)."),
         ("thread" = Option<String>, Query, description = "Only comments on this thread: a thread id, or the thread's uri (path)."),
         ("q" = Option<String>, Query, description = "Words the comment's Markdown contains (full-text, simple dictionary); at most 200 characters."),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+        PageParams
     ),
     responses(
         (status = 200, description = "One page of matching comments.", body = Page<ItemView>),
-        (status = 400, description = "`validation_failed`: a bad `status`, `author`, `thread`, `q`, `limit` or `cursor` (each named in details).", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
+        (status = 400, description = "`validation_failed`: a bad `status`, `author`, `thread`, `q`, `limit` or `cursor` (each named in details).", body = ErrorBody)
     )
 )]
 pub async fn search_comments(
@@ -190,8 +187,7 @@ pub struct ClaimBody {
     request_body = ClaimBody,
     responses(
         (status = 200, description = "The claimed items, oldest first.", body = Page<ItemView>),
-        (status = 400, description = "`invalid_json` or `validation_failed` (`limit`).", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
+        (status = 400, description = "`invalid_json` or `validation_failed` (`limit`).", body = ErrorBody)
     )
 )]
 pub async fn claim_queue(

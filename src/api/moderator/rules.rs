@@ -8,6 +8,7 @@ use super::page::{Page, list};
 use crate::auth::moderators::Moderator;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::json::ApiJson;
+use crate::http::paging::PageParams;
 use crate::http::{Paging, private};
 use crate::moderation::{dry_run, rules};
 use crate::state::AppState;
@@ -23,13 +24,11 @@ use crate::state::AppState;
     security(("moderator" = [])),
     params(
         ("site" = String, Path, description = "The site's slug."),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+        PageParams
     ),
     responses(
         (status = 200, description = "One page of rules.", body = Page<rules::RuleRow>),
-        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
+        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody)
     )
 )]
 pub async fn list_rules(
@@ -63,7 +62,6 @@ pub async fn list_rules(
     responses(
         (status = 201, description = "The rule.", body = rules::RuleRow),
         (status = 400, description = "`invalid_json` or `validation_failed` (`kind`, `pattern`, `action`, `note`).", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
         (status = 409, description = "`too_many_rules`: the site has the most rules it can have (details: `max_rules`); `rules_too_complex`: the site's patterns together would be over the compiled budget (details: `budget_bytes`).", body = ErrorBody)
     )
 )]
@@ -205,7 +203,6 @@ pub async fn delete_rule(
     responses(
         (status = 200, description = "The comments whose verdict would change.", body = dry_run::DryRunAnswer),
         (status = 400, description = "`invalid_json` or `validation_failed` (`sample`: 1 to 5000 and sample × rules at most 100000, `rules`, `rules[i].kind`, `rules[i].pattern`, `rules[i].action`).", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody),
         (status = 409, description = "`rules_too_complex`: the proposed patterns together are over a site's compiled budget (details: `budget_bytes`).", body = ErrorBody)
     )
 )]

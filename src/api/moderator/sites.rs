@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::auth::moderators::{Moderator, Role, SiteScope};
 use crate::error::{ApiResult, ErrorBody};
 use crate::http::json::ApiJson;
+use crate::http::paging::PageParams;
 use crate::http::{Paging, private};
 use crate::sites::{Site, settings, store as site_store};
 use crate::state::AppState;
@@ -83,8 +84,7 @@ pub(crate) fn site_view(site: &Site, role: Role) -> SiteView<'_> {
     tag = "team",
     security(("moderator" = [])),
     params(
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+        PageParams
     ),
     responses(
         (status = 200, description = "One page of sites.", body = SitePage),
@@ -128,8 +128,7 @@ pub async fn list_sites(
     security(("moderator" = [])),
     params(("site" = String, Path, description = "The site's slug.")),
     responses(
-        (status = 200, description = "The site's settings.", body = SiteView),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
+        (status = 200, description = "The site's settings.", body = SiteView)
     )
 )]
 pub async fn get_site(
@@ -159,8 +158,7 @@ pub async fn get_site(
     responses(
         (status = 200, description = "The site's settings as changed.", body = SiteView),
         (status = 400, description = "`invalid_json` or `validation_failed` (every bad field named: `name`, `policy`, `origins[i]`, `providers[i]`, `limits.<key>`, …).", body = ErrorBody),
-        (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site; `login_required`: `origins` or `providers` changed with an API token.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
+        (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site; `login_required`: `origins` or `providers` changed with an API token.", body = ErrorBody)
     )
 )]
 pub async fn patch_site(

@@ -12,6 +12,7 @@ use crate::auth::moderators::team;
 use crate::auth::moderators::{Moderator, Role};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::json::ApiJson;
+use crate::http::paging::PageParams;
 use crate::http::{Paging, private};
 use crate::state::AppState;
 
@@ -57,14 +58,12 @@ impl From<store::MemberRow> for MemberView {
     security(("moderator" = [])),
     params(
         ("site" = String, Path, description = "The site's slug."),
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+        PageParams
     ),
     responses(
         (status = 200, description = "One page of the team.", body = TeamPage),
         (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site.", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such site, or the caller holds no role there.", body = ErrorBody)
+        (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site.", body = ErrorBody)
     )
 )]
 pub async fn list_team(

@@ -13,6 +13,7 @@ use crate::domain::Invalid;
 use crate::domain::datetime::future_time;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::json::ApiJson;
+use crate::http::paging::PageParams;
 use crate::http::{Paging, private};
 use crate::state::AppState;
 
@@ -145,8 +146,7 @@ pub async fn create_token(
     tag = "team",
     security(("moderator" = [])),
     params(
-        ("limit" = Option<u32>, Query, description = "Page size, 1 to the server's maximum (200 by default); 50 when absent."),
-        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page.")
+        PageParams
     ),
     responses(
         (status = 200, description = "One page of tokens.", body = TokenPage),

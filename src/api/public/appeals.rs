@@ -163,7 +163,6 @@ pub async fn appeal_comment(
         (status = 201, description = "The appeal, open.", body = FiledAppeal),
         (status = 400, description = "`invalid_json`, or `validation_failed` on `message`.", body = ErrorBody),
         (status = 403, description = "`origin_not_allowed` (CORS: a page of another origin).", body = ErrorBody),
-        (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody),
         (status = 409, description = "`not_banned` (nothing to appeal) or `appeal_exists` (an appeal about this ban is open).", body = ErrorBody)
     )
 )]

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::ApiResult;
 use crate::http::RouteSite;
 use crate::state::AppState;
 
@@ -48,8 +48,7 @@ pub struct PublicSite<'a> {
     tag = "comments",
     params(("site" = String, Path, description = "The site's slug.")),
     responses(
-        (status = 200, description = "The site's public configuration.", body = PublicSite),
-        (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody)
+        (status = 200, description = "The site's public configuration.", body = PublicSite)
     )
 )]
 pub async fn get_site(

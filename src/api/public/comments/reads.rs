@@ -47,8 +47,7 @@ pub struct ThreadParams {
         (status = 304, description = "Not modified: the page still matches `If-None-Match`.",
             headers(("ETag" = String, description = "The page's current ETag."))),
         (status = 400, description = "`validation_failed`: a missing or malformed `uri`, an unknown `sort`, a `limit` out of range or a bad `cursor` (details: field -> reason).", body = ErrorBody),
-        (status = 401, description = "`unauthenticated`: a malformed, expired or other site's session token was sent.", body = ErrorBody),
-        (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody)
+        (status = 401, description = "`unauthenticated`: a malformed, expired or other site's session token was sent.", body = ErrorBody)
     )
 )]
 pub async fn get_thread(
@@ -138,8 +137,7 @@ pub async fn get_thread(
         (status = 200, description = "Each requested uri mapped to its number of approved comments.",
             body = std::collections::HashMap<String, i64>,
             example = json!({"/2013/02/26/kerry-lavrov/": 3, "/about/": 0})),
-        (status = 400, description = "`validation_failed`: no `uri`, too many, or a malformed one (`uri[i]`).", body = ErrorBody),
-        (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody)
+        (status = 400, description = "`validation_failed`: no `uri`, too many, or a malformed one (`uri[i]`).", body = ErrorBody)
     )
 )]
 pub async fn get_counts(

@@ -104,7 +104,6 @@ pub struct GuestBody {
         (status = 400, description = "`invalid_json`, or `validation_failed` (details: field -> reason, e.g. `body`, `guest.email`, `parent_id`, `Idempotency-Key`).", body = ErrorBody),
         (status = 401, description = "`unauthenticated`: no session on a site that takes no guests, or a malformed, expired or other site's session token.", body = ErrorBody),
         (status = 403, description = "`banned`, `thread_locked`, `site_closed`, `guests_not_allowed`, `provider_not_allowed`, or `origin_not_allowed` (CORS: a page of another origin).", body = ErrorBody),
-        (status = 404, description = "Unknown site (`not_found`).", body = ErrorBody),
         (status = 409, description = "`duplicate_comment` (the same text here, recently), `idempotency_key_reused` (same key, other body) or `conflict` (a twin request is in flight).", body = ErrorBody),
         (status = 422, description = "`rejected`: a rule refused the comment outright (details name the rule).", body = ErrorBody),
         (status = 429, description = "`rate_limited`: too many comments too fast from this author or network, or too many guest comments on the site (with `Retry-After`).", body = ErrorBody)
