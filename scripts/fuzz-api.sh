@@ -104,7 +104,9 @@ run() {
 
 status=0
 run anonymous || status=1
-run "as the site's owner (API token)" -H "Authorization: Bearer $token" || status=1
+# Not DELETE /tokens/{id}: revoking its own token would leave the rest of the run at 401.
+run "as the site's owner (API token)" -H "Authorization: Bearer $token" \
+  --exclude-operation-id revoke_token || status=1
 if [ "$status" -ne 0 ]; then
   echo "== server log (errors)" >&2
   grep -E '"level":"(ERROR|WARN)"|ERROR|WARN' "$work/server.log" | tail -40 >&2 || true

@@ -3,8 +3,9 @@ use utoipa::ToSchema;
 
 use super::Invalid;
 
-/// Where a comment stands in moderation. Read from and written to `comments.status` (and the
-/// audit's from/to columns) as text, matching `comments_status_check`.
+/// Where a comment stands in moderation.
+// Read from and written to `comments.status` (and the audit's from/to columns) as text,
+// matching the `comments_status_check` constraint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, sqlx::Type)]
 #[serde(rename_all = "lowercase")]
 #[sqlx(type_name = "text", rename_all = "lowercase")]

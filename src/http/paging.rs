@@ -34,6 +34,7 @@ struct PageQuery {
 #[allow(dead_code)] // read by the extractor above; this type only documents them
 pub struct PageParams {
     /// Page size, 1 to the server's maximum (200 by default); 50 when absent.
+    #[param(minimum = 1)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,

@@ -213,7 +213,6 @@ pub fn node_cap(configured: u32, open_files: Option<u64>) -> usize {
 }
 
 #[cfg(test)]
-#[cfg(test)]
 mod tests {
     use super::*;
 
