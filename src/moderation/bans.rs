@@ -14,8 +14,9 @@ use uuid::Uuid;
 
 use crate::audit::{self, ActionRecord};
 use crate::auth::moderators::SiteScope;
+use crate::domain::datetime::future_time;
 use crate::domain::{Email, Invalid};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Validation};
 
 /// Longest `reason`, in characters.
 pub const REASON_MAX_CHARS: usize = 500;
@@ -164,6 +165,30 @@ pub struct NewBan {
     pub shadow: bool,
     pub reason: Option<String>,
     pub created_by: Uuid,
+}
+
+impl NewBan {
+    /// The ban a moderator's body asks for, every field checked and every problem named.
+    pub fn check(b: &NewBanBody, created_by: Uuid) -> ApiResult<Self> {
+        let mut v = Validation::new();
+        let target = Target::parse(b.user_id.as_deref(), b.email.as_deref(), b.ip.as_deref())
+            .map_err(|(field, e)| {
+                v.add(field, e);
+            })
+            .ok();
+        let until = v.check_opt("until", b.until.as_deref().map(future_time));
+        let reason = v.check("reason", reason(b.reason.as_deref()));
+        match (target, until, reason) {
+            (Some(target), Some(until), Some(reason)) => Ok(Self {
+                target,
+                until,
+                shadow: b.shadow,
+                reason,
+                created_by,
+            }),
+            _ => Err(v.into()),
+        }
+    }
 }
 
 /// Whether the user ever commented on the site (only those can be banned by id).

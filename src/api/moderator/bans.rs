@@ -5,8 +5,7 @@ use uuid::Uuid;
 
 use super::page::{Page, list};
 use crate::auth::moderators::Moderator;
-use crate::domain::datetime::future_time;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::http::json::ApiJson;
 use crate::http::paging::PageParams;
 use crate::http::{Paging, private};
@@ -69,27 +68,7 @@ pub async fn create_ban(
     body: ApiJson<bans::NewBanBody>,
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.scope(&path)?;
-    let b = body.0;
-    let mut errors: Vec<(String, String)> = Vec::new();
-    let target = bans::Target::parse(b.user_id.as_deref(), b.email.as_deref(), b.ip.as_deref())
-        .map_err(|(field, e)| errors.push((field.to_owned(), e.to_string())));
-    let until = b
-        .until
-        .as_deref()
-        .map(future_time)
-        .transpose()
-        .map_err(|e| errors.push(("until".to_owned(), e.to_string())));
-    let reason = bans::reason(b.reason.as_deref()).map_err(|e| errors.push(("reason".into(), e.0)));
-    let (Ok(target), Ok(until), Ok(reason)) = (target, until, reason) else {
-        return Err(ApiError::validation_many(errors));
-    };
-    let ban = bans::NewBan {
-        target,
-        until,
-        shadow: b.shadow,
-        reason,
-        created_by: moderator.id,
-    };
+    let ban = bans::NewBan::check(&body.0, moderator.id)?;
     let row = bans::impose(&state.db.pool, &scope, &ban).await?;
     Ok(private(HttpResponse::Created()).json(row))
 }
