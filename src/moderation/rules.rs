@@ -239,12 +239,12 @@ pub async fn list(
 
 /// One rule of the site.
 pub async fn get(
-    conn: &mut PgConnection,
+    pool: &PgPool,
     scope: &SiteScope,
     id: Uuid,
 ) -> Result<Option<RuleRow>, sqlx::Error> {
     crate::db::one_of_site(
-        conn,
+        pool,
         concat!(
             "SELECT ",
             rule_columns!(),

@@ -116,8 +116,7 @@ pub async fn get_rule(
 ) -> ApiResult<HttpResponse> {
     let (site, id) = path.into_inner();
     let scope = moderator.scope(&site)?;
-    let mut conn = state.db.pool.acquire().await?;
-    let row = rules::get(&mut conn, &scope, id)
+    let row = rules::get(&state.db.pool, &scope, id)
         .await?
         .ok_or_else(rules::rule_not_found)?;
     Ok(private(HttpResponse::Ok()).json(row))
