@@ -67,6 +67,7 @@ impl Application {
             crate::metrics::handle();
         }
         let providers = Providers::new(&settings.auth, &settings.server.public_url)?;
+        db.relay.start();
         let threads = ThreadCache::default();
         let hub = crate::notify::Hub::default();
         tokio::spawn(hub.clone().listen(db.clone(), threads.clone()));

@@ -40,6 +40,23 @@ pub struct Page {
     pub etag: String,
 }
 
+/// A page's approved-comment count; `thread_id` is `None` for a page nobody commented on yet.
+#[derive(Clone, Copy)]
+struct CountEntry {
+    count: i64,
+    thread_id: Option<Uuid>,
+    generation: u64,
+    epoch: u64,
+    at: Instant,
+}
+
+/// Taken before counts are read: they are kept only if nothing changed on this node
+/// meanwhile (a count's thread is only known once read, too late for a per-thread ticket).
+pub struct CountTicket {
+    changes: u64,
+    epoch: u64,
+}
+
 struct Entry {
     page: Page,
     thread_id: Uuid,
@@ -65,6 +82,11 @@ pub struct ThreadCache {
 struct Inner {
     entries: RwLock<HashMap<PageKey, Entry>>,
     generations: RwLock<HashMap<Uuid, u64>>,
+    /// Comment counts by `(site, uri)`, for the counts endpoint.
+    counts: RwLock<HashMap<(Uuid, String), CountEntry>>,
+    /// Bumped by every invalidation: counts read while it moved are not kept, and pages
+    /// without a thread count 0 only until any thread changes (it may be theirs, new).
+    changes: AtomicU64,
     /// Bumped to invalidate everything at once.
     epoch: AtomicU64,
     /// True while the LISTEN connection is up.
@@ -116,6 +138,8 @@ impl ThreadCache {
 
     /// A thread changed: its cached pages are no longer served.
     pub fn invalidate(&self, thread_id: Uuid) {
+        // Before the generation: see `put_counts`.
+        self.inner.changes.fetch_add(1, Ordering::SeqCst);
         let mut gens = self
             .inner
             .generations
@@ -127,6 +151,74 @@ impl ThreadCache {
             self.inner.epoch.fetch_add(1, Ordering::AcqRel);
         }
         *gens.entry(thread_id).or_insert(0) += 1;
+    }
+
+    /// The cached count of a page, if it is still current.
+    pub fn count(&self, site_id: Uuid, uri: &str) -> Option<i64> {
+        if !self.inner.enabled.load(Ordering::Acquire) {
+            return None;
+        }
+        let counts = self.inner.counts.read().unwrap_or_else(|p| p.into_inner());
+        let e = counts.get(&(site_id, uri.to_owned()))?;
+        let current = match e.thread_id {
+            Some(t) => self.generation(t),
+            None => self.inner.changes.load(Ordering::Acquire),
+        };
+        let fresh = e.epoch == self.inner.epoch.load(Ordering::Acquire)
+            && e.generation == current
+            && e.at.elapsed() < TTL;
+        fresh.then_some(e.count)
+    }
+
+    /// Call before reading counts from the database.
+    pub fn count_ticket(&self) -> Option<CountTicket> {
+        self.inner
+            .enabled
+            .load(Ordering::Acquire)
+            .then(|| CountTicket {
+                changes: self.inner.changes.load(Ordering::SeqCst),
+                epoch: self.inner.epoch.load(Ordering::SeqCst),
+            })
+    }
+
+    /// Keeps counts read under `ticket`: `(uri, thread, count)` of one site.
+    pub fn put_counts(
+        &self,
+        site_id: Uuid,
+        ticket: CountTicket,
+        read: impl IntoIterator<Item = (String, Option<Uuid>, i64)>,
+    ) {
+        let at = Instant::now();
+        // Generations are read before `changes` is checked, and `invalidate` moves `changes`
+        // before a generation: so either an invalidation during the read is seen here and
+        // nothing is kept, or it bumps the generation after this read and the entry is stale.
+        let fresh: Vec<_> = read
+            .into_iter()
+            .map(|(uri, thread_id, count)| {
+                let generation = match thread_id {
+                    Some(t) => self.generation(t),
+                    None => ticket.changes,
+                };
+                let entry = CountEntry {
+                    count,
+                    thread_id,
+                    generation,
+                    epoch: ticket.epoch,
+                    at,
+                };
+                ((site_id, uri), entry)
+            })
+            .collect();
+        if self.inner.changes.load(Ordering::SeqCst) != ticket.changes
+            || self.inner.epoch.load(Ordering::SeqCst) != ticket.epoch
+        {
+            return;
+        }
+        let mut counts = self.inner.counts.write().unwrap_or_else(|p| p.into_inner());
+        if counts.len() >= MAX_ENTRIES {
+            counts.clear();
+        }
+        counts.extend(fresh);
     }
 
     fn generation(&self, thread_id: Uuid) -> u64 {
@@ -148,6 +240,11 @@ impl ThreadCache {
         self.inner.epoch.fetch_add(1, Ordering::AcqRel);
         self.inner
             .entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.inner
+            .counts
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .clear();

@@ -152,7 +152,7 @@ pub async fn submit(
     pipeline::count_outcome(&site.slug, &verdict);
     let verdict = verdict?;
     let stored = store_submitted(
-        pool,
+        env,
         site,
         &input,
         &facts,
@@ -173,7 +173,7 @@ pub async fn submit(
         ),
         Stored::Twin(stored) => return replay(stored, keyed.map_or("", |k| k.hash)),
     };
-    // The trigger tells every node; this node needn't wait for its own notification.
+    // The relay tells every node; this node needn't wait for its own announcement.
     cache.invalidate(thread_id);
     Ok(submitted)
 }
@@ -256,7 +256,7 @@ enum Stored {
 /// its audit row and the idempotent response commit together or not at all.
 #[allow(clippy::too_many_arguments)]
 async fn store_submitted(
-    pool: &sqlx::PgPool,
+    env: &Env<'_>,
     site: &Site,
     input: &SubmitInput,
     facts: &AuthorFacts<'_>,
@@ -265,7 +265,8 @@ async fn store_submitted(
     verdict: &Verdict,
     keyed: Option<&Keyed<'_>>,
 ) -> ApiResult<Stored> {
-    let mut tx = pool.begin().await?;
+    let pool = env.pool;
+    let mut tx = crate::db::notes::begin(pool).await?;
     let thread = store::upsert_thread(
         &mut tx,
         site.id,
@@ -340,7 +341,7 @@ async fn store_submitted(
             })?;
         return Ok(Stored::Twin(stored));
     }
-    tx.commit().await?;
+    crate::db::notes::commit(tx, env.relay).await?;
     tracing::info!(comment.id = %row.id, comment.status = verdict.status.as_str(), "comment stored");
     Ok(Stored::Created {
         thread_id: thread.id,

@@ -193,17 +193,52 @@ fn arrange(roots: Vec<CommentRow>, replies: Vec<CommentRow>) -> Vec<CommentRow> 
 }
 
 /// Approved comment counts for up to `limits.counts_max_uris` pages; unknown pages count 0.
-pub async fn counts(pool: &sqlx::PgPool, site: &Site, uris: &[ThreadUri]) -> ApiResult<Value> {
-    let keys: Vec<String> = uris.iter().map(|u| u.as_str().to_owned()).collect();
-    let found: HashMap<String, i64> = store::counts(pool, site.id, &keys)
-        .await?
-        .into_iter()
+/// Counts come from the node's cache when every asked page is there (a page view's widget
+/// asks again and again while nothing changes), else from one query whose answer is kept.
+pub async fn counts(
+    pool: &sqlx::PgPool,
+    cache: &ThreadCache,
+    site: &Site,
+    uris: &[ThreadUri],
+) -> ApiResult<Value> {
+    let cached: Option<Vec<i64>> = uris
+        .iter()
+        .map(|u| cache.count(site.id, u.as_str()))
         .collect();
-    let map: serde_json::Map<String, Value> = keys
-        .into_iter()
-        .map(|k| {
-            let n = found.get(&k).copied().unwrap_or(0);
-            (k, Value::from(n))
+    let found: HashMap<&str, i64> = match &cached {
+        Some(counts) => uris
+            .iter()
+            .map(ThreadUri::as_str)
+            .zip(counts.iter().copied())
+            .collect(),
+        None => {
+            let ticket = cache.count_ticket();
+            let keys: Vec<String> = uris.iter().map(|u| u.as_str().to_owned()).collect();
+            let read = store::counts(pool, site.id, &keys).await?;
+            let mut found: HashMap<&str, (Option<uuid::Uuid>, i64)> =
+                uris.iter().map(|u| (u.as_str(), (None, 0))).collect();
+            for (uri, thread_id, n) in &read {
+                if let Some(slot) = found.get_mut(uri.as_str()) {
+                    *slot = (Some(*thread_id), *n);
+                }
+            }
+            if let Some(ticket) = ticket {
+                cache.put_counts(
+                    site.id,
+                    ticket,
+                    found
+                        .iter()
+                        .map(|(uri, (thread, n))| ((*uri).to_owned(), *thread, *n)),
+                );
+            }
+            found.into_iter().map(|(uri, (_, n))| (uri, n)).collect()
+        }
+    };
+    let map: serde_json::Map<String, Value> = uris
+        .iter()
+        .map(|u| {
+            let n = found.get(u.as_str()).copied().unwrap_or(0);
+            (u.as_str().to_owned(), Value::from(n))
         })
         .collect();
     Ok(Value::Object(map))

@@ -64,6 +64,8 @@ pub struct Submission<'a> {
 /// What the pipeline runs with.
 pub struct Env<'a> {
     pub pool: &'a PgPool,
+    /// Where a write transaction's deferred change announcements go after its commit.
+    pub relay: &'a crate::db::notes::Relay,
     pub settings: &'a Settings,
     pub http: &'a reqwest::Client,
     /// The node's compiled rule sets and the pool that matches them.

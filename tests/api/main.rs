@@ -1,6 +1,7 @@
 //! Integration tests: the real app over real HTTP against real PostgreSQL, one database per test.
 
 mod account;
+mod announcements;
 mod appeals;
 mod audit;
 mod auth;

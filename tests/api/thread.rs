@@ -1,8 +1,9 @@
 use std::collections::HashSet;
 
+use colloquy::app::Application;
 use serde_json::{Value, json};
 
-use crate::helpers::{SiteOpts, TestApp, spawn_app};
+use crate::helpers::{SiteOpts, TestApp, http_client, spawn_app, wait_ready};
 
 fn ids(page: &Value) -> Vec<String> {
     page["comments"]
@@ -312,4 +313,93 @@ async fn unchanged_threads_revalidate_with_their_etag() {
         .unwrap();
     assert_eq!(changed.status(), 200);
     assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
+}
+
+/// Asks for counts until they equal `want` (a notification from Postgres may take a moment),
+/// for at most 2 s; returns what was last seen.
+async fn counts_until(base: &str, query: &str, want: &Value) -> Value {
+    let client = reqwest::Client::new();
+    let mut seen = Value::Null;
+    for _ in 0..100 {
+        seen = client
+            .get(format!("{base}/api/v1/sites/blog/counts?{query}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if &seen == want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    seen
+}
+
+#[tokio::test]
+async fn cached_counts_follow_posts_hand_made_changes_and_new_threads() {
+    let app = spawn_app().await;
+    app.create_site(SiteOpts::default()).await;
+    let a = app.comment("blog", "/k/", "one").await;
+    let q = "uri=/k/&uri=/new/";
+    let (_, body) = app
+        .get_json(&format!("/api/v1/sites/blog/counts?{q}"))
+        .await;
+    assert_eq!(body, json!({ "/k/": 1, "/new/": 0 }));
+    // Asked again, from the cache: the same answer.
+    let (_, body) = app
+        .get_json(&format!("/api/v1/sites/blog/counts?{q}"))
+        .await;
+    assert_eq!(body, json!({ "/k/": 1, "/new/": 0 }));
+
+    // A post through this node shows in its very next answer, on a known and on a new page.
+    app.comment("blog", "/k/", "two").await;
+    app.comment("blog", "/new/", "first here").await;
+    let (_, body) = app
+        .get_json(&format!("/api/v1/sites/blog/counts?{q}"))
+        .await;
+    assert_eq!(body, json!({ "/k/": 2, "/new/": 1 }));
+
+    // A change made straight in the database reaches the cached counts through NOTIFY.
+    app.set_status(&a, "spam").await;
+    let want = json!({ "/k/": 1, "/new/": 1 });
+    assert_eq!(counts_until(&app.address, q, &want).await, want);
+}
+
+#[tokio::test]
+async fn a_post_through_one_node_reaches_the_cached_counts_and_pages_of_another() {
+    let app = spawn_app().await;
+    app.create_site(SiteOpts::default()).await;
+    let node2 = Application::build(app.settings.clone()).await.unwrap();
+    let base2 = format!("http://127.0.0.1:{}", node2.port());
+    tokio::spawn(node2.run());
+    wait_ready(&http_client(), &base2).await;
+    app.comment("blog", "/m/", "one").await;
+    let want = json!({ "/m/": 1 });
+    assert_eq!(counts_until(&base2, "uri=/m/", &want).await, want);
+    let page = |base: String| async move {
+        let v: Value = reqwest::get(format!("{base}/api/v1/sites/blog/thread?uri=/m/"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["comments"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(page(base2.clone()).await, 1, "node 2 caches the page");
+
+    // Posted through node 1: node 2 hears of it through the relayed announcement.
+    app.comment("blog", "/m/", "two").await;
+    let want = json!({ "/m/": 2 });
+    assert_eq!(counts_until(&base2, "uri=/m/", &want).await, want);
+    let mut n = 0;
+    for _ in 0..100 {
+        n = page(base2.clone()).await;
+        if n == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(n, 2);
 }

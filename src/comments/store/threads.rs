@@ -89,12 +89,12 @@ pub async fn counts(
     pool: &PgPool,
     site_id: Uuid,
     uris: &[String],
-) -> Result<Vec<(String, i64)>, sqlx::Error> {
+) -> Result<Vec<(String, Uuid, i64)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT t.uri, count(c.id)
+        "SELECT t.uri, t.id, count(c.id)
          FROM threads t LEFT JOIN comments c ON c.thread_id = t.id AND c.status = 'approved'
          WHERE t.site_id = $1 AND t.uri = ANY ($2)
-         GROUP BY t.uri",
+         GROUP BY t.uri, t.id",
     )
     .bind(site_id)
     .bind(uris)

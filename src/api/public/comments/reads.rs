@@ -169,7 +169,7 @@ pub async fn get_counts(
                 .map_err(|e| ApiError::validation(&format!("uri[{i}]"), e))?,
         );
     }
-    let counts = thread::counts(&state.db.pool, &site, &uris).await?;
+    let counts = thread::counts(&state.db.pool, &state.threads, &site, &uris).await?;
     Ok(HttpResponse::Ok().json(counts))
 }
 

@@ -217,6 +217,7 @@ pub async fn post_comment(
     let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     let env = Env {
         pool: &state.db.pool,
+        relay: &state.db.relay,
         settings: &state.settings,
         http: state.providers.http(),
         rules: &state.rules,
@@ -289,6 +290,7 @@ pub async fn edit_comment(
     let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     let env = Env {
         pool: &state.db.pool,
+        relay: &state.db.relay,
         settings: &state.settings,
         http: state.providers.http(),
         rules: &state.rules,

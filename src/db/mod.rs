@@ -13,12 +13,16 @@ use sqlx::{ConnectOptions, Connection, PgConnection};
 
 use crate::config::{DatabaseSettings, database_name};
 
+pub mod notes;
+
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The pool plus whether the schema is known to be migrated.
 #[derive(Clone)]
 pub struct Db {
     pub pool: PgPool,
+    /// Sends the announcements of transactions that deferred them (`notes::begin`).
+    pub relay: notes::Relay,
     migrated: Arc<AtomicBool>,
 }
 
@@ -34,6 +38,7 @@ impl Db {
             .test_before_acquire(false)
             .connect_lazy_with(opts);
         Ok(Self {
+            relay: notes::Relay::new(pool.clone()),
             pool,
             migrated: Arc::new(AtomicBool::new(false)),
         })
