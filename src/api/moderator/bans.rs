@@ -25,8 +25,7 @@ use crate::state::AppState;
         PageParams
     ),
     responses(
-        (status = 200, description = "One page of bans.", body = Page<bans::BanRow>),
-        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody)
+        (status = 200, description = "One page of bans.", body = Page<bans::BanRow>)
     )
 )]
 pub async fn list_bans(

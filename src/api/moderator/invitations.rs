@@ -36,7 +36,7 @@ use crate::auth::moderators::invitations::{self, Proof};
 use crate::auth::moderators::{Moderator, Role, password};
 use crate::domain::Email;
 use crate::domain::client::ClientInfo;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, Validation};
 use crate::http::json::ApiJson;
 use crate::http::paging::PageParams;
 use crate::http::{Paging, private};
@@ -143,11 +143,11 @@ pub async fn invite(
     // A leaked API token must not be able to bring in people (or owners) that outlive it.
     moderator.require_login("Changing the team needs a password login, not an API token.")?;
     let InviteBody { email, role } = body.0;
-    let mut errors = Vec::new();
-    let email = Email::parse(&email).map_err(|e| errors.push(("email".to_owned(), e.to_string())));
-    let role = Role::parse(&role).map_err(|e| errors.push(("role".to_owned(), e.to_string())));
-    let (Ok(email), Ok(role)) = (email, role) else {
-        return Err(ApiError::validation_many(errors));
+    let mut errors = Validation::new();
+    let email = errors.check("email", Email::parse(&email));
+    let role = errors.check("role", Role::parse(&role));
+    let (Some(email), Some(role)) = (email, role) else {
+        return Err(errors.into());
     };
     let email = email.identity_key();
     // Nothing here looks at whether the email has an account or a role: the answer can't
@@ -179,7 +179,6 @@ fn accept_url(state: &AppState) -> String {
     ),
     responses(
         (status = 200, description = "One page of invitations not yet accepted, revoked or expired.", body = InvitationPage),
-        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
         (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site.", body = ErrorBody)
     )
 )]
@@ -291,6 +290,7 @@ struct Accepted {
 pub async fn accept(
     state: web::Data<AppState>,
     req: HttpRequest,
+    client: ClientInfo,
     body: ApiJson<AcceptBody>,
 ) -> ApiResult<HttpResponse> {
     let AcceptBody {
@@ -335,7 +335,6 @@ pub async fn accept(
             )));
         }
     };
-    let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     let auth = &state.settings.auth;
     let a = invitations::accept(&state.db.pool, auth, &client, &token, proof).await?;
     Ok(private(HttpResponse::Ok()).json(Accepted {

@@ -27,8 +27,7 @@ use crate::state::AppState;
         PageParams
     ),
     responses(
-        (status = 200, description = "One page of rules.", body = Page<rules::RuleRow>),
-        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody)
+        (status = 200, description = "One page of rules.", body = Page<rules::RuleRow>)
     )
 )]
 pub async fn list_rules(

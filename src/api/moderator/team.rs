@@ -62,7 +62,6 @@ impl From<store::MemberRow> for MemberView {
     ),
     responses(
         (status = 200, description = "One page of the team.", body = TeamPage),
-        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
         (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site.", body = ErrorBody)
     )
 )]

@@ -1,6 +1,6 @@
 //! Readers' reactions to others' comments: flags and votes.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -76,7 +76,7 @@ const FLAG_NOTE_MAX_CHARS: usize = 1000;
 )]
 pub async fn flag_comment(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: ClientInfo,
     caller: Commenter,
     RouteComment(t): RouteComment,
     ApiJson(dto): ApiJson<FlagBody>,
@@ -106,7 +106,6 @@ pub async fn flag_comment(
             "validation bookkeeping out of step"
         )));
     };
-    let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     let flags = reactions::flag(
         &state.db.pool,
         &state.threads,
@@ -140,7 +139,7 @@ pub async fn flag_comment(
 )]
 pub async fn vote_comment(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: ClientInfo,
     caller: Commenter,
     RouteComment(t): RouteComment,
     ApiJson(dto): ApiJson<VoteBody>,
@@ -150,7 +149,6 @@ pub async fn vote_comment(
         .as_i64()
         .and_then(Vote::parse)
         .ok_or_else(|| ApiError::validation("value", "must be 1, -1 or 0"))?;
-    let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     let score =
         reactions::vote(&state.db.pool, &state.threads, &t, &caller.0, vote, &client).await?;
     Ok(HttpResponse::Ok().json(VoteResult {
