@@ -57,10 +57,9 @@ pub async fn list_queue(
         Some(s) => Queue::parse(s)
             .ok_or_else(|| ApiError::validation("status", "must be pending, spam or flagged"))?,
     };
-    let after = paging.time_cursor()?;
     let pool = &state.db.pool;
-    let rows = review::queue(pool, &scope, which, after, paging.fetch()).await?;
-    let (rows, next) = paging.split_by_time(rows, |r| (r.created_at, r.id));
+    let read = |after, n| review::queue(pool, &scope, which, after, n);
+    let (rows, next) = paging.by_time(read, |r| (r.created_at, r.id)).await?;
     let items = review::items(pool, scope.site_id(), &rows).await?;
     Ok(list(items, next))
 }
@@ -146,10 +145,9 @@ pub async fn search_comments(
         }
     }
     errors.finish()?;
-    let before = paging.time_cursor()?;
     let pool = &state.db.pool;
-    let rows = review::search(pool, &scope, &filter, before, paging.fetch()).await?;
-    let (rows, next) = paging.split_by_time(rows, |r| (r.created_at, r.id));
+    let read = |before, n| review::search(pool, &scope, &filter, before, n);
+    let (rows, next) = paging.by_time(read, |r| (r.created_at, r.id)).await?;
     let items = review::items(pool, scope.site_id(), &rows).await?;
     Ok(list(items, next))
 }

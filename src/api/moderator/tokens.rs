@@ -150,9 +150,8 @@ pub async fn list_tokens(
     moderator: Moderator,
     paging: Paging,
 ) -> ApiResult<HttpResponse> {
-    let after = paging.time_cursor()?;
-    let rows = store::list_tokens(&state.db.pool, moderator.id, after, paging.fetch()).await?;
-    let (rows, next) = paging.split_by_time(rows, |t| (t.created_at, t.id));
+    let read = |after, n| store::list_tokens(&state.db.pool, moderator.id, after, n);
+    let (rows, next) = paging.by_time(read, |t| (t.created_at, t.id)).await?;
     let items: Vec<TokenView> = rows.into_iter().map(|t| TokenView::new(t, None)).collect();
     Ok(private(HttpResponse::Ok()).json(TokenPage {
         items,
