@@ -217,6 +217,12 @@ impl IntoIterator for Validation {
     }
 }
 
+impl Extend<(String, String)> for Validation {
+    fn extend<I: IntoIterator<Item = (String, String)>>(&mut self, fields: I) {
+        self.0.extend(fields);
+    }
+}
+
 impl From<Validation> for ApiError {
     fn from(v: Validation) -> Self {
         Self::validation_many(v.0)

@@ -160,6 +160,85 @@ where
         .await
 }
 
+/// The reads every store of "rows of a site" makes, as SQL built once from the store's
+/// `SELECT <columns> FROM <table>` by [`site_rows!`]. The table has `id`, `site_id` and
+/// `created_at` columns; a row of another site is simply not found, and pages are keyset pages
+/// on `(created_at, id)`, oldest first, never OFFSET.
+pub struct SiteRows {
+    pub by_id_sql: &'static str,
+    pub lock_sql: &'static str,
+    pub page_sql: &'static str,
+}
+
+/// [`SiteRows`] for one `SELECT <columns> FROM <table>` (a literal, or `concat!` of literals:
+/// the SQL stays `&'static str`, with every value bound).
+macro_rules! site_rows {
+    ($select:expr) => {
+        $crate::db::SiteRows {
+            by_id_sql: concat!($select, " WHERE id = $1 AND site_id = $2"),
+            lock_sql: concat!($select, " WHERE id = $1 AND site_id = $2 FOR UPDATE"),
+            page_sql: concat!(
+                $select,
+                " WHERE site_id = $1
+                    AND (created_at, id) > (COALESCE($2::timestamptz, '-infinity'),
+                                            COALESCE($3::uuid, '00000000-0000-0000-0000-000000000000'))
+                  ORDER BY created_at, id
+                  LIMIT $4"
+            ),
+        }
+    };
+}
+pub(crate) use site_rows;
+
+impl SiteRows {
+    /// One row of the site by its id, or None.
+    pub async fn by_id<'c, T>(
+        &self,
+        conn: impl sqlx::PgExecutor<'c>,
+        id: uuid::Uuid,
+        site_id: uuid::Uuid,
+    ) -> Result<Option<T>, sqlx::Error>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        one_of_site(conn, self.by_id_sql, id, site_id).await
+    }
+
+    /// One row of the site, locked in the caller's transaction (its state before a change).
+    pub async fn lock<T>(
+        &self,
+        conn: &mut PgConnection,
+        id: uuid::Uuid,
+        site_id: uuid::Uuid,
+    ) -> Result<Option<T>, sqlx::Error>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        one_of_site(conn, self.lock_sql, id, site_id).await
+    }
+
+    /// Up to `limit` rows of the site after the keyset `after`, oldest first.
+    pub async fn page<'c, T>(
+        &self,
+        conn: impl sqlx::PgExecutor<'c>,
+        site_id: uuid::Uuid,
+        after: Option<(time::OffsetDateTime, uuid::Uuid)>,
+        limit: i64,
+    ) -> Result<Vec<T>, sqlx::Error>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        let (at, id) = after.unzip();
+        sqlx::query_as(self.page_sql)
+            .bind(site_id)
+            .bind(at)
+            .bind(id)
+            .bind(limit)
+            .fetch_all(conn)
+            .await
+    }
+}
+
 pub fn is_sqlstate(e: &sqlx::Error, code: &str) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some(code))
 }

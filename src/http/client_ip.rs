@@ -3,14 +3,19 @@
 
 use std::net::IpAddr;
 
-use actix_web::HttpRequest;
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
 use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
 use ipnet::IpNet;
 
 pub use crate::domain::client::{ClientInfo, client_net};
+use crate::error::ApiError;
+use crate::state::AppState;
 
 impl ClientInfo {
-    pub fn from_request(req: &HttpRequest, trusted: &[IpNet]) -> Self {
+    pub fn of(req: &HttpRequest, trusted: &[IpNet]) -> Self {
         let peer = req.peer_addr().map(|a| a.ip());
         // An IPv4 client on an IPv6 listener arrives as ::ffff:a.b.c.d; bans and rules are
         // written for a.b.c.d.
@@ -22,6 +27,20 @@ impl ClientInfo {
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(512).collect());
         Self { ip, user_agent }
+    }
+}
+
+/// As an extractor: the caller, behind the trusted proxies of the server's settings.
+impl FromRequest for ClientInfo {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.app_data::<web::Data<AppState>>()
+                .map(|state| Self::of(req, &state.settings.server.trusted_proxies))
+                .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing"))),
+        )
     }
 }
 

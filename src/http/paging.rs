@@ -5,7 +5,7 @@
 //! encodes. A forged or foreign cursor is a 400 `validation_failed` on `cursor`, never a 500.
 
 use std::fmt::Display;
-use std::future::{Ready, ready};
+use std::future::{Future, Ready, ready};
 use std::str::FromStr;
 
 use actix_web::dev::Payload;
@@ -120,6 +120,22 @@ impl Paging {
             let (at, id) = key(r);
             time_key(at, id)
         })
+    }
+
+    /// One page of a list in `(created_at, id)` order: `read` gets the cursor's position and
+    /// how many rows to fetch; back come the page's rows and the next page's cursor.
+    pub async fn by_time<T, K, E, Fut>(
+        &self,
+        read: impl FnOnce(Option<(OffsetDateTime, K)>, i64) -> Fut,
+        key: impl Fn(&T) -> (OffsetDateTime, K),
+    ) -> ApiResult<(Vec<T>, Option<String>)>
+    where
+        K: FromStr + Display,
+        Fut: Future<Output = Result<Vec<T>, E>>,
+        ApiError: From<E>,
+    {
+        let rows = read(self.time_cursor()?, self.fetch()).await?;
+        Ok(self.split_by_time(rows, key))
     }
 
     /// How many rows to fetch: one more than a page, to learn whether another page follows.

@@ -30,7 +30,7 @@ impl FromRequest for StreamSlot {
                 "no application state"
             ))));
         };
-        let client = ClientInfo::from_request(req, &state.settings.server.trusted_proxies);
+        let client = ClientInfo::of(req, &state.settings.server.trusted_proxies);
         let retry_after = state.settings.streams.retry_after_s;
         ready(
             state

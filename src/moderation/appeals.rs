@@ -141,6 +141,9 @@ macro_rules! appeal_columns {
     };
 }
 
+const ROWS: crate::db::SiteRows =
+    crate::db::site_rows!(concat!("SELECT ", appeal_columns!(), " FROM appeals"));
+
 pub enum Created {
     Created(Box<AppealRow>),
     /// The user already has an open appeal against this comment or ban.
@@ -376,17 +379,7 @@ pub async fn lock(
     scope: &SiteScope,
     id: Uuid,
 ) -> Result<Option<AppealRow>, sqlx::Error> {
-    crate::db::one_of_site(
-        conn,
-        concat!(
-            "SELECT ",
-            appeal_columns!(),
-            " FROM appeals WHERE id = $1 AND site_id = $2 FOR UPDATE"
-        ),
-        id,
-        scope.site_id(),
-    )
-    .await
+    ROWS.lock(conn, id, scope.site_id()).await
 }
 
 /// Records the decision on a locked, open appeal.

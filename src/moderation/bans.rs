@@ -159,6 +159,9 @@ macro_rules! ban_columns {
     };
 }
 
+const ROWS: crate::db::SiteRows =
+    crate::db::site_rows!(concat!("SELECT ", ban_columns!(), " FROM bans"));
+
 pub struct NewBan {
     pub target: Target,
     pub until: Option<OffsetDateTime>,
@@ -241,23 +244,7 @@ pub async fn list(
     after: Option<(OffsetDateTime, Uuid)>,
     limit: i64,
 ) -> Result<Vec<BanRow>, sqlx::Error> {
-    let (at, id) = after.unzip();
-    sqlx::query_as(concat!(
-        "SELECT ",
-        ban_columns!(),
-        " FROM bans
-         WHERE site_id = $1
-           AND (created_at, id) > (COALESCE($2::timestamptz, '-infinity'),
-                                   COALESCE($3::uuid, '00000000-0000-0000-0000-000000000000'))
-         ORDER BY created_at, id
-         LIMIT $4"
-    ))
-    .bind(scope.site_id())
-    .bind(at)
-    .bind(id)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    ROWS.page(pool, scope.site_id(), after, limit).await
 }
 
 pub async fn get(
@@ -265,17 +252,7 @@ pub async fn get(
     scope: &SiteScope,
     id: Uuid,
 ) -> Result<Option<BanRow>, sqlx::Error> {
-    crate::db::one_of_site(
-        pool,
-        concat!(
-            "SELECT ",
-            ban_columns!(),
-            " FROM bans WHERE id = $1 AND site_id = $2"
-        ),
-        id,
-        scope.site_id(),
-    )
-    .await
+    ROWS.by_id(pool, id, scope.site_id()).await
 }
 
 /// Lifts a ban by deleting it; the deleted ban (for the audit row), or `None` when the site has
@@ -303,17 +280,7 @@ pub async fn lock(
     scope: &SiteScope,
     id: Uuid,
 ) -> Result<Option<BanRow>, sqlx::Error> {
-    crate::db::one_of_site(
-        conn,
-        concat!(
-            "SELECT ",
-            ban_columns!(),
-            " FROM bans WHERE id = $1 AND site_id = $2 FOR UPDATE"
-        ),
-        id,
-        scope.site_id(),
-    )
-    .await
+    ROWS.lock(conn, id, scope.site_id()).await
 }
 
 /// Lifts a ban by ending it now (the row stays, so its history and any appeal keep pointing at

@@ -46,7 +46,7 @@ use super::rules::rules_too_complex;
 use super::store::RuleRow;
 use crate::config::ModerationSettings;
 use crate::domain::CommentStatus;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Validation};
 use crate::sites::Site;
 
 /// Comments replayed when the request doesn't say.
@@ -299,14 +299,14 @@ impl Drop for CancelOnDrop {
     }
 }
 
-type Checked = (Vec<RuleRow>, HashMap<Uuid, String>, Vec<(String, String)>);
+type Checked = (Vec<RuleRow>, HashMap<Uuid, String>, Validation);
 
 /// The proposed rules as rows (with made-up ids, and the labels naming them by their place in
 /// the request), or the bad fields, `rules[i].<field>`.
 fn check_proposed(rules: &[ProposedRule]) -> Checked {
     let mut proposed = Vec::with_capacity(rules.len());
     let mut labels = HashMap::new();
-    let mut errors = Vec::new();
+    let mut errors = Validation::new();
     for (i, r) in rules.iter().enumerate() {
         match Rule::check(&r.kind, &r.pattern, &r.action, true, None) {
             Ok(rule) => {
@@ -359,29 +359,29 @@ pub async fn run(
     // Set when this future is dropped (the client went away) or ends: the replay stops.
     let cancelled = Arc::new(AtomicBool::new(false));
     let _cancel_on_drop = CancelOnDrop(cancelled.clone());
-    let mut errors: Vec<(String, String)> = Vec::new();
+    let mut errors = Validation::new();
     let per_comment = (rules.len() as i64).max(1);
     let n = n.unwrap_or((WORK_MAX / per_comment).clamp(1, SAMPLE_DEFAULT));
     if !(1..=SAMPLE_MAX).contains(&n) {
-        errors.push((
-            "sample".to_owned(),
+        errors.add(
+            "sample",
             format!("must be a whole number from 1 to {SAMPLE_MAX}"),
-        ));
+        );
     } else if n * per_comment > WORK_MAX {
-        errors.push((
-            "sample".to_owned(),
+        errors.add(
+            "sample",
             format!(
                 "must be at most {} with {per_comment} rules: sample × rules is at most {WORK_MAX}; replay fewer comments or fewer rules",
                 WORK_MAX / per_comment
             ),
-        ));
+        );
     }
     let rules_max = settings.max_rules_per_site as usize;
     if rules.len() > rules_max {
-        errors.push((
-            "rules".to_owned(),
+        errors.add(
+            "rules",
             format!("must list at most {rules_max} rules (a site's most)"),
-        ));
+        );
     }
     // Checking a pattern compiles it: up to a site's most rules of them, so on the site's
     // share of the rule pool too, not on an async worker (and not at all past the most).
@@ -407,9 +407,7 @@ pub async fn run(
     } else {
         (Vec::new(), HashMap::new(), Ok(()))
     };
-    if !errors.is_empty() {
-        return Err(ApiError::validation_many(errors));
-    }
+    errors.finish()?;
     budget.map_err(rules_too_complex)?;
 
     let current = engine.current(pool, site_id).await?;

@@ -139,6 +139,9 @@ macro_rules! rule_columns {
     };
 }
 
+const ROWS: crate::db::SiteRows =
+    crate::db::site_rows!(concat!("SELECT ", rule_columns!(), " FROM rules"));
+
 /// What [`create`] did.
 pub enum Created {
     Rule(RuleRow),
@@ -218,23 +221,7 @@ pub async fn list(
     after: Option<(OffsetDateTime, Uuid)>,
     limit: i64,
 ) -> Result<Vec<RuleRow>, sqlx::Error> {
-    let (at, id) = after.unzip();
-    sqlx::query_as(concat!(
-        "SELECT ",
-        rule_columns!(),
-        " FROM rules
-         WHERE site_id = $1
-           AND (created_at, id) > (COALESCE($2::timestamptz, '-infinity'),
-                                   COALESCE($3::uuid, '00000000-0000-0000-0000-000000000000'))
-         ORDER BY created_at, id
-         LIMIT $4"
-    ))
-    .bind(scope.site_id())
-    .bind(at)
-    .bind(id)
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    ROWS.page(pool, scope.site_id(), after, limit).await
 }
 
 /// One rule of the site.
@@ -243,17 +230,7 @@ pub async fn get(
     scope: &SiteScope,
     id: Uuid,
 ) -> Result<Option<RuleRow>, sqlx::Error> {
-    crate::db::one_of_site(
-        pool,
-        concat!(
-            "SELECT ",
-            rule_columns!(),
-            " FROM rules WHERE id = $1 AND site_id = $2"
-        ),
-        id,
-        scope.site_id(),
-    )
-    .await
+    ROWS.by_id(pool, id, scope.site_id()).await
 }
 
 /// One rule of the site, locked for an update in the caller's transaction.
@@ -262,17 +239,7 @@ pub async fn get_for_update(
     scope: &SiteScope,
     id: Uuid,
 ) -> Result<Option<RuleRow>, sqlx::Error> {
-    crate::db::one_of_site(
-        conn,
-        concat!(
-            "SELECT ",
-            rule_columns!(),
-            " FROM rules WHERE id = $1 AND site_id = $2 FOR UPDATE"
-        ),
-        id,
-        scope.site_id(),
-    )
-    .await
+    ROWS.lock(conn, id, scope.site_id()).await
 }
 
 pub async fn update(

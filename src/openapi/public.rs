@@ -28,7 +28,12 @@ use utoipa::OpenApi;
         crate::api::moderator::appeals::list_appeals,
         crate::api::moderator::appeals::decide_appeal,
     ),
-    // Types of query parameters: `paths` collects only the schemas of bodies.
-    components(schemas(crate::domain::SortOrder, crate::moderation::appeals::Status))
+    // Types of query parameters, and bodies of shared answers (`appeals::Filing`): `paths`
+    // collects only the schemas of bodies named in the annotations.
+    components(schemas(
+        crate::domain::SortOrder,
+        crate::moderation::appeals::Status,
+        crate::api::public::appeals::FiledAppeal
+    ))
 )]
 pub struct ApiDoc;

@@ -19,6 +19,10 @@ pub struct OpFacts<'a> {
     pub json_body: bool,
     /// A security requirement naming a scheme (an optional session counts: a bad one is 401).
     pub authenticated: bool,
+    /// A keyset-paged list (it takes `limit` and `cursor`: `http::paging::PageParams`).
+    pub paged: bool,
+    /// It answers a `text/event-stream` (held by `http::StreamSlot`, which counts streams).
+    pub event_stream: bool,
 }
 
 impl OpFacts<'_> {
@@ -45,6 +49,13 @@ pub struct Shared {
 }
 
 pub const SHARED: &[Shared] = &[
+    // Before `InvalidRequest`: a paged list's 400 names its paging parameters.
+    Shared {
+        status: "400",
+        name: "BadPage",
+        description: "`validation_failed`: a bad `limit` or `cursor`.",
+        applies: |op| op.paged,
+    },
     Shared {
         status: "400",
         name: "InvalidRequest",
@@ -98,6 +109,21 @@ pub const SHARED: &[Shared] = &[
         applies: |op| op.json_body,
     },
     Shared {
+        status: "429",
+        name: "TooManyStreams",
+        description: "`rate_limited`: the client's network (its IP; IPv6: its /64) holds \
+                      `streams.per_ip` streams already (with `Retry-After`).",
+        applies: |op| op.event_stream,
+    },
+    // Before `Unavailable`: a stream is also refused when the node is full.
+    Shared {
+        status: "503",
+        name: "StreamsUnavailable",
+        description: "`unavailable`: the database is unavailable, or this node holds as many \
+                      streams as it may (with `Retry-After`).",
+        applies: |op| op.event_stream,
+    },
+    Shared {
         status: "503",
         name: "Unavailable",
         description: "`unavailable`: the database is down or not migrated yet; `Retry-After` \
@@ -122,6 +148,8 @@ pub fn add_to(doc: &mut OpenApi) {
                 path,
                 json_body: takes_json(op),
                 authenticated: authenticated(op),
+                paged: paged(op),
+                event_stream: event_stream(op),
             };
             for shared in SHARED.iter().filter(|s| (s.applies)(&facts)) {
                 // The handler's own entry for this status says more; the first shared one
@@ -164,6 +192,20 @@ fn takes_json(op: &Operation) -> bool {
         // Every body this document references by name is JSON.
         Some(RefOr::Ref(_)) => true,
         None => false,
+    }
+}
+
+fn paged(op: &Operation) -> bool {
+    op.parameters.iter().flatten().any(|p| {
+        matches!(p, RefOr::T(p)
+            if p.name == "limit" && matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query))
+    })
+}
+
+fn event_stream(op: &Operation) -> bool {
+    match op.responses.responses.get("200") {
+        Some(RefOr::T(answer)) => answer.content.contains_key("text/event-stream"),
+        _ => false,
     }
 }
 

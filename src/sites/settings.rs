@@ -13,7 +13,7 @@ use super::store::{self, Site, SiteChanges};
 use crate::audit::{self, ActionRecord};
 use crate::auth::moderators::{Moderator, SiteScope};
 use crate::domain::{Origin, Policy, SiteName};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiResult, Validation};
 
 /// At most this many origins and providers per site.
 const MAX_LIST: usize = 20;
@@ -109,7 +109,7 @@ fn known_provider(p: &str) -> bool {
 }
 
 fn in_range(
-    errors: &mut Vec<(String, String)>,
+    errors: &mut Validation,
     field: &str,
     v: Option<i64>,
     min: i64,
@@ -119,10 +119,7 @@ fn in_range(
     if (min..=max).contains(&v) {
         i32::try_from(v).ok()
     } else {
-        errors.push((
-            field.to_owned(),
-            format!("must be a whole number from {min} to {max}"),
-        ));
+        errors.add(field, format!("must be a whole number from {min} to {max}"));
         None
     }
 }
@@ -130,30 +127,28 @@ fn in_range(
 impl SitePatch {
     /// The checked changes, or every bad field at once.
     pub fn parse(self) -> ApiResult<SiteChanges> {
-        let mut errors: Vec<(String, String)> = Vec::new();
-        let mut c = SiteChanges::default();
-        if let Some(name) = self.name {
-            match SiteName::parse(&name) {
-                Ok(n) => c.name = Some(n),
-                Err(e) => errors.push(("name".into(), e.to_string())),
-            }
-        }
-        if let Some(policy) = self.policy {
-            match Policy::parse(&policy) {
-                Ok(p) => c.policy = Some(p),
-                Err(e) => errors.push(("policy".into(), e.to_string())),
-            }
-        }
+        let mut errors = Validation::new();
+        let mut c = SiteChanges {
+            name: errors
+                .check_opt("name", self.name.as_deref().map(SiteName::parse))
+                .flatten(),
+            policy: errors
+                .check_opt("policy", self.policy.as_deref().map(Policy::parse))
+                .flatten(),
+            ..SiteChanges::default()
+        };
         if let Some(origins) = self.origins {
             if origins.len() > MAX_LIST {
-                errors.push(("origins".into(), format!("at most {MAX_LIST} origins")));
+                errors.add("origins", format!("at most {MAX_LIST} origins"));
             } else {
                 let mut parsed: Vec<Origin> = Vec::new();
                 for (i, o) in origins.iter().enumerate() {
                     match Origin::parse(o) {
                         Ok(o) if !parsed.contains(&o) => parsed.push(o),
                         Ok(_) => {}
-                        Err(e) => errors.push((format!("origins[{i}]"), e.to_string())),
+                        Err(e) => {
+                            errors.add(&format!("origins[{i}]"), e);
+                        }
                     }
                 }
                 c.origins = Some(parsed);
@@ -161,15 +156,15 @@ impl SitePatch {
         }
         if let Some(providers) = self.providers {
             if providers.len() > MAX_LIST {
-                errors.push(("providers".into(), format!("at most {MAX_LIST} providers")));
+                errors.add("providers", format!("at most {MAX_LIST} providers"));
             } else {
                 let mut parsed: Vec<String> = Vec::new();
                 for (i, p) in providers.iter().enumerate() {
                     if !known_provider(p) {
-                        errors.push((
-                            format!("providers[{i}]"),
-                            "must be wordpress, twitter, facebook, google, dev or oidc-NAME".into(),
-                        ));
+                        errors.add(
+                            &format!("providers[{i}]"),
+                            "must be wordpress, twitter, facebook, google, dev or oidc-NAME",
+                        );
                     } else if !parsed.contains(p) {
                         parsed.push(p.clone());
                     }
@@ -229,11 +224,8 @@ impl SitePatch {
             }
             c.limits = Some(Value::Object(merged));
         }
-        if errors.is_empty() {
-            Ok(c)
-        } else {
-            Err(ApiError::validation_many(errors))
-        }
+        errors.finish()?;
+        Ok(c)
     }
 }
 

@@ -119,9 +119,8 @@ pub async fn comments(
     AccountSession(user): AccountSession,
     paging: Paging,
 ) -> ApiResult<HttpResponse> {
-    let before = paging.time_cursor()?;
-    let rows = store::comments_of(&state.db.pool, user.user_id, before, paging.fetch()).await?;
-    let (items, next_cursor) = paging.split_by_time(rows, |c| (c.created_at, c.id));
+    let read = |before, n| store::comments_of(&state.db.pool, user.user_id, before, n);
+    let (items, next_cursor) = paging.by_time(read, |c| (c.created_at, c.id)).await?;
     Ok(private(HttpResponse::Ok()).json(CommentsPage { items, next_cursor }))
 }
 

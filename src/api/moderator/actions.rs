@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 use uuid::Uuid;
 
 use super::comment::{comment_scope, if_match, item_json, one_comment};
@@ -17,6 +17,21 @@ use crate::moderation::decisions::{self, Decision};
 use crate::moderation::review::ItemView;
 use crate::moderation::transitions::ModAction;
 use crate::state::AppState;
+
+/// The refusals of a change to one comment made under `If-Match`, said alike for each.
+#[derive(IntoResponses)]
+pub enum ChangeRefused {
+    #[response(
+        status = 404,
+        description = "`not_found`: no such comment on a site where the caller holds a role."
+    )]
+    NotFound(ErrorBody),
+    #[response(
+        status = 412,
+        description = "`precondition_failed`: `If-Match` no longer matches; details hold the current `version`."
+    )]
+    VersionMoved(ErrorBody),
+}
 
 /// Longest moderator note on an action, in characters.
 const NOTE_MAX_CHARS: usize = 1000;
@@ -67,9 +82,8 @@ pub struct ActionBody {
     responses(
         (status = 200, description = "The comment with its new status and version.", body = ItemView, headers(("ETag" = String, description = "The comment's `version`, quoted: send it back as `If-Match`."))),
         (status = 400, description = "`invalid_json` (malformed) or `validation_failed` (`action` not one of the six, `note`, `If-Match`).", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such comment on a site where the caller holds a role.", body = ErrorBody),
         (status = 409, description = "`conflict`: the action isn't possible from the comment's current status.", body = ErrorBody),
-        (status = 412, description = "`precondition_failed`: `If-Match` no longer matches; details hold the current `version`.", body = ErrorBody)
+        ChangeRefused
     )
 )]
 pub async fn act(
@@ -229,8 +243,7 @@ pub struct EditBody {
     responses(
         (status = 200, description = "The edited comment with its new version.", body = ItemView, headers(("ETag" = String, description = "The comment's `version`, quoted: send it back as `If-Match`."))),
         (status = 400, description = "`invalid_json` or `validation_failed` (`body`, `If-Match`).", body = ErrorBody),
-        (status = 404, description = "`not_found`: no such comment on a site where the caller holds a role.", body = ErrorBody),
-        (status = 412, description = "`precondition_failed`: `If-Match` no longer matches; details hold the current `version`.", body = ErrorBody)
+        ChangeRefused
     )
 )]
 pub async fn edit_comment(

@@ -66,9 +66,8 @@ pub async fn list_appeals(
         Some(s) => Status::parse(s)
             .ok_or_else(|| ApiError::validation("status", "must be open, upheld or overturned"))?,
     };
-    let key = paging.time_cursor()?;
-    let rows = appeals::list_for_site(&state.db.pool, &scope, status, key, paging.fetch()).await?;
-    let (rows, next) = paging.split_by_time(rows, |a| (a.created_at, a.id));
+    let read = |after, n| appeals::list_for_site(&state.db.pool, &scope, status, after, n);
+    let (rows, next) = paging.by_time(read, |a| (a.created_at, a.id)).await?;
     Ok(private(HttpResponse::Ok()).json(AppealsPage {
         items: rows,
         next_cursor: next,

@@ -25,8 +25,7 @@ use crate::state::AppState;
         PageParams
     ),
     responses(
-        (status = 200, description = "One page of bans.", body = Page<bans::BanRow>),
-        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody)
+        (status = 200, description = "One page of bans.", body = Page<bans::BanRow>)
     )
 )]
 pub async fn list_bans(
@@ -36,9 +35,8 @@ pub async fn list_bans(
     paging: Paging,
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.scope(&path)?;
-    let after = paging.time_cursor()?;
-    let rows = bans::list(&state.db.pool, &scope, after, paging.fetch()).await?;
-    let (rows, next) = paging.split_by_time(rows, |b| (b.created_at, b.id));
+    let read = |after, n| bans::list(&state.db.pool, &scope, after, n);
+    let (rows, next) = paging.by_time(read, |b| (b.created_at, b.id)).await?;
     Ok(list(rows, next))
 }
 

@@ -40,9 +40,7 @@ use crate::state::AppState;
         (status = 200, description = "The event stream: `queued`, `resolved`, `claimed` and `released` events with JSON data.",
             content_type = "text/event-stream", body = String,
             example = json!("retry: 3000\n\nevent: queued\ndata: {\"id\":\"0190...\",\"thread_id\":\"0190...\",\"status\":\"pending\"}\n\n")),
-        (status = 404, description = "Unknown site, or one the caller holds no role on (`not_found`).", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: the client's network (its IP; IPv6: its /64) holds `streams.per_ip` streams already (with `Retry-After`).", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is unavailable, or this node holds as many streams as it may (with `Retry-After`).", body = ErrorBody)
+        (status = 404, description = "Unknown site, or one the caller holds no role on (`not_found`).", body = ErrorBody)
     )
 )]
 pub async fn queue_events(

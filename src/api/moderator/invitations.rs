@@ -31,12 +31,13 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::team::{NotOwner, TeamChangeRefused};
 use crate::auth::moderators::invitation_store::{self as invites, InvitationRow};
 use crate::auth::moderators::invitations::{self, Proof};
 use crate::auth::moderators::{Moderator, Role, password};
 use crate::domain::Email;
 use crate::domain::client::ClientInfo;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, Validation};
 use crate::http::json::ApiJson;
 use crate::http::paging::PageParams;
 use crate::http::{Paging, private};
@@ -130,7 +131,7 @@ pub struct InviteBody {
     responses(
         (status = 201, description = "The invitation, with its `token` and `accept_url` (shown once).", body = InvitationView),
         (status = 400, description = "`invalid_json` or `validation_failed` (`email`, `role`, or an unknown field such as `password`: owners never set passwords).", body = ErrorBody),
-        (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody)
+        TeamChangeRefused
     )
 )]
 pub async fn invite(
@@ -139,15 +140,13 @@ pub async fn invite(
     path: web::Path<String>,
     body: ApiJson<InviteBody>,
 ) -> ApiResult<HttpResponse> {
-    let scope = moderator.owner_scope(&path)?;
-    // A leaked API token must not be able to bring in people (or owners) that outlive it.
-    moderator.require_login("Changing the team needs a password login, not an API token.")?;
+    let scope = moderator.team_scope(&path)?;
     let InviteBody { email, role } = body.0;
-    let mut errors = Vec::new();
-    let email = Email::parse(&email).map_err(|e| errors.push(("email".to_owned(), e.to_string())));
-    let role = Role::parse(&role).map_err(|e| errors.push(("role".to_owned(), e.to_string())));
-    let (Ok(email), Ok(role)) = (email, role) else {
-        return Err(ApiError::validation_many(errors));
+    let mut errors = Validation::new();
+    let email = errors.check("email", Email::parse(&email));
+    let role = errors.check("role", Role::parse(&role));
+    let (Some(email), Some(role)) = (email, role) else {
+        return Err(errors.into());
     };
     let email = email.identity_key();
     // Nothing here looks at whether the email has an account or a role: the answer can't
@@ -179,8 +178,7 @@ fn accept_url(state: &AppState) -> String {
     ),
     responses(
         (status = 200, description = "One page of invitations not yet accepted, revoked or expired.", body = InvitationPage),
-        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site.", body = ErrorBody)
+        NotOwner
     )
 )]
 pub async fn list_invitations(
@@ -190,9 +188,8 @@ pub async fn list_invitations(
     paging: Paging,
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.owner_scope(&path)?;
-    let after = paging.time_cursor()?;
-    let rows = invites::list_pending(&state.db.pool, &scope, after, paging.fetch()).await?;
-    let (rows, next) = paging.split_by_time(rows, |i| (i.created_at, i.id));
+    let read = |after, n| invites::list_pending(&state.db.pool, &scope, after, n);
+    let (rows, next) = paging.by_time(read, |i| (i.created_at, i.id)).await?;
     let items = rows
         .into_iter()
         .map(|r| InvitationView::new(scope.slug(), r))
@@ -215,7 +212,7 @@ pub async fn list_invitations(
     ),
     responses(
         (status = 204, description = "Revoked."),
-        (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody),
+        TeamChangeRefused,
         (status = 404, description = "`not_found`: no such site, or no such pending invitation on it.", body = ErrorBody)
     )
 )]
@@ -225,8 +222,7 @@ pub async fn revoke_invitation(
     path: web::Path<(String, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (site, id) = path.into_inner();
-    let scope = moderator.owner_scope(&site)?;
-    moderator.require_login("Changing the team needs a password login, not an API token.")?;
+    let scope = moderator.team_scope(&site)?;
     invitations::revoke(&state.db.pool, &scope, moderator.id, id).await?;
     Ok(private(HttpResponse::NoContent()).finish())
 }
@@ -291,6 +287,7 @@ struct Accepted {
 pub async fn accept(
     state: web::Data<AppState>,
     req: HttpRequest,
+    client: ClientInfo,
     body: ApiJson<AcceptBody>,
 ) -> ApiResult<HttpResponse> {
     let AcceptBody {
@@ -335,7 +332,6 @@ pub async fn accept(
             )));
         }
     };
-    let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     let auth = &state.settings.auth;
     let a = invitations::accept(&state.db.pool, auth, &client, &token, proof).await?;
     Ok(private(HttpResponse::Ok()).json(Accepted {

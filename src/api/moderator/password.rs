@@ -7,7 +7,7 @@
 //! that was meant to shut the thief out, and tokens are cheap to mint again. A routine rotation
 //! can pass `keep_api_tokens` to leave the scripts running.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -53,7 +53,7 @@ pub struct PasswordBody {
 )]
 pub async fn change_password(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: ClientInfo,
     moderator: Moderator,
     body: ApiJson<PasswordBody>,
 ) -> ApiResult<HttpResponse> {
@@ -78,7 +78,6 @@ pub async fn change_password(
         .map_err(|e| ApiError::validation("new_password", e))?;
     let pool = &state.db.pool;
     let auth = &state.settings.auth;
-    let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     // A stolen session must not become a password oracle: counted like a login.
     let keys = throttle::Keys::new(&moderator.email, client.ip);
     let attempt = throttle::open(pool, &keys, auth).await?;

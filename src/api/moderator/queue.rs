@@ -10,7 +10,7 @@ use super::comment::{comment_scope, item_json, one_comment};
 use super::page::{Page, list};
 use crate::auth::moderators::Moderator;
 use crate::domain::{CommentStatus, ThreadUri};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, Validation};
 use crate::http::Paging;
 use crate::http::json::ApiJson;
 use crate::http::paging::PageParams;
@@ -57,10 +57,9 @@ pub async fn list_queue(
         Some(s) => Queue::parse(s)
             .ok_or_else(|| ApiError::validation("status", "must be pending, spam or flagged"))?,
     };
-    let after = paging.time_cursor()?;
     let pool = &state.db.pool;
-    let rows = review::queue(pool, &scope, which, after, paging.fetch()).await?;
-    let (rows, next) = paging.split_by_time(rows, |r| (r.created_at, r.id));
+    let read = |after, n| review::queue(pool, &scope, which, after, n);
+    let (rows, next) = paging.by_time(read, |r| (r.created_at, r.id)).await?;
     let items = review::items(pool, scope.site_id(), &rows).await?;
     Ok(list(items, next))
 }
@@ -105,7 +104,7 @@ pub async fn search_comments(
     paging: Paging,
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.scope(&path)?;
-    let mut errors = Vec::new();
+    let mut errors = Validation::new();
     let mut filter = Search::default();
     fn given(v: &Option<String>) -> Option<&str> {
         v.as_deref().map(str::trim).filter(|s| !s.is_empty())
@@ -113,13 +112,17 @@ pub async fn search_comments(
     if let Some(s) = given(&params.status) {
         match CommentStatus::parse(s) {
             Ok(s) => filter.status = Some(s.as_str()),
-            Err(e) => errors.push(("status".to_owned(), e.to_string())),
+            Err(e) => {
+                errors.add("status", e);
+            }
         }
     }
     if let Some(a) = given(&params.author) {
         match Uuid::parse_str(a) {
             Ok(id) => filter.author = Some(id),
-            Err(_) => errors.push(("author".to_owned(), "must be a user id".to_owned())),
+            Err(_) => {
+                errors.add("author", "must be a user id");
+            }
         }
     }
     if let Some(t) = given(&params.thread) {
@@ -128,30 +131,23 @@ pub async fn search_comments(
         } else {
             match ThreadUri::parse(t, state.settings.limits.uri_max_chars) {
                 Ok(uri) => filter.thread_uri = Some(uri.as_str().to_owned()),
-                Err(e) => errors.push((
-                    "thread".to_owned(),
-                    format!("must be a thread id or uri: {e}"),
-                )),
+                Err(e) => {
+                    errors.add("thread", format!("must be a thread id or uri: {e}"));
+                }
             }
         }
     }
     if let Some(q) = given(&params.q) {
         if q.chars().count() > Q_MAX_CHARS {
-            errors.push((
-                "q".to_owned(),
-                format!("must be at most {Q_MAX_CHARS} characters"),
-            ));
+            errors.add("q", format!("must be at most {Q_MAX_CHARS} characters"));
         } else {
             filter.q = Some(q.to_owned());
         }
     }
-    if !errors.is_empty() {
-        return Err(ApiError::validation_many(errors));
-    }
-    let before = paging.time_cursor()?;
+    errors.finish()?;
     let pool = &state.db.pool;
-    let rows = review::search(pool, &scope, &filter, before, paging.fetch()).await?;
-    let (rows, next) = paging.split_by_time(rows, |r| (r.created_at, r.id));
+    let read = |before, n| review::search(pool, &scope, &filter, before, n);
+    let (rows, next) = paging.by_time(read, |r| (r.created_at, r.id)).await?;
     let items = review::items(pool, scope.site_id(), &rows).await?;
     Ok(list(items, next))
 }

@@ -27,8 +27,7 @@ use crate::state::AppState;
         PageParams
     ),
     responses(
-        (status = 200, description = "One page of rules.", body = Page<rules::RuleRow>),
-        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody)
+        (status = 200, description = "One page of rules.", body = Page<rules::RuleRow>)
     )
 )]
 pub async fn list_rules(
@@ -38,9 +37,8 @@ pub async fn list_rules(
     paging: Paging,
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.scope(&path)?;
-    let after = paging.time_cursor()?;
-    let rows = rules::list(&state.db.pool, &scope, after, paging.fetch()).await?;
-    let (rows, next) = paging.split_by_time(rows, |r| (r.created_at, r.id));
+    let read = |after, n| rules::list(&state.db.pool, &scope, after, n);
+    let (rows, next) = paging.by_time(read, |r| (r.created_at, r.id)).await?;
     Ok(list(rows, next))
 }
 

@@ -1,6 +1,6 @@
 //! `/api/mod/v1/login` and `/logout`: a moderator's password session.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -95,7 +95,7 @@ fn roles_view(roles: &[SiteScope]) -> Vec<RoleView<'_>> {
 )]
 pub async fn login(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: ClientInfo,
     body: ApiJson<LoginBody>,
 ) -> ApiResult<HttpResponse> {
     let LoginBody { email, password } = body.0;
@@ -108,7 +108,6 @@ pub async fn login(
     }
     let auth = &state.settings.auth;
     let pool = &state.db.pool;
-    let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     let email = email.identity_key();
     let keys = throttle::Keys::new(&email, client.ip);
     let attempt = throttle::open(pool, &keys, auth).await?;

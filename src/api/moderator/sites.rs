@@ -87,8 +87,7 @@ pub(crate) fn site_view(site: &Site, role: Role) -> SiteView<'_> {
         PageParams
     ),
     responses(
-        (status = 200, description = "One page of sites.", body = SitePage),
-        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody)
+        (status = 200, description = "One page of sites.", body = SitePage)
     )
 )]
 pub async fn list_sites(

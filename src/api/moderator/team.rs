@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::moderators::store::{self};
@@ -15,6 +15,22 @@ use crate::http::json::ApiJson;
 use crate::http::paging::PageParams;
 use crate::http::{Paging, private};
 use crate::state::AppState;
+
+/// Who may change a site's team: its owners, on a password login (`Moderator::team_scope`).
+#[derive(IntoResponses)]
+#[response(
+    status = 403,
+    description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token)."
+)]
+pub struct TeamChangeRefused(pub ErrorBody);
+
+/// Who may see a site's team and its pending invitations: its owners.
+#[derive(IntoResponses)]
+#[response(
+    status = 403,
+    description = "`forbidden`: the caller is a moderator, not an owner, of this site."
+)]
+pub struct NotOwner(pub ErrorBody);
 
 /// A moderator on a site's team.
 #[derive(Serialize, ToSchema)]
@@ -62,8 +78,7 @@ impl From<store::MemberRow> for MemberView {
     ),
     responses(
         (status = 200, description = "One page of the team.", body = TeamPage),
-        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody),
-        (status = 403, description = "`forbidden`: the caller is a moderator, not an owner, of this site.", body = ErrorBody)
+        NotOwner
     )
 )]
 pub async fn list_team(
@@ -73,9 +88,8 @@ pub async fn list_team(
     paging: Paging,
 ) -> ApiResult<HttpResponse> {
     let scope = moderator.owner_scope(&path)?;
-    let after = paging.time_cursor()?;
-    let rows = store::team(&state.db.pool, &scope, after, paging.fetch()).await?;
-    let (rows, next) = paging.split_by_time(rows, |m| (m.added_at, m.id));
+    let read = |after, n| store::team(&state.db.pool, &scope, after, n);
+    let (rows, next) = paging.by_time(read, |m| (m.added_at, m.id)).await?;
     let items: Vec<MemberView> = rows.into_iter().map(MemberView::from).collect();
     Ok(private(HttpResponse::Ok()).json(TeamPage {
         items,
@@ -109,7 +123,7 @@ pub struct RoleBody {
     responses(
         (status = 200, description = "The member with their (new) role.", body = MemberView),
         (status = 400, description = "`invalid_json` or `validation_failed` (`role`).", body = ErrorBody),
-        (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody),
+        TeamChangeRefused,
         (status = 404, description = "`not_found`: no such site or no such member of its team.", body = ErrorBody),
         (status = 409, description = "`conflict`: this would demote the site's only owner.", body = ErrorBody)
     )
@@ -121,8 +135,7 @@ pub async fn change_role(
     body: ApiJson<RoleBody>,
 ) -> ApiResult<HttpResponse> {
     let (site, member_id) = path.into_inner();
-    let scope = moderator.owner_scope(&site)?;
-    moderator.require_login("Changing the team needs a password login, not an API token.")?;
+    let scope = moderator.team_scope(&site)?;
     let role = Role::parse(&body.0.role).map_err(|e| ApiError::validation("role", e))?;
     let member = team::change_role(&state.db.pool, &scope, moderator.id, member_id, role).await?;
     Ok(private(HttpResponse::Ok()).json(MemberView::from(member)))
@@ -140,7 +153,7 @@ pub async fn change_role(
     ),
     responses(
         (status = 204, description = "Removed from the team."),
-        (status = 403, description = "`forbidden` (not an owner of this site) or `login_required` (made with an API token).", body = ErrorBody),
+        TeamChangeRefused,
         (status = 404, description = "`not_found`: no such site or no such member of its team.", body = ErrorBody),
         (status = 409, description = "`conflict`: this is the site's only owner.", body = ErrorBody)
     )
@@ -151,8 +164,7 @@ pub async fn remove_member(
     path: web::Path<(String, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (site, member_id) = path.into_inner();
-    let scope = moderator.owner_scope(&site)?;
-    moderator.require_login("Changing the team needs a password login, not an API token.")?;
+    let scope = moderator.team_scope(&site)?;
     team::remove(&state.db.pool, &scope, moderator.id, member_id).await?;
     Ok(private(HttpResponse::NoContent()).finish())
 }

@@ -11,7 +11,7 @@ use crate::auth::moderators::store::{self};
 use crate::auth::moderators::tokens;
 use crate::domain::Invalid;
 use crate::domain::datetime::future_time;
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, Validation};
 use crate::http::json::ApiJson;
 use crate::http::paging::PageParams;
 use crate::http::{Paging, private};
@@ -122,18 +122,11 @@ pub async fn create_token(
             "API tokens are created from a login session, not with another API token.",
         ));
     }
-    let mut errors = Vec::new();
-    let name =
-        token_name(&body.0.name).map_err(|e| errors.push(("name".to_owned(), e.to_string())));
-    let expires_at = body
-        .0
-        .expires_at
-        .as_deref()
-        .map(future_time)
-        .transpose()
-        .map_err(|e| errors.push(("expires_at".to_owned(), e.to_string())));
-    let (Ok(name), Ok(expires_at)) = (name, expires_at) else {
-        return Err(ApiError::validation_many(errors));
+    let mut errors = Validation::new();
+    let name = errors.check("name", token_name(&body.0.name));
+    let expires_at = errors.check_opt("expires_at", body.0.expires_at.as_deref().map(future_time));
+    let (Some(name), Some(expires_at)) = (name, expires_at) else {
+        return Err(errors.into());
     };
     let (row, secret) = tokens::create(&state.db.pool, moderator.id, &name, expires_at).await?;
     Ok(private(HttpResponse::Created()).json(TokenView::new(row, Some(secret))))
@@ -149,8 +142,7 @@ pub async fn create_token(
         PageParams
     ),
     responses(
-        (status = 200, description = "One page of tokens.", body = TokenPage),
-        (status = 400, description = "`validation_failed`: a bad `limit` or `cursor`.", body = ErrorBody)
+        (status = 200, description = "One page of tokens.", body = TokenPage)
     )
 )]
 pub async fn list_tokens(
@@ -158,9 +150,8 @@ pub async fn list_tokens(
     moderator: Moderator,
     paging: Paging,
 ) -> ApiResult<HttpResponse> {
-    let after = paging.time_cursor()?;
-    let rows = store::list_tokens(&state.db.pool, moderator.id, after, paging.fetch()).await?;
-    let (rows, next) = paging.split_by_time(rows, |t| (t.created_at, t.id));
+    let read = |after, n| store::list_tokens(&state.db.pool, moderator.id, after, n);
+    let (rows, next) = paging.by_time(read, |t| (t.created_at, t.id)).await?;
     let items: Vec<TokenView> = rows.into_iter().map(|t| TokenView::new(t, None)).collect();
     Ok(private(HttpResponse::Ok()).json(TokenPage {
         items,

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use time::OffsetDateTime;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 use uuid::Uuid;
 
 use crate::comments::target;
@@ -29,6 +29,18 @@ pub struct AppealBody {
         max_length = 2000
     )]
     message: String,
+}
+
+/// What filing an appeal answers, about a comment or a ban alike, besides its own refusals.
+#[derive(IntoResponses)]
+pub enum Filing {
+    #[response(status = 201, description = "The appeal, open.")]
+    Filed(FiledAppeal<'static>),
+    #[response(
+        status = 400,
+        description = "`invalid_json`, or `validation_failed` on `message`."
+    )]
+    BadMessage(ErrorBody),
 }
 
 /// What the author is told about the appeal they just filed.
@@ -90,8 +102,7 @@ fn created(outcome: Created) -> ApiResult<HttpResponse> {
     request_body = AppealBody,
     security(("commenter" = [])),
     responses(
-        (status = 201, description = "The appeal, open.", body = FiledAppeal),
-        (status = 400, description = "`invalid_json`, or `validation_failed` on `message`.", body = ErrorBody),
+        Filing,
         (status = 403, description = "`forbidden` (someone else's published comment), or `origin_not_allowed` (CORS).", body = ErrorBody),
         (status = 404, description = "No such comment, or one the caller can't see (`not_found`).", body = ErrorBody),
         (status = 409, description = "`not_appealable` (the comment isn't rejected; details: `status`) or `appeal_exists` (an appeal about it is open).", body = ErrorBody)
@@ -160,8 +171,7 @@ pub async fn appeal_comment(
     request_body = AppealBody,
     security(("commenter" = [])),
     responses(
-        (status = 201, description = "The appeal, open.", body = FiledAppeal),
-        (status = 400, description = "`invalid_json`, or `validation_failed` on `message`.", body = ErrorBody),
+        Filing,
         (status = 403, description = "`origin_not_allowed` (CORS: a page of another origin).", body = ErrorBody),
         (status = 409, description = "`not_banned` (nothing to appeal) or `appeal_exists` (an appeal about this ban is open).", body = ErrorBody)
     )

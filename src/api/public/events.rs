@@ -49,9 +49,7 @@ pub struct EventsParams {
         (status = 200, description = "The event stream: `event: comment` (data: a comment object) and `event: deleted` (data: `{\"id\": ...}`).",
             content_type = "text/event-stream", body = String,
             example = json!("retry: 3000\n\nevent: comment\ndata: {\"id\":\"0190...\",\"html\":\"<p>Hi</p>\",...}\n\nevent: deleted\ndata: {\"id\":\"0190...\"}\n\n")),
-        (status = 400, description = "`validation_failed`: a missing or malformed `uri`.", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: the client's network (its IP; IPv6: its /64) holds `streams.per_ip` streams already (with `Retry-After`).", body = ErrorBody),
-        (status = 503, description = "`unavailable`: the database is unavailable, or this node holds as many streams as it may (with `Retry-After`).", body = ErrorBody)
+        (status = 400, description = "`validation_failed`: a missing or malformed `uri`.", body = ErrorBody)
     )
 )]
 pub async fn thread_events(

@@ -105,6 +105,27 @@ pub async fn list_pending(
     .await
 }
 
+/// Revokes the site's open invitations with this `id` and/or made by `invited_by` (a `None`
+/// filters nothing, so callers name at least one); the ones revoked.
+async fn revoke_open(
+    conn: &mut PgConnection,
+    scope: &SiteScope,
+    id: Option<Uuid>,
+    invited_by: Option<Uuid>,
+) -> Result<Vec<InvitationRow>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE moderator_invitations SET revoked_at = now()
+         WHERE site_id = $1 AND accepted_at IS NULL AND revoked_at IS NULL
+           AND ($2::uuid IS NULL OR id = $2) AND ($3::uuid IS NULL OR invited_by = $3)
+         RETURNING id, email, role, invited_by, created_at, expires_at",
+    )
+    .bind(scope.site_id())
+    .bind(id)
+    .bind(invited_by)
+    .fetch_all(conn)
+    .await
+}
+
 /// Revokes one of the site's open invitations; None when there is no such open invitation
 /// (another site's is "no such invitation").
 pub async fn revoke(
@@ -112,15 +133,7 @@ pub async fn revoke(
     scope: &SiteScope,
     id: Uuid,
 ) -> Result<Option<InvitationRow>, sqlx::Error> {
-    sqlx::query_as(
-        "UPDATE moderator_invitations SET revoked_at = now()
-         WHERE id = $1 AND site_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL
-         RETURNING id, email, role, invited_by, created_at, expires_at",
-    )
-    .bind(id)
-    .bind(scope.site_id())
-    .fetch_optional(conn)
-    .await
+    Ok(revoke_open(conn, scope, Some(id), None).await?.pop())
 }
 
 /// Revokes the open invitations `inviter` made on the scope's site: an owner who leaves the
@@ -131,15 +144,8 @@ pub async fn void_by_inviter(
     scope: &SiteScope,
     inviter: Uuid,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
-        "UPDATE moderator_invitations SET revoked_at = now()
-         WHERE site_id = $1 AND invited_by = $2 AND accepted_at IS NULL AND revoked_at IS NULL
-         RETURNING id",
-    )
-    .bind(scope.site_id())
-    .bind(inviter)
-    .fetch_all(conn)
-    .await
+    let revoked = revoke_open(conn, scope, None, Some(inviter)).await?;
+    Ok(revoked.into_iter().map(|i| i.id).collect())
 }
 
 /// An invitation found by its token, whatever its state.

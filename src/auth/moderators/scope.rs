@@ -101,6 +101,15 @@ impl Moderator {
         Ok(scope)
     }
 
+    /// The caller's scope for changing a site's team: an owner's ([`Self::owner_scope`]), on a
+    /// password login, since a leaked API token must not be able to bring people in (or owners)
+    /// that outlive it, nor push anyone out.
+    pub fn team_scope(&self, slug: &str) -> ApiResult<SiteScope> {
+        let scope = self.owner_scope(slug)?;
+        self.require_login("Changing the team needs a password login, not an API token.")?;
+        Ok(scope)
+    }
+
     /// The ids of every site the caller holds a role on (to scope a lookup by some other id,
     /// such as a comment's, before the site is known).
     pub fn site_ids(&self) -> Vec<Uuid> {

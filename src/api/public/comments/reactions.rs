@@ -1,8 +1,8 @@
 //! Readers' reactions to others' comments: flags and votes.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 
 use crate::comments::reactions::{self, FlagReason, Vote};
 use crate::domain::Invalid;
@@ -51,6 +51,18 @@ pub struct VoteResult {
     value: i16,
 }
 
+/// Why a reader's flag or vote is refused, said alike for both.
+#[derive(IntoResponses)]
+pub enum Refused {
+    #[response(
+        status = 403,
+        description = "`own_comment`, `banned` (a site ban on the caller, their email or network; details: `ban_id`), `provider_not_allowed` (the site doesn't take this login), or `origin_not_allowed` (CORS)."
+    )]
+    Forbidden(ErrorBody),
+    #[response(status = 404, description = "No such published comment (`not_found`).")]
+    NotFound(ErrorBody),
+}
+
 /// Longest note a reader can attach to a flag, in characters.
 const FLAG_NOTE_MAX_CHARS: usize = 1000;
 
@@ -69,14 +81,13 @@ const FLAG_NOTE_MAX_CHARS: usize = 1000;
     responses(
         (status = 201, description = "Flagged; the comment's flag count.", body = FlagCount),
         (status = 400, description = "`invalid_json`, or `validation_failed` on `reason` or `note`.", body = ErrorBody),
-        (status = 403, description = "`own_comment`, `banned` (a site ban on the caller, their email or network; details: `ban_id`), `provider_not_allowed` (the site doesn't take this login), or `origin_not_allowed` (CORS).", body = ErrorBody),
-        (status = 404, description = "No such published comment (`not_found`).", body = ErrorBody),
+        Refused,
         (status = 409, description = "`already_flagged`: the caller flagged it before.", body = ErrorBody)
     )
 )]
 pub async fn flag_comment(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: ClientInfo,
     caller: Commenter,
     RouteComment(t): RouteComment,
     ApiJson(dto): ApiJson<FlagBody>,
@@ -106,7 +117,6 @@ pub async fn flag_comment(
             "validation bookkeeping out of step"
         )));
     };
-    let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     let flags = reactions::flag(
         &state.db.pool,
         &state.threads,
@@ -134,13 +144,12 @@ pub async fn flag_comment(
     responses(
         (status = 200, description = "The comment's new score and the caller's vote.", body = VoteResult),
         (status = 400, description = "`invalid_json`, or `validation_failed` on `value` (must be 1, -1 or 0).", body = ErrorBody),
-        (status = 403, description = "`own_comment`, `banned` (a site ban on the caller, their email or network; details: `ban_id`), `provider_not_allowed` (the site doesn't take this login), or `origin_not_allowed` (CORS).", body = ErrorBody),
-        (status = 404, description = "No such published comment (`not_found`).", body = ErrorBody)
+        Refused
     )
 )]
 pub async fn vote_comment(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: ClientInfo,
     caller: Commenter,
     RouteComment(t): RouteComment,
     ApiJson(dto): ApiJson<VoteBody>,
@@ -150,7 +159,6 @@ pub async fn vote_comment(
         .as_i64()
         .and_then(Vote::parse)
         .ok_or_else(|| ApiError::validation("value", "must be 1, -1 or 0"))?;
-    let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     let score =
         reactions::vote(&state.db.pool, &state.threads, &t, &caller.0, vote, &client).await?;
     Ok(HttpResponse::Ok().json(VoteResult {

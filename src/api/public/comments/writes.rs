@@ -114,6 +114,7 @@ pub async fn post_comment(
     state: web::Data<AppState>,
     RouteSite(site): RouteSite,
     req: HttpRequest,
+    client: ClientInfo,
     caller: MaybeCommenter,
     ApiJson(dto): ApiJson<PostCommentBody>,
 ) -> ApiResult<HttpResponse> {
@@ -214,7 +215,6 @@ pub async fn post_comment(
         )));
     };
 
-    let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     let env = Env {
         pool: &state.db.pool,
         relay: &state.db.relay,
@@ -280,14 +280,13 @@ pub struct EditCommentBody {
 )]
 pub async fn edit_comment(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: ClientInfo,
     caller: Commenter,
     RouteComment(t): RouteComment,
     ApiJson(dto): ApiJson<EditCommentBody>,
 ) -> ApiResult<HttpResponse> {
     let body = CommentBody::parse(&dto.body, state.settings.limits.body_max_chars)
         .map_err(|e| ApiError::validation("body", e))?;
-    let client = ClientInfo::from_request(&req, &state.settings.server.trusted_proxies);
     let env = Env {
         pool: &state.db.pool,
         relay: &state.db.relay,
