@@ -419,7 +419,10 @@ post_run() {  # KEY SERVER CONNS URL MODE PAGES ROWS_FN
     sleep 1
     r1=$($rows) o1=$(other_commits)
     stored_check "$conns" $((r1 - r0))
-    echo "      $CHECK; Postgres CPU $(ms_per $((t1 - t0)) 1) ms in all; other databases committed about $((o1 - o0)) transactions meanwhile"
+    local others="about $((o1 - o0))"
+    # A database dropped meanwhile takes its counters with it.
+    ((o1 >= o0)) || others="an unknown number of (a database was dropped)"
+    echo "      $CHECK; Postgres CPU $(ms_per $((t1 - t0)) 1) ms in all; other databases committed $others transactions meanwhile"
     RPS[$key]=$R_RPS P99[$key]=$R_P99
     [[ $server == colloquy ]] && PGCPU[$key]=$(ms_per $((t1 - t0)) $((R_REQ - R_NON2XX)))
     NOTE[$key]="$CHECK"
@@ -587,7 +590,7 @@ else
         { sub(/^\t/, " "); rec = rec $0 }
         END {
             flush()
-            for (s in total) printf "%.2f\t%.3f\t%.3f\t%s\n", calls[s] / n, (calls[s] ? exec[s] / calls[s] : 0), total[s] / n, s
+            for (s in total) printf "%.2f\t%.3f\t%.3f\t%s\t%.3f\n", calls[s] / n, (calls[s] ? exec[s] / calls[s] : 0), total[s] / n, s, other[s] / n
         }' "$RUN/pg-profile.log" | sort -t $'\t' -k3,3gr >"$RUN/profile.tsv"
 fi
 ((OK > 0)) || die "the profile run stored no comment"
@@ -595,11 +598,12 @@ fi
     echo "Statement profile of POST /api/v1/sites/$SITE/comments: $OK posts answered 201 ($PROFILE_POSTS sent, 16 at a time)"
     echo "source: $PROFILE_SOURCE"
     echo "site: guests, policy post, $RULES word rules, flood limits off; Colloquy $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
-    echo "mean = mean execution time of one call; ms/post = all its time (parse+bind+execute) per post"
+    echo "mean = mean execution time of one call; ms/post = all its time per post; of which parse+bind"
+    echo "(planning happens at bind: a large share there is a statement planned on every call)"
     echo "(background work of the server on $BENCH_DB during the run counts too)"
     echo
-    printf '%10s %9s %8s  %s\n' "calls/post" "mean ms" "ms/post" "statement"
-    awk -F '\t' '{ printf "%10s %9s %8s  %s\n", $1, $2, $3, substr($4, 1, 160) }' "$RUN/profile.tsv"
+    printf '%10s %9s %8s %11s  %s\n' "calls/post" "mean ms" "ms/post" "parse+bind" "statement"
+    awk -F '\t' '{ printf "%10s %9s %8s %11s  %s\n", $1, $2, $3, ($5 == "" ? "-" : $5), substr($4, 1, 160) }' "$RUN/profile.tsv"
     echo
     awk -F '\t' '{ c += $1; t += $3 } END { printf "total: %.1f statements per post, %.3f ms of statement time per post\n", c, t }' "$RUN/profile.tsv"
 } >"$PROFILE"
