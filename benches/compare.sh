@@ -409,15 +409,25 @@ stored_check() {
     else CHECK="MISMATCH: $ok 2xx, $stored stored"; MISMATCH+=("$CHECK"); fi
 }
 MISMATCH=()
+# settled ROWS_FN: the row count once it stops moving. A server with few workers (Isso's sync
+# workers) still drains requests queued in its backlog after wrk has gone.
+settled() {
+    local prev=-1 cur i
+    for ((i = 0; i < 40; i++)); do
+        cur=$($1)
+        [[ $cur == "$prev" ]] && break
+        prev=$cur
+        sleep 0.5
+    done
+    echo "$cur"
+}
 post_run() {  # KEY SERVER CONNS URL MODE PAGES ROWS_FN
     local key=$1 server=$2 conns=$3 url=$4 mode=$5 pages=$6 rows=$7 t0 t1 o0 o1 r0 r1
     run_wrk "${key}_warmup" "$conns" "$THREADS" "$WARMUP" -s benches/compare.lua "$url" -- "$mode" "w$RUN_ID-$key" "$pages" "$SITE" >/dev/null
-    sleep 1
-    r0=$($rows) o0=$(other_commits) t0=$(pg_ticks)
+    r0=$(settled "$rows") o0=$(other_commits) t0=$(pg_ticks)
     run_wrk "$key" "$conns" "$THREADS" "$DURATION" -s benches/compare.lua "$url" -- "$mode" "m$RUN_ID-$key" "$pages" "$SITE"
     t1=$(pg_ticks)
-    sleep 1
-    r1=$($rows) o1=$(other_commits)
+    r1=$(settled "$rows") o1=$(other_commits)
     stored_check "$conns" $((r1 - r0))
     local others="about $((o1 - o0))"
     # A database dropped meanwhile takes its counters with it.
@@ -490,7 +500,7 @@ mixed_run() {  # SERVER URL ROWS_FN
         local dur=$DURATION sfx=""
         [[ $phase == warmup ]] && dur=$WARMUP sfx=_warmup
         # The warm-up's last posts must be stored before the count the check starts from.
-        [[ $phase == main ]] && { sleep 1; r0=$($rows); }
+        [[ $phase == main ]] && r0=$(settled "$rows")
         others_busy && CONTENDED+=("mixed_$server")
         wrk -t "$THREADS" -c 61 -d "$dur" --timeout 10s --latency -s benches/compare.lua "$url" \
             -- "read-$server" x "$HOT" "$SITE" >"$OUT/mixed_${server}_reads$sfx.txt" 2>&1 &
@@ -501,8 +511,7 @@ mixed_run() {  # SERVER URL ROWS_FN
         wait "$rp" || die "wrk (mixed reads, $server) failed"
         wait "$pp" || die "wrk (mixed posts, $server) failed"
     done
-    sleep 1
-    r1=$($rows)
+    r1=$(settled "$rows")
     parse_wrk "$OUT/mixed_${server}_reads.txt"
     RPS[mixed_reads_$server]=$R_RPS P99[mixed_reads_$server]=$R_P99
     NOTE[mixed_reads_$server]="non-2xx $R_NON2XX, socket errors $R_ERRS"
