@@ -136,6 +136,8 @@ export COLLOQUY__LOG__LEVEL=warn
 export COLLOQUY__LIMITS__COMMENT_INTERVAL_S=0
 export COLLOQUY__LIMITS__COMMENTS_PER_MINUTE_USER=0
 export COLLOQUY__LIMITS__COMMENTS_PER_MINUTE_IP=0
+# The site-wide guest cap (30 a minute by default) would answer 429 from the 31st seed comment.
+export COLLOQUY__LIMITS__GUEST_COMMENTS_PER_MINUTE=0
 export COLLOQUY__LOG__FORMAT=pretty
 
 BASE="http://127.0.0.1:$PORT"
