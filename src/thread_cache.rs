@@ -24,6 +24,8 @@ use crate::domain::SortOrder;
 const TTL: Duration = Duration::from_secs(60);
 /// Bound on cached pages per node; past it the cache starts over.
 const MAX_ENTRIES: usize = 20_000;
+/// Locks that let one reader rebuild a page while the others asking for it wait (by key hash).
+const FLIGHTS: usize = 1024;
 
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PageKey {
@@ -78,8 +80,20 @@ pub struct ThreadCache {
     inner: Arc<Inner>,
 }
 
+/// Held while a page is rebuilt: see [`ThreadCache::flight`].
+pub struct Flight<'a>(#[allow(dead_code)] tokio::sync::MutexGuard<'a, ()>);
+
+struct Flights(Vec<tokio::sync::Mutex<()>>);
+
+impl Default for Flights {
+    fn default() -> Self {
+        Self((0..FLIGHTS).map(|_| tokio::sync::Mutex::new(())).collect())
+    }
+}
+
 #[derive(Default)]
 struct Inner {
+    flights: Flights,
     entries: RwLock<HashMap<PageKey, Entry>>,
     generations: RwLock<HashMap<Uuid, u64>>,
     /// Comment counts by `(site, uri)`, for the counts endpoint.
@@ -104,6 +118,22 @@ impl ThreadCache {
             && e.generation == self.generation(e.thread_id)
             && e.at.elapsed() < TTL;
         fresh.then(|| e.page.clone())
+    }
+
+    /// Waits until no other request of this node is rebuilding the page `key` (or one that
+    /// shares its lock), then lets the caller rebuild it. Why: when a hot page changes, every
+    /// reader asking for it would otherwise read and render it again at once; this way one
+    /// does, and the others, checking the cache again after the wait, take its page. A page
+    /// built from a read that raced a change is stale by its ticket and rebuilt, as ever.
+    /// `None` while the cache is off: nothing would be shared, so nobody waits.
+    pub async fn flight(&self, key: &PageKey) -> Option<Flight<'_>> {
+        use std::hash::{BuildHasher, RandomState};
+        if !self.inner.enabled.load(Ordering::Acquire) {
+            return None;
+        }
+        static HASHER: std::sync::OnceLock<RandomState> = std::sync::OnceLock::new();
+        let slot = HASHER.get_or_init(RandomState::new).hash_one(key) as usize % FLIGHTS;
+        Some(Flight(self.inner.flights.0[slot].lock().await))
     }
 
     /// Call after the thread row is known and before the comment queries run.

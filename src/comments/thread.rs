@@ -46,6 +46,16 @@ pub async fn read_thread(
     if let Some(page) = key.as_ref().and_then(|k| cache.get(k)) {
         return Ok(page);
     }
+    let _flight = match &key {
+        Some(k) => {
+            let flight = cache.flight(k).await;
+            if let Some(page) = cache.get(k) {
+                return Ok(page);
+            }
+            flight
+        }
+        None => None,
+    };
     let Some(thread) = store::find_thread(pool, site.id, q.uri.as_str()).await? else {
         let page = ThreadPage {
             thread: ThreadView::new(q.uri.as_str(), None, 0),

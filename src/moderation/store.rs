@@ -122,41 +122,14 @@ pub struct HistoryQuery<'a> {
     pub guest_cap: i64,
 }
 
+/// One call of `colloquy_author_history` (migration `history_function`: a plan made once per
+/// connection; as a plain statement it was planned again on every submit).
 pub async fn history(pool: &PgPool, q: &HistoryQuery<'_>) -> Result<History, sqlx::Error> {
     sqlx::query_as(
-        "WITH mine AS (
-             SELECT created_at FROM comments
-             WHERE site_id = $1 AND user_id = $2 AND created_at > now() - interval '1 minute'
-               AND id IS DISTINCT FROM $7
-             ORDER BY created_at LIMIT $8
-         ), from_ip AS (
-             SELECT created_at FROM comments
-             -- By network (IPv6 by /64): $3 is the key `client_net` made.
-             WHERE site_id = $1 AND author_ip IS NOT NULL AND colloquy_client_net(author_ip) = $3::inet
-               AND created_at > now() - interval '1 minute'
-               AND id IS DISTINCT FROM $7
-             ORDER BY created_at LIMIT $9
-         ), guests AS (
-             SELECT created_at FROM comments
-             WHERE site_id = $1 AND author_provider = 'guest' AND $10 > 0
-               AND created_at > now() - interval '1 minute'
-               AND id IS DISTINCT FROM $7
-             ORDER BY created_at LIMIT $10
-         )
-         SELECT
-             (SELECT extract(epoch FROM now() - max(created_at))::float8 FROM comments
-               WHERE site_id = $1 AND user_id = $2 AND id IS DISTINCT FROM $7) AS since_last_s,
-             (SELECT count(*) FROM mine) AS user_last_minute,
-             (SELECT count(*) FROM from_ip) AS ip_last_minute,
-             (SELECT count(*) FROM guests) AS guests_last_minute,
-             (SELECT extract(epoch FROM min(created_at) + interval '1 minute' - now())::float8 FROM mine) AS user_window_frees_in_s,
-             (SELECT extract(epoch FROM min(created_at) + interval '1 minute' - now())::float8 FROM from_ip) AS ip_window_frees_in_s,
-             (SELECT extract(epoch FROM min(created_at) + interval '1 minute' - now())::float8 FROM guests) AS guests_window_frees_in_s,
-             EXISTS (SELECT 1 FROM comments
-                     WHERE thread_id = $4 AND user_id = $2 AND md5(body_markdown) = md5($5)
-                       AND body_markdown = $5 AND status <> 'deleted'
-                       AND created_at > now() - make_interval(secs => $6) AND id IS DISTINCT FROM $7) AS duplicate,
-             EXISTS (SELECT 1 FROM comments WHERE site_id = $1 AND user_id = $2 AND status = 'approved') AS has_approved",
+        "SELECT since_last_s, user_last_minute, ip_last_minute, guests_last_minute,
+                user_window_frees_in_s, ip_window_frees_in_s, guests_window_frees_in_s,
+                duplicate, has_approved
+         FROM colloquy_author_history($1, $2, $3::inet, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(q.site_id)
     .bind(q.user_id)

@@ -403,3 +403,52 @@ async fn a_post_through_one_node_reaches_the_cached_counts_and_pages_of_another(
     }
     assert_eq!(n, 2);
 }
+
+#[tokio::test]
+async fn concurrent_readers_of_a_hot_page_never_get_it_older_than_their_request() {
+    let app = spawn_app().await;
+    app.create_site(SiteOpts::default()).await;
+    app.comment("blog", "/hot/", "first").await;
+    let base = app.address.clone();
+    // Readers hammer the page the whole time, so rebuilds of it overlap with every post.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut background = vec![];
+    for _ in 0..4 {
+        let (base, stop) = (base.clone(), stop.clone());
+        background.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = client
+                    .get(format!("{base}/api/v1/sites/blog/thread?uri=/hot/"))
+                    .send()
+                    .await;
+            }
+        }));
+    }
+    for n in 0..15 {
+        let id = app.comment("blog", "/hot/", &format!("reply {n}")).await;
+        // Every read that starts after the post was answered includes it.
+        let reads = (0..8).map(|_| {
+            let base = base.clone();
+            async move {
+                let v: Value = reqwest::get(format!("{base}/api/v1/sites/blog/thread?uri=/hot/"))
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                ids(&v)
+            }
+        });
+        for seen in futures_util::future::join_all(reads).await {
+            assert!(
+                seen.contains(&id),
+                "a read after post {n} missed it: {seen:?}"
+            );
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for b in background {
+        b.await.unwrap();
+    }
+}
