@@ -367,3 +367,88 @@ async fn an_api_token_cant_change_origins_or_providers() {
     .await;
     assert_eq!(r.status(), 200);
 }
+
+/// Every route that changes a team asks for an owner on a password login, and every route that
+/// reads one for an owner: a moderator of the site gets 403 `forbidden`, the owner's API token
+/// 403 `login_required` on the changes (it may still read), and nothing changes either way.
+#[tokio::test]
+async fn every_team_change_needs_an_owners_login_session() {
+    let app = spawn_app().await;
+    let blog = site(&app, "blog").await;
+    add_moderator(&app, "ann@example.com", &blog, Role::Owner).await;
+    add_moderator(&app, "mod@example.com", &blog, Role::Moderator).await;
+    let bob = add_moderator(&app, "bob@example.com", &blog, Role::Moderator).await;
+    let owner = login(&app, "ann@example.com").await;
+    let moderator = login(&app, "mod@example.com").await;
+    let created = json_of(
+        post(&app, "/tokens", &owner, json!({ "name": "ci" })).await,
+        201,
+    )
+    .await;
+    let api_token = created["token"].as_str().unwrap().to_owned();
+    let invitation = json_of(
+        post(
+            &app,
+            "/sites/blog/moderators",
+            &owner,
+            json!({ "email": "invitee@example.com", "role": "moderator" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let invitation = invitation["id"].as_str().unwrap().to_owned();
+
+    let member = format!("/sites/blog/moderators/{bob}");
+    let revoke = format!("/sites/blog/invitations/{invitation}");
+    let changes: [(reqwest::Method, &str, Option<Value>); 4] = [
+        (
+            reqwest::Method::POST,
+            "/sites/blog/moderators",
+            Some(json!({ "email": "mallory@example.com", "role": "owner" })),
+        ),
+        (
+            reqwest::Method::PATCH,
+            &member,
+            Some(json!({ "role": "owner" })),
+        ),
+        (reqwest::Method::DELETE, &member, None),
+        (reqwest::Method::DELETE, &revoke, None),
+    ];
+    for (method, path, body) in &changes {
+        let r = call(&app, method.clone(), path, &moderator, body.clone()).await;
+        assert_error(r, 403, "forbidden").await;
+        let r = call(&app, method.clone(), path, &api_token, body.clone()).await;
+        assert_error(r, 403, "login_required").await;
+    }
+    for path in ["/sites/blog/moderators", "/sites/blog/invitations"] {
+        assert_error(get(&app, path, &moderator).await, 403, "forbidden").await;
+        json_of(get(&app, path, &api_token).await, 200).await;
+    }
+
+    let bobs_role: String = sqlx::query_scalar(
+        "SELECT role FROM moderator_roles WHERE site_id = $1 AND moderator_id = $2",
+    )
+    .bind(blog.id)
+    .bind(bob)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(bobs_role, "moderator");
+    let (invitations, open): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE revoked_at IS NULL) FROM moderator_invitations",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((invitations, open), (1, 1));
+
+    // The owner's session may do each of them.
+    json_of(
+        patch(&app, &member, &owner, json!({ "role": "owner" })).await,
+        200,
+    )
+    .await;
+    let r = delete(&app, &revoke, &owner).await;
+    assert_eq!(r.status(), 204);
+}
