@@ -211,45 +211,41 @@ pub async fn counts(
     site: &Site,
     uris: &[ThreadUri],
 ) -> ApiResult<Value> {
+    // In the order of `uris`, from the cache or else from the database.
     let cached: Option<Vec<i64>> = uris
         .iter()
         .map(|u| cache.count(site.id, u.as_str()))
         .collect();
-    let found: HashMap<&str, i64> = match &cached {
-        Some(counts) => uris
-            .iter()
-            .map(ThreadUri::as_str)
-            .zip(counts.iter().copied())
-            .collect(),
+    let counts = match cached {
+        Some(counts) => counts,
         None => {
             let ticket = cache.count_ticket();
             let keys: Vec<String> = uris.iter().map(|u| u.as_str().to_owned()).collect();
-            let read = store::counts(pool, site.id, &keys).await?;
-            let mut found: HashMap<&str, (Option<uuid::Uuid>, i64)> =
-                uris.iter().map(|u| (u.as_str(), (None, 0))).collect();
-            for (uri, thread_id, n) in &read {
-                if let Some(slot) = found.get_mut(uri.as_str()) {
-                    *slot = (Some(*thread_id), *n);
-                }
-            }
+            let read: HashMap<String, (uuid::Uuid, i64)> = store::counts(pool, site.id, &keys)
+                .await?
+                .into_iter()
+                .map(|(uri, thread_id, n)| (uri, (thread_id, n)))
+                .collect();
+            let found: Vec<(Option<uuid::Uuid>, i64)> = keys
+                .iter()
+                .map(|k| read.get(k).map_or((None, 0), |&(t, n)| (Some(t), n)))
+                .collect();
             if let Some(ticket) = ticket {
                 cache.put_counts(
                     site.id,
                     ticket,
-                    found
-                        .iter()
-                        .map(|(uri, (thread, n))| ((*uri).to_owned(), *thread, *n)),
+                    keys.into_iter()
+                        .zip(&found)
+                        .map(|(uri, &(thread, n))| (uri, thread, n)),
                 );
             }
-            found.into_iter().map(|(uri, (_, n))| (uri, n)).collect()
+            found.into_iter().map(|(_, n)| n).collect()
         }
     };
     let map: serde_json::Map<String, Value> = uris
         .iter()
-        .map(|u| {
-            let n = found.get(u.as_str()).copied().unwrap_or(0);
-            (u.as_str().to_owned(), Value::from(n))
-        })
+        .zip(counts)
+        .map(|(u, n)| (u.as_str().to_owned(), Value::from(n)))
         .collect();
     Ok(Value::Object(map))
 }
