@@ -192,6 +192,10 @@ pg_ticks() {
 other_commits() {
     psql_pg -c "SELECT coalesce(sum(xact_commit), 0) FROM pg_stat_database WHERE datname IS DISTINCT FROM '$BENCH_DB'"
 }
+# The Colloquy server's own CPU (all its threads), in the same ticks.
+app_ticks() {
+    sed 's/^.*) //' "/proc/$APP_PID/stat" 2>/dev/null | awk '{ print $12 + $13 }'
+}
 ms_per() {  # TICKS N -> ms per item
     awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { if (n > 0) printf "%.3f", t * 1000 / hz / n; else print "n/a" }'
 }
@@ -378,7 +382,7 @@ echo "synchronous_commit=$SYNC fsync=$FSYNC (per-database/role overrides: $OVERR
 [[ $SYNC == on && $FSYNC == on && $OVERRIDES == 0 ]] || echo "compare.sh: warning: commits are not durable with these settings" >&2
 
 # ---------------------------------------------------------------- b. counts (before any post: both hold the same 30 comments)
-declare -A RPS P99 PGCPU NOTE
+declare -A RPS P99 PGCPU APPCPU NOTE
 count_run() {  # KEY SCRIPT URL [script args]
     local key=$1 script=$2 url=$3 t0 t1
     shift 3
@@ -422,11 +426,11 @@ settled() {
     echo "$cur"
 }
 post_run() {  # KEY SERVER CONNS URL MODE PAGES ROWS_FN
-    local key=$1 server=$2 conns=$3 url=$4 mode=$5 pages=$6 rows=$7 t0 t1 o0 o1 r0 r1
+    local key=$1 server=$2 conns=$3 url=$4 mode=$5 pages=$6 rows=$7 t0 t1 o0 o1 r0 r1 a0 a1
     run_wrk "${key}_warmup" "$conns" "$THREADS" "$WARMUP" -s benches/compare.lua "$url" -- "$mode" "w$RUN_ID-$key" "$pages" "$SITE" >/dev/null
-    r0=$(settled "$rows") o0=$(other_commits) t0=$(pg_ticks)
+    r0=$(settled "$rows") o0=$(other_commits) t0=$(pg_ticks) a0=$(app_ticks)
     run_wrk "$key" "$conns" "$THREADS" "$DURATION" -s benches/compare.lua "$url" -- "$mode" "m$RUN_ID-$key" "$pages" "$SITE"
-    t1=$(pg_ticks)
+    t1=$(pg_ticks) a1=$(app_ticks)
     r1=$(settled "$rows") o1=$(other_commits)
     stored_check "$conns" $((r1 - r0))
     local others="about $((o1 - o0))"
@@ -434,7 +438,11 @@ post_run() {  # KEY SERVER CONNS URL MODE PAGES ROWS_FN
     ((o1 >= o0)) || others="an unknown number of (a database was dropped)"
     echo "      $CHECK; Postgres CPU $(ms_per $((t1 - t0)) 1) ms in all; other databases committed $others transactions meanwhile"
     RPS[$key]=$R_RPS P99[$key]=$R_P99
-    [[ $server == colloquy ]] && PGCPU[$key]=$(ms_per $((t1 - t0)) $((R_REQ - R_NON2XX)))
+    if [[ $server == colloquy ]]; then
+        PGCPU[$key]=$(ms_per $((t1 - t0)) $((R_REQ - R_NON2XX)))
+        APPCPU[$key]=$(ms_per $((a1 - a0)) $((R_REQ - R_NON2XX)))
+        echo "      Colloquy's own CPU ${APPCPU[$key]} ms per post, Postgres ${PGCPU[$key]} ms per post"
+    fi
     NOTE[$key]="$CHECK"
     ((R_NON2XX + R_ERRS == 0)) || NOTE[$key]+="; non-2xx $R_NON2XX ($R_STATUSES), socket errors $R_ERRS"
 }
@@ -645,6 +653,7 @@ WARNS=$(grep -c -E 'WARN|ERROR' "$OUT/colloquy.log" || true)
     for c in 16 64; do
         echo "| guest posts, c=$c | $(cell "post${c}_isso") | $(cell "post${c}_colloquy") | INSERT: $(cell "pgbench$c") | $(ratio "post${c}_colloquy" "post${c}_isso") | $(ratio "post${c}_colloquy" "pgbench$c") |"
         echo "| Postgres CPU per post, c=$c | - | ${PGCPU[post${c}_colloquy]:-?} ms | ${PGCPU[pgbench$c]:-?} ms per INSERT | - | $(awk -v a="${PGCPU[post${c}_colloquy]:-0}" -v b="${PGCPU[pgbench$c]:-0}" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }') |"
+        echo "| Colloquy CPU per post, c=$c | - | ${APPCPU[post${c}_colloquy]:-?} ms | - | - | - |"
     done
     echo "| counts of $HOT uris, c=16 | $(cell counts_isso) | $(cell counts_colloquy) | nginx: $(cell counts_nginx) | $(ratio counts_colloquy counts_isso) | $(ratio counts_colloquy counts_nginx) |"
     echo "| Postgres CPU per counts request | - | ${PGCPU[counts_colloquy]} ms | - | - | - |"

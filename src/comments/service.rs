@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::store::{self, CommentRow, NewComment};
 use super::view::{CommentView, PostedComment};
-use crate::audit::{self, Actor, Change};
 use crate::auth::sessions::SessionUser;
 use crate::domain::client::ClientInfo;
 use crate::domain::{
@@ -100,11 +99,12 @@ pub struct Submitted {
     pub replayed: bool,
 }
 
-/// Posts a comment, going down the layers once: idempotency, render (once), the moderation
-/// pipeline (outside any transaction: it may call a spam service), then one transaction that
-/// creates the thread and guest user if needed, stores the comment and its audit row, and
-/// remembers the idempotent response; then the thread cache is invalidated. A refused comment
-/// leaves nothing behind.
+/// Posts a comment, going down the layers once: one read of everything the database knows
+/// (the key's stored answer, the thread, a returning guest, the pipeline's facts), render
+/// (once), the moderation pipeline (outside any transaction: it may call a spam service), then
+/// one transaction that creates the thread and guest user if needed, stores the comment and
+/// its audit row, and remembers the idempotent response; then the thread cache is invalidated.
+/// A refused comment leaves nothing behind.
 pub async fn submit(
     env: &Env<'_>,
     cache: &ThreadCache,
@@ -113,42 +113,58 @@ pub async fn submit(
     client: &ClientInfo,
     idempotency: Option<(IdempotencyKey, String)>,
 ) -> ApiResult<Submitted> {
-    let pool = env.pool;
     let author_key = input.author.key(site);
     let keyed = idempotency.as_ref().map(|(key, hash)| Keyed {
         author: &author_key,
         key: key.as_str(),
         hash,
     });
-    if let Some(k) = &keyed
-        && let Some(stored) = store::find_idempotent(pool, site.id, k.author, k.key).await?
-    {
-        return replay(stored, k.hash);
-    }
-    check_page_url(site, &input)?;
-    let existing_thread = store::find_thread(pool, site.id, input.uri.as_str()).await?;
-    let facts = AuthorFacts::resolve(pool, site, &input.author).await?;
+    let mut facts = AuthorFacts::of(&input.author);
     let html = render::render(input.body.as_str());
-    let verdict = pipeline::evaluate(
-        env,
-        &Submission {
-            site,
-            user_id: facts.known_user,
-            guest: matches!(input.author, Author::Guest { .. }),
-            email: facts.email,
-            ip: client.ip,
-            user_agent: client.user_agent.as_deref(),
-            author_name: facts.name,
-            author_url: facts.profile_url,
-            thread_id: existing_thread.as_ref().map(|t| t.id),
-            thread_locked: existing_thread.as_ref().is_some_and(|t| t.locked),
-            permalink: input.url.as_ref().map(WebUrl::as_str),
-            markdown: input.body.as_str(),
-            html: &html,
-            editing: None,
-        },
+    let mut submission = Submission {
+        site,
+        user_id: facts.known_user,
+        guest: matches!(input.author, Author::Guest { .. }),
+        email: facts.email,
+        ip: client.ip,
+        user_agent: client.user_agent.as_deref(),
+        author_name: facts.name,
+        author_url: facts.profile_url,
+        // Filled in from the context below.
+        thread_id: None,
+        thread_locked: false,
+        permalink: input.url.as_ref().map(WebUrl::as_str),
+        markdown: input.body.as_str(),
+        html: &html,
+        editing: None,
+    };
+    let guest = returning_guest_subject(site, &input.author);
+    let context = store::submit_context(
+        env.pool,
+        input.uri.as_str(),
+        keyed
+            .as_ref()
+            .map(|k| store::ContextKey {
+                author: k.author,
+                key: k.key,
+            })
+            .as_ref(),
+        guest.as_deref(),
+        &pipeline::facts_query(env, &submission),
     )
-    .await;
+    .await?;
+    let fresh = match context {
+        store::SubmitContext::Replay(stored) => {
+            return replay(stored, keyed.map_or("", |k| k.hash));
+        }
+        store::SubmitContext::Fresh(fresh) => fresh,
+    };
+    check_page_url(site, &input)?;
+    facts.known_user = fresh.user_id;
+    submission.user_id = fresh.user_id;
+    submission.thread_id = fresh.thread.as_ref().map(|t| t.id);
+    submission.thread_locked = fresh.thread.as_ref().is_some_and(|t| t.locked);
+    let verdict = pipeline::decide(env, &submission, &fresh.facts).await;
     pipeline::count_outcome(&site.slug, &verdict);
     let verdict = verdict?;
     let stored = store_submitted(
@@ -156,6 +172,7 @@ pub async fn submit(
         site,
         &input,
         &facts,
+        fresh.thread.as_ref(),
         client,
         &html,
         &verdict,
@@ -176,6 +193,19 @@ pub async fn submit(
     // The relay tells every node; this node needn't wait for its own announcement.
     cache.invalidate(thread_id);
     Ok(submitted)
+}
+
+/// The identity a keyed guest may have commented under before (a keyless guest is new every
+/// time; a logged-in reader is known by their session).
+fn returning_guest_subject(site: &Site, author: &Author) -> Option<String> {
+    match author {
+        Author::Guest {
+            email,
+            key: Some(key),
+            ..
+        } => Some(guest_subject(site, email, key)),
+        _ => None,
+    }
 }
 
 /// An idempotent request: who sent it, its key and the hash of what it asked.
@@ -210,20 +240,16 @@ struct AuthorFacts<'a> {
 }
 
 impl<'a> AuthorFacts<'a> {
-    async fn resolve(pool: &sqlx::PgPool, site: &Site, author: &'a Author) -> ApiResult<Self> {
-        Ok(match author {
+    /// What the request says; a returning guest's user is found with the submit's context.
+    fn of(author: &'a Author) -> Self {
+        match author {
             Author::Guest {
                 name,
                 email,
                 website,
-                key,
+                ..
             } => Self {
-                known_user: match key {
-                    Some(key) => {
-                        store::find_guest_user(pool, &guest_subject(site, email, key)).await?
-                    }
-                    None => None,
-                },
+                known_user: None,
                 provider: "guest",
                 name: name.as_str(),
                 profile_url: website.as_ref().map(WebUrl::as_str),
@@ -238,7 +264,7 @@ impl<'a> AuthorFacts<'a> {
                 avatar_url: u.avatar_url.as_deref(),
                 email: u.email.as_deref(),
             },
-        })
+        }
     }
 }
 
@@ -260,6 +286,7 @@ async fn store_submitted(
     site: &Site,
     input: &SubmitInput,
     facts: &AuthorFacts<'_>,
+    known_thread: Option<&store::KnownThread>,
     client: &ClientInfo,
     html: &str,
     verdict: &Verdict,
@@ -267,22 +294,30 @@ async fn store_submitted(
 ) -> ApiResult<Stored> {
     let pool = env.pool;
     let mut tx = crate::db::notes::begin(pool).await?;
-    let thread = store::upsert_thread(
-        &mut tx,
-        site.id,
-        input.uri.as_str(),
-        input.title.as_ref().map(ThreadTitle::as_str),
-        input.url.as_ref().map(WebUrl::as_str),
-    )
-    .await?;
-    if thread.locked {
-        return Err(ApiError::forbidden(
-            "thread_locked",
-            "This thread is locked; it takes no new comments.",
-        ));
-    }
+    let thread_id = match known_thread {
+        // The pipeline saw it unlocked a moment ago (a lock that lands in between is as if it
+        // came just after this comment) and there is nothing to fill in: no statement needed.
+        Some(t) if !t.fills_in(input.title.is_some(), input.url.is_some()) => t.id,
+        _ => {
+            let thread = store::upsert_thread(
+                &mut tx,
+                site.id,
+                input.uri.as_str(),
+                input.title.as_ref().map(ThreadTitle::as_str),
+                input.url.as_ref().map(WebUrl::as_str),
+            )
+            .await?;
+            if thread.locked {
+                return Err(ApiError::forbidden(
+                    "thread_locked",
+                    "This thread is locked; it takes no new comments.",
+                ));
+            }
+            thread.id
+        }
+    };
     let id = Uuid::now_v7();
-    let (parent_id, root_id, depth) = place(&mut tx, site, thread.id, id, input.parent_id).await?;
+    let (parent_id, root_id, depth) = place(&mut tx, site, thread_id, id, input.parent_id).await?;
     let user_id = match facts.known_user {
         Some(id) => id,
         None => author_user(&mut tx, site, &input.author).await?,
@@ -292,7 +327,7 @@ async fn store_submitted(
         &NewComment {
             id,
             site_id: site.id,
-            thread_id: thread.id,
+            thread_id,
             parent_id,
             root_id,
             depth,
@@ -309,19 +344,6 @@ async fn store_submitted(
             status: verdict.status,
             reasons: &verdict.reasons,
             shadow: verdict.shadow,
-        },
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        &Change {
-            site_id: site.id,
-            comment_id: row.id,
-            actor: Actor::Pipeline,
-            from: None,
-            to: verdict.status,
-            reasons: &verdict.reasons,
-            note: None,
         },
     )
     .await?;
@@ -343,10 +365,7 @@ async fn store_submitted(
     }
     crate::db::notes::commit(tx, env.relay).await?;
     tracing::info!(comment.id = %row.id, comment.status = verdict.status.as_str(), "comment stored");
-    Ok(Stored::Created {
-        thread_id: thread.id,
-        body,
-    })
+    Ok(Stored::Created { thread_id, body })
 }
 
 /// Where a new comment goes: `(parent_id, root_id, depth)`. A reply must answer a published

@@ -72,21 +72,53 @@ pub struct Env<'a> {
     pub rules: &'a RuleEngine,
 }
 
-/// Decides a comment's status, or refuses it with the contract's error. The stages run in the
-/// order of the module doc; each refusal returns at once.
+/// Decides an edited comment's status, or refuses it with the contract's error: reads the
+/// facts, then [`decide`]s.
 pub async fn evaluate(env: &Env<'_>, s: &Submission<'_>) -> Result<Verdict, ApiError> {
-    if let Some(shadowed) = check_bans(env, s).await? {
+    let facts = store::facts(env.pool, &facts_query(env, s)).await?;
+    decide(env, s, &facts).await
+}
+
+/// What the pipeline must read about this submission's author: the author, thread and text,
+/// and the flood limits that apply (each last-minute count stops at its limit).
+pub fn facts_query<'a>(env: &Env<'_>, s: &Submission<'a>) -> store::FactsQuery<'a> {
+    let limits = per_minute_limits(env, s.site);
+    store::FactsQuery {
+        site_id: s.site.id,
+        user_id: s.user_id,
+        email: s.email,
+        ip: s.ip,
+        thread_id: s.thread_id,
+        body: s.markdown,
+        duplicate_window_s: i64::from(env.settings.moderation.duplicate_window_s),
+        editing: s.editing,
+        user_cap: i64::from(limits.user),
+        ip_cap: i64::from(limits.ip),
+        guest_cap: if s.guest && s.editing.is_none() {
+            i64::from(limits.guests)
+        } else {
+            0
+        },
+    }
+}
+
+/// Decides a comment's status from the facts read about it, or refuses it with the contract's
+/// error. The stages run in the order of the module doc; each refusal returns at once.
+pub async fn decide(
+    env: &Env<'_>,
+    s: &Submission<'_>,
+    facts: &store::Facts,
+) -> Result<Verdict, ApiError> {
+    if let Some(shadowed) = check_bans(facts)? {
         return Ok(shadowed);
     }
-    let history = check_history(env, s).await?;
+    let history = &facts.history;
+    check_history(env, s, history)?;
     check_open(s)?;
-    let trust = match s.user_id {
-        Some(id) => store::trust(env.pool, s.site.id, id).await?,
-        None => store::Trust::default(),
-    };
+    let trust = &facts.trust;
     let mut j = Judgement::default();
     if !trust.trusted {
-        judge_rules(env, s, &mut j).await?;
+        judge_rules(env, s, facts.rules_version, &mut j).await?;
         judge_spam(env, s, &mut j).await;
         apply_policy(s.site.policy, history.has_approved, &mut j);
     }
@@ -128,8 +160,8 @@ impl Judgement {
 }
 
 /// 1. Bans: a ban refuses; a shadow ban files the comment as spam its author sees published.
-async fn check_bans(env: &Env<'_>, s: &Submission<'_>) -> Result<Option<Verdict>, ApiError> {
-    let bans = store::matching_bans(env.pool, s.site.id, s.user_id, s.email, s.ip).await?;
+fn check_bans(facts: &store::Facts) -> Result<Option<Verdict>, ApiError> {
+    let bans = facts.bans();
     if let Some(ban) = bans.iter().find(|b| !b.shadow) {
         return Err(
             ApiError::forbidden("banned", "You can't comment on this site.")
@@ -149,35 +181,19 @@ async fn check_bans(env: &Env<'_>, s: &Submission<'_>) -> Result<Option<Verdict>
 }
 
 /// 2–3. Flood limits and duplicates, from the author's stored history.
-async fn check_history(env: &Env<'_>, s: &Submission<'_>) -> Result<store::History, ApiError> {
+fn check_history(
+    env: &Env<'_>,
+    s: &Submission<'_>,
+    history: &store::History,
+) -> Result<(), ApiError> {
     let site = s.site;
     let limits = per_minute_limits(env, site);
-    let history = store::history(
-        env.pool,
-        &store::HistoryQuery {
-            site_id: site.id,
-            user_id: s.user_id,
-            ip: s.ip,
-            thread_id: s.thread_id,
-            body: s.markdown,
-            duplicate_window_s: i64::from(env.settings.moderation.duplicate_window_s),
-            editing: s.editing,
-            user_cap: i64::from(limits.user),
-            ip_cap: i64::from(limits.ip),
-            guest_cap: if s.guest && s.editing.is_none() {
-                i64::from(limits.guests)
-            } else {
-                0
-            },
-        },
-    )
-    .await?;
     if s.editing.is_none() {
         // A guest the site approved is known to it, unless the site approves everyone
         // (`post`): there an approval proves nothing, and exempting it would let a flood
         // prepare identities in advance.
         let known_guest = history.has_approved && site.policy != Policy::Post;
-        check_limits(limits, &history, known_guest)?;
+        check_limits(limits, history, known_guest)?;
     }
     if history.duplicate {
         return Err(ApiError::conflict(
@@ -185,7 +201,7 @@ async fn check_history(env: &Env<'_>, s: &Submission<'_>) -> Result<store::Histo
             "You already posted this comment here.",
         ));
     }
-    Ok(history)
+    Ok(())
 }
 
 /// 4. Locked thread, closed site.
@@ -206,12 +222,18 @@ fn check_open(s: &Submission<'_>) -> Result<(), ApiError> {
 }
 
 /// 5. The site's rules: compiled once per rules version, matched off the async workers.
-async fn judge_rules(env: &Env<'_>, s: &Submission<'_>, j: &mut Judgement) -> Result<(), ApiError> {
+async fn judge_rules(
+    env: &Env<'_>,
+    s: &Submission<'_>,
+    rules_version: i64,
+    j: &mut Judgement,
+) -> Result<(), ApiError> {
     let outcome = env
         .rules
         .judge(
             env.pool,
             s.site.id,
+            rules_version,
             MatchInput::of(s),
             env.settings.moderation.max_links,
         )

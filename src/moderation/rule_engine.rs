@@ -186,6 +186,17 @@ impl RuleEngine {
     /// The site's current enabled rules, compiled (see [`RuleEngine::get`]).
     pub async fn current(&self, pool: &PgPool, site_id: Uuid) -> Result<Arc<RuleSet>, ApiError> {
         let version = super::store::rules_version(pool, site_id).await?;
+        self.at_version(pool, site_id, version).await
+    }
+
+    /// The site's enabled rules at a version read by the caller (the pipeline reads it with
+    /// its other facts), compiled once per version.
+    pub async fn at_version(
+        &self,
+        pool: &PgPool,
+        site_id: Uuid,
+        version: i64,
+    ) -> Result<Arc<RuleSet>, ApiError> {
         self.get(site_id, version, || async {
             Ok(super::store::enabled_rules(pool, site_id).await?)
         })
@@ -234,10 +245,11 @@ impl RuleEngine {
         &self,
         pool: &PgPool,
         site_id: Uuid,
+        rules_version: i64,
         input: MatchInput,
         default_max_links: u32,
     ) -> Result<RulesOutcome, ApiError> {
-        let set = self.current(pool, site_id).await?;
+        let set = self.at_version(pool, site_id, rules_version).await?;
         let hits = self.matches(site_id, set, input, default_max_links).await?;
         Ok(rules_outcome(hits))
     }

@@ -65,25 +65,9 @@ pub async fn enabled_rules(pool: &PgPool, site_id: Uuid) -> Result<Vec<RuleRow>,
 
 #[derive(Debug, Clone, Default, FromRow)]
 pub struct Trust {
+    /// Trusted on this site, and not a guest (anyone can type a guest's email).
     pub trusted: bool,
     pub premoderated: bool,
-}
-
-pub async fn trust(pool: &PgPool, site_id: Uuid, user_id: Uuid) -> Result<Trust, sqlx::Error> {
-    Ok(sqlx::query_as(
-        "SELECT su.trusted
-                 -- A guest is whoever types the email: trust can't be given to an address
-                 -- anyone can claim.
-                 AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.user_id = su.user_id AND i.provider = 'guest')
-                 AS trusted,
-             su.premoderated
-         FROM site_users su WHERE su.site_id = $1 AND su.user_id = $2",
-    )
-    .bind(site_id)
-    .bind(user_id)
-    .fetch_optional(pool)
-    .await?
-    .unwrap_or_default())
 }
 
 /// What the flood, duplicate and first-time checks need, in one round trip.
@@ -103,10 +87,11 @@ pub struct History {
     pub has_approved: bool,
 }
 
-/// What the pipeline asks of an author's history.
-pub struct HistoryQuery<'a> {
+/// Whose facts the pipeline asks for: the author (user, email, IP), the thread and text.
+pub struct FactsQuery<'a> {
     pub site_id: Uuid,
     pub user_id: Option<Uuid>,
+    pub email: Option<&'a str>,
     pub ip: Option<IpAddr>,
     pub thread_id: Option<Uuid>,
     pub body: &'a str,
@@ -122,17 +107,54 @@ pub struct HistoryQuery<'a> {
     pub guest_cap: i64,
 }
 
-/// One call of `colloquy_author_history` (migration `history_function`: a plan made once per
-/// connection; as a plain statement it was planned again on every submit).
-pub async fn history(pool: &PgPool, q: &HistoryQuery<'_>) -> Result<History, sqlx::Error> {
+/// Everything the pipeline reads about an author before it decides, read in one round trip
+/// (`colloquy_pipeline_facts`, or `colloquy_submit_context` for a new comment).
+#[derive(Debug, Clone, FromRow)]
+pub struct Facts {
+    #[sqlx(flatten)]
+    bans: BanArrays,
+    #[sqlx(flatten)]
+    pub history: History,
+    #[sqlx(flatten)]
+    pub trust: Trust,
+    /// The site's rules version (see `rules_version`).
+    pub rules_version: i64,
+}
+
+/// Matching bans as the SQL returns them: parallel arrays, real bans first, oldest first.
+#[derive(Debug, Clone, FromRow)]
+struct BanArrays {
+    ban_ids: Vec<Uuid>,
+    ban_kinds: Vec<String>,
+    ban_shadows: Vec<bool>,
+}
+
+impl Facts {
+    /// The active bans matching the author's user, email or IP, in the pipeline's order.
+    pub fn bans(&self) -> Vec<BanRow> {
+        let b = &self.bans;
+        b.ban_ids
+            .iter()
+            .zip(&b.ban_kinds)
+            .zip(&b.ban_shadows)
+            .map(|((id, kind), shadow)| BanRow {
+                id: *id,
+                kind: kind.clone(),
+                shadow: *shadow,
+            })
+            .collect()
+    }
+}
+
+/// The facts about the author of an edit (or any comment whose thread and user are known).
+pub async fn facts(pool: &PgPool, q: &FactsQuery<'_>) -> Result<Facts, sqlx::Error> {
     sqlx::query_as(
-        "SELECT since_last_s, user_last_minute, ip_last_minute, guests_last_minute,
-                user_window_frees_in_s, ip_window_frees_in_s, guests_window_frees_in_s,
-                duplicate, has_approved
-         FROM colloquy_author_history($1, $2, $3::inet, $4, $5, $6, $7, $8, $9, $10)",
+        "SELECT * FROM colloquy_pipeline_facts($1, $2, $3, $4::inet, $5::inet, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(q.site_id)
     .bind(q.user_id)
+    .bind(q.email)
+    .bind(q.ip.map(ipnet::IpNet::from))
     .bind(q.ip.map(crate::domain::client::client_net))
     .bind(q.thread_id)
     .bind(q.body)

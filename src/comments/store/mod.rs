@@ -2,6 +2,7 @@
 //! threads, comment writes (and guest authors), thread reads, the comments people act on
 //! (edits), reactions (flags and votes) and idempotency keys.
 
+mod context;
 mod idempotency;
 mod reactions;
 mod reads;
@@ -9,6 +10,7 @@ mod targets;
 mod threads;
 mod writes;
 
+pub use context::*;
 pub use idempotency::*;
 pub use reactions::*;
 pub use reads::*;
