@@ -11,6 +11,7 @@ mod comments;
 mod cors;
 mod dev_login;
 mod doubles;
+mod durability;
 mod edits;
 mod errors;
 mod events;

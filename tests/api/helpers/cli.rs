@@ -64,3 +64,11 @@ pub fn moderator_create(db_url: &str, args: &[&str], stdin: &str) -> (Output, St
     cmd.args(["moderator", "create"]).args(args);
     with_stdin(cmd, stdin)
 }
+
+/// A copy of the migrated template (what the in-process tests get), for runs of the binary
+/// that needn't test migrating; dropped when the guard goes.
+pub async fn migrated_db() -> (String, DropDb) {
+    let name = super::db::test_db_name();
+    super::db::create_migrated_database(&name).await;
+    (format!("{}/{name}", pg_base()), DropDb(name))
+}
