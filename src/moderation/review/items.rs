@@ -57,7 +57,7 @@ impl StatusCounts {
 }
 
 /// Counts by status of these users' comments on the site, in one query
-/// (`comments_site_user_idx`).
+/// (`comments_site_user_created_idx`, which carries the status).
 pub async fn status_counts(
     pool: &PgPool,
     site_id: Uuid,
