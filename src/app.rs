@@ -68,7 +68,8 @@ impl Application {
         }
         let providers = Providers::new(&settings.auth, &settings.server.public_url)?;
         db.relay.start();
-        let threads = ThreadCache::default();
+        let threads =
+            ThreadCache::new(std::time::Duration::from_millis(settings.cache.page_ttl_ms));
         let hub = crate::notify::Hub::default();
         tokio::spawn(hub.clone().listen(db.clone(), threads.clone()));
         tokio::spawn(crate::janitor::run(db.clone()));

@@ -19,8 +19,9 @@ use uuid::Uuid;
 
 use crate::domain::SortOrder;
 
-/// Backstop for changes no trigger sees (an author's avatar changing): pages are rebuilt at
-/// least this often.
+/// Backstop for changes no announcement reached (an author's avatar changing; a node that died
+/// between its commit and relaying the announcement): pages and counts are rebuilt at least
+/// this often. `cache.page_ttl_ms` sets it; this is the default.
 const TTL: Duration = Duration::from_secs(60);
 /// Bound on cached pages per node; past it the cache starts over.
 const MAX_ENTRIES: usize = 20_000;
@@ -80,6 +81,22 @@ pub struct ThreadCache {
     inner: Arc<Inner>,
 }
 
+impl ThreadCache {
+    /// A cache whose entries are served for at most `ttl` (0: never served).
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                ttl: Some(ttl),
+                ..Inner::default()
+            }),
+        }
+    }
+
+    fn ttl(&self) -> Duration {
+        self.inner.ttl.unwrap_or(TTL)
+    }
+}
+
 /// Held while a page is rebuilt: see [`ThreadCache::flight`].
 pub struct Flight<'a>(#[allow(dead_code)] tokio::sync::MutexGuard<'a, ()>);
 
@@ -93,6 +110,8 @@ impl Default for Flights {
 
 #[derive(Default)]
 struct Inner {
+    /// None: the default [`TTL`].
+    ttl: Option<Duration>,
     flights: Flights,
     entries: RwLock<HashMap<PageKey, Entry>>,
     generations: RwLock<HashMap<Uuid, u64>>,
@@ -116,7 +135,7 @@ impl ThreadCache {
         let e = entries.get(key)?;
         let fresh = e.epoch == self.inner.epoch.load(Ordering::Acquire)
             && e.generation == self.generation(e.thread_id)
-            && e.at.elapsed() < TTL;
+            && e.at.elapsed() < self.ttl();
         fresh.then(|| e.page.clone())
     }
 
@@ -196,7 +215,7 @@ impl ThreadCache {
         };
         let fresh = e.epoch == self.inner.epoch.load(Ordering::Acquire)
             && e.generation == current
-            && e.at.elapsed() < TTL;
+            && e.at.elapsed() < self.ttl();
         fresh.then_some(e.count)
     }
 

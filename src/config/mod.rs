@@ -191,6 +191,9 @@ pub struct StreamSettings {
 pub struct CacheSettings {
     /// How long a node trusts its copy of a site's settings, in ms; 0 re-reads every time.
     pub site_ttl_ms: u64,
+    /// The longest a cached thread page or count is served, in ms: the bound for a change
+    /// whose announcement never arrived. 0 serves nothing from the page cache.
+    pub page_ttl_ms: u64,
 }
 
 /// A configuration problem, phrased as the one line an operator needs to fix it.

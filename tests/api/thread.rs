@@ -3,7 +3,7 @@ use std::collections::HashSet;
 use colloquy::app::Application;
 use serde_json::{Value, json};
 
-use crate::helpers::{SiteOpts, TestApp, http_client, spawn_app, wait_ready};
+use crate::helpers::{SiteOpts, TestApp, http_client, spawn_app, spawn_app_with, wait_ready};
 
 fn ids(page: &Value) -> Vec<String> {
     page["comments"]
@@ -451,4 +451,70 @@ async fn concurrent_readers_of_a_hot_page_never_get_it_older_than_their_request(
     for b in background {
         b.await.unwrap();
     }
+}
+
+/// The stated staleness bound for the one change no node hears of: a writer killed between its
+/// commit and relaying the commit's announcement. Simulated exactly: a transaction that defers
+/// its announcement (as the submit path does) and commits without anyone relaying it. Cached
+/// pages and counts keep the old answer at most `cache.page_ttl_ms`.
+#[tokio::test]
+async fn a_change_whose_announcement_was_lost_reaches_cached_pages_within_the_page_ttl() {
+    let ttl = std::time::Duration::from_millis(3000);
+    let app = spawn_app_with(|s| s.cache.page_ttl_ms = 3000).await;
+    app.create_site(SiteOpts::default()).await;
+    let id = app.comment("blog", "/lost/", "one").await;
+    let client = http_client();
+    let shown = |client: reqwest::Client, base: String| async move {
+        let page: Value = client
+            .get(format!("{base}/api/v1/sites/blog/thread?uri=/lost/"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let counts: Value = client
+            .get(format!("{base}/api/v1/sites/blog/counts?uri=/lost/"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (
+            page["comments"].as_array().map_or(usize::MAX, Vec::len),
+            counts["/lost/"].clone(),
+        )
+    };
+    assert_eq!(
+        shown(client.clone(), app.address.clone()).await,
+        (1, json!(1))
+    );
+
+    let mut tx = app.db.begin().await.unwrap();
+    sqlx::query("SET LOCAL colloquy.defer_notify = on")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE comments SET status = 'spam' WHERE id = $1::uuid")
+        .bind(&id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let committed = std::time::Instant::now();
+
+    // The announcement is gone: the cached answers are still the old ones (checked only while
+    // surely inside the TTL, so a slow machine can't fail this half).
+    let seen = shown(client.clone(), app.address.clone()).await;
+    if committed.elapsed() < ttl / 2 {
+        assert_eq!(seen, (1, json!(1)), "nothing announced the change");
+    }
+    // And within the TTL (plus slack for a loaded machine) they follow the database.
+    let mut seen = seen;
+    while seen != (0, json!(0)) && committed.elapsed() < ttl + std::time::Duration::from_secs(15) {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        seen = shown(client.clone(), app.address.clone()).await;
+    }
+    assert_eq!(seen, (0, json!(0)));
 }
