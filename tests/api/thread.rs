@@ -463,33 +463,15 @@ async fn a_change_whose_announcement_was_lost_reaches_cached_pages_within_the_pa
     let app = spawn_app_with(|s| s.cache.page_ttl_ms = 3000).await;
     app.create_site(SiteOpts::default()).await;
     let id = app.comment("blog", "/lost/", "one").await;
-    let client = http_client();
-    let shown = |client: reqwest::Client, base: String| async move {
-        let page: Value = client
-            .get(format!("{base}/api/v1/sites/blog/thread?uri=/lost/"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let counts: Value = client
-            .get(format!("{base}/api/v1/sites/blog/counts?uri=/lost/"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let shown = || async {
+        let (_, page) = app.get_json("/api/v1/sites/blog/thread?uri=/lost/").await;
+        let (_, counts) = app.get_json("/api/v1/sites/blog/counts?uri=/lost/").await;
         (
             page["comments"].as_array().map_or(usize::MAX, Vec::len),
             counts["/lost/"].clone(),
         )
     };
-    assert_eq!(
-        shown(client.clone(), app.address.clone()).await,
-        (1, json!(1))
-    );
+    assert_eq!(shown().await, (1, json!(1)));
 
     let mut tx = app.db.begin().await.unwrap();
     sqlx::query("SET LOCAL colloquy.defer_notify = on")
@@ -506,7 +488,7 @@ async fn a_change_whose_announcement_was_lost_reaches_cached_pages_within_the_pa
 
     // The announcement is gone: the cached answers are still the old ones (checked only while
     // surely inside the TTL, so a slow machine can't fail this half).
-    let seen = shown(client.clone(), app.address.clone()).await;
+    let seen = shown().await;
     if committed.elapsed() < ttl / 2 {
         assert_eq!(seen, (1, json!(1)), "nothing announced the change");
     }
@@ -514,7 +496,7 @@ async fn a_change_whose_announcement_was_lost_reaches_cached_pages_within_the_pa
     let mut seen = seen;
     while seen != (0, json!(0)) && committed.elapsed() < ttl + std::time::Duration::from_secs(15) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        seen = shown(client.clone(), app.address.clone()).await;
+        seen = shown().await;
     }
     assert_eq!(seen, (0, json!(0)));
 }
