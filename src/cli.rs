@@ -16,10 +16,18 @@ use crate::domain::{Email, Origin, Policy, SiteName, SiteSlug};
 use crate::http::telemetry;
 use crate::sites::{NewSite, store as site_store};
 
+/// The release and the commit it was built from (`build.rs`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("COLLOQUY_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "colloquy",
-    version,
+    version = VERSION,
     about = "Self-hosted comment backend for blogs"
 )]
 pub struct Cli {
@@ -32,13 +40,24 @@ enum Command {
     /// Run the HTTP server (the default when no command is given).
     Serve,
     /// Create the database if needed and apply migrations, then exit.
-    Migrate,
+    Migrate(MigrateArgs),
+    /// Print the effective configuration (compiled-in defaults, the configuration directory's
+    /// files, COLLOQUY__… variables) with secrets redacted.
+    Config,
     /// Manage sites (blogs).
     #[command(subcommand)]
     Site(SiteCommand),
     /// Manage moderator accounts.
     #[command(subcommand)]
     Moderator(ModeratorCommand),
+}
+
+#[derive(Args)]
+struct MigrateArgs {
+    /// Change nothing: exit 1 when migrations are pending (or the database is missing),
+    /// 0 when the database is up to date.
+    #[arg(long)]
+    check: bool,
 }
 
 #[derive(Subcommand)]
@@ -130,7 +149,11 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(settings).await,
-            Command::Migrate => migrate(settings).await,
+            Command::Migrate(MigrateArgs { check: false }) => migrate(settings).await,
+            Command::Migrate(MigrateArgs { check: true }) => migrate_check(settings).await,
+            Command::Config => Settings::effective()
+                .map(|text| print!("{text}"))
+                .map_err(anyhow::Error::from),
             Command::Site(SiteCommand::Create(args)) => site_create(settings, args).await,
             Command::Site(SiteCommand::List) => site_list(settings).await,
             Command::Moderator(ModeratorCommand::Create(args)) => {
@@ -169,6 +192,22 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     db::MIGRATOR.run(&pool).await?;
     println!("migrations applied");
     Ok(())
+}
+
+/// Pending migrations, for deploy pipelines: the exit status says whether `migrate` has work.
+async fn migrate_check(settings: Settings) -> anyhow::Result<()> {
+    let pending = db::pending_migrations(&settings.database).await?;
+    if pending.is_empty() {
+        println!("database is up to date");
+        return Ok(());
+    }
+    for m in &pending {
+        println!("pending: {m}");
+    }
+    anyhow::bail!(
+        "{} migration(s) pending: run `colloquy migrate`",
+        pending.len()
+    )
 }
 
 async fn site_create(settings: Settings, args: SiteCreate) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 //! instead of being silently ignored.
 
 pub mod providers;
+mod show;
 
 use std::path::{Path, PathBuf};
 
@@ -201,58 +202,111 @@ pub struct CacheSettings {
 #[error("configuration error: {0}")]
 pub struct ConfigError(String);
 
+/// Every key with its default, compiled in: the binary needs no file to start.
+const DEFAULTS: &str = include_str!("../../config/default.toml");
+
+/// Where overlays are read from: `COLLOQUY_CONFIG_DIR` (which must exist), else `./config` if
+/// present, else `/etc/colloquy` if present, else nowhere (defaults and variables only).
+pub fn config_dir() -> Result<Option<PathBuf>, ConfigError> {
+    if let Some(dir) = std::env::var_os("COLLOQUY_CONFIG_DIR") {
+        let dir = PathBuf::from(dir);
+        if !dir.is_dir() {
+            return Err(ConfigError(format!(
+                "COLLOQUY_CONFIG_DIR: {} is not a directory",
+                dir.display()
+            )));
+        }
+        return Ok(Some(dir));
+    }
+    Ok(["config", "/etc/colloquy"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|d| d.is_dir()))
+}
+
+fn from_environment() -> Result<(Option<PathBuf>, String), ConfigError> {
+    let env = std::env::var("COLLOQUY_ENV").unwrap_or_else(|_| "development".to_owned());
+    Ok((config_dir()?, env))
+}
+
+/// The layered sources, unparsed: compiled-in defaults < `{dir}/default.toml` <
+/// `{dir}/{env}.toml` < `COLLOQUY__SECTION__KEY` variables.
+fn raw(
+    dir: Option<&Path>,
+    env: &str,
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<config::Config, ConfigError> {
+    if env.is_empty()
+        || !env
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(ConfigError(format!(
+            "COLLOQUY_ENV: {env:?} is not a valid environment name"
+        )));
+    }
+    // COLLOQUY_ENV itself must not be read as a key; only double-underscore names are keys.
+    let env_map: std::collections::HashMap<String, String> = vars
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("COLLOQUY__"))
+        .collect();
+    let mut builder = config::Config::builder()
+        .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+    if let Some(dir) = dir {
+        builder = builder
+            .add_source(config::File::from(dir.join("default.toml")).required(false))
+            .add_source(config::File::from(dir.join(format!("{env}.toml"))).required(false));
+    }
+    builder
+        .add_source(
+            config::Environment::with_prefix("COLLOQUY")
+                .prefix_separator("__")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("server.trusted_proxies")
+                .try_parsing(true)
+                .source(Some(env_map)),
+        )
+        .build()
+        .map_err(|e| ConfigError(e.to_string()))
+}
+
 impl Settings {
-    /// Loads from `./config` (or `COLLOQUY_CONFIG_DIR`) for `COLLOQUY_ENV` (default development).
+    /// Loads the compiled-in defaults, then the overlays of the configuration directory (see
+    /// [`config_dir`]) for `COLLOQUY_ENV` (default development), then `COLLOQUY__…` variables.
     pub fn load() -> Result<Self, ConfigError> {
-        let dir = std::env::var_os("COLLOQUY_CONFIG_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("config"));
-        let env = std::env::var("COLLOQUY_ENV").unwrap_or_else(|_| "development".to_owned());
-        Self::load_from(&dir, &env, std::env::vars())
+        let (dir, env) = from_environment()?;
+        Self::load_in(dir.as_deref(), &env, std::env::vars())
     }
 
-    /// Loads from an explicit directory, environment name and set of env vars (tests use this).
+    /// The effective configuration `load` would use, as TOML with secrets redacted (what
+    /// `colloquy config` prints). Checked first: an invalid configuration is the error.
+    pub fn effective() -> Result<String, ConfigError> {
+        let (dir, env) = from_environment()?;
+        Self::load_in(dir.as_deref(), &env, std::env::vars())?;
+        let value: serde_json::Value = raw(dir.as_deref(), &env, std::env::vars())?
+            .try_deserialize()
+            .map_err(|e| ConfigError(e.to_string()))?;
+        Ok(show::toml(&show::redacted(value)))
+    }
+
+    /// Loads from an explicit overlay directory (its `default.toml` and `{env}.toml`, each
+    /// optional, over the compiled-in defaults), environment name and set of env vars (tests
+    /// use this).
     pub fn load_from(
         dir: &Path,
         env: &str,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        if env.is_empty()
-            || !env
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(ConfigError(format!(
-                "COLLOQUY_ENV: {env:?} is not a valid environment name"
-            )));
-        }
-        let default = dir.join("default.toml");
-        if !default.is_file() {
-            return Err(ConfigError(format!(
-                "{} not found (run from the project directory or set COLLOQUY_CONFIG_DIR)",
-                default.display()
-            )));
-        }
-        let overlay = dir.join(format!("{env}.toml"));
-        // COLLOQUY_ENV itself must not be read as a key; only double-underscore names are keys.
-        let env_map: std::collections::HashMap<String, String> = vars
-            .into_iter()
-            .filter(|(k, _)| k.starts_with("COLLOQUY__"))
-            .collect();
-        let raw = config::Config::builder()
-            .add_source(config::File::from(default.as_path()))
-            .add_source(config::File::from(overlay.as_path()).required(false))
-            .add_source(
-                config::Environment::with_prefix("COLLOQUY")
-                    .prefix_separator("__")
-                    .separator("__")
-                    .list_separator(",")
-                    .with_list_parse_key("server.trusted_proxies")
-                    .try_parsing(true)
-                    .source(Some(env_map)),
-            )
-            .build()
-            .map_err(|e| ConfigError(e.to_string()))?;
+        Self::load_in(Some(dir), env, vars)
+    }
+
+    fn load_in(
+        dir: Option<&Path>,
+        env: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let raw = raw(dir, env, vars)?;
         // A retired key would otherwise stop start-up as merely "unknown"; say what replaced it.
         if raw.get::<config::Value>("auth.login_max_failures").is_ok() {
             return Err(ConfigError(

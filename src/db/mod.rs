@@ -292,3 +292,39 @@ pub async fn connect_now(settings: &DatabaseSettings) -> anyhow::Result<PgPool> 
         .await?;
     Ok(pool)
 }
+
+/// Migrations this build holds that the database has not applied (`colloquy migrate --check`),
+/// as `version description`. Creates nothing: a missing database has every migration pending.
+pub async fn pending_migrations(settings: &DatabaseSettings) -> anyhow::Result<Vec<String>> {
+    use sqlx::migrate::Migrate;
+    let all = || {
+        MIGRATOR
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .map(|m| format!("{} {}", m.version, m.description))
+            .collect()
+    };
+    let opts = connect_options(&settings.url)?;
+    let mut conn = match sqlx::ConnectOptions::connect(&opts).await {
+        Ok(conn) => conn,
+        // 3D000: invalid_catalog_name, the database does not exist yet.
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => return Ok(all()),
+        Err(e) => return Err(e.into()),
+    };
+    let applied: std::collections::HashSet<i64> =
+        match conn.list_applied_migrations(&MIGRATOR.table_name).await {
+            Ok(applied) => applied.into_iter().map(|m| m.version).collect(),
+            // 42P01: undefined_table, no migration ever ran here.
+            Err(sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(e)))
+                if e.code().as_deref() == Some("42P01") =>
+            {
+                return Ok(all());
+            }
+            Err(e) => return Err(e.into()),
+        };
+    Ok(MIGRATOR
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration() && !applied.contains(&m.version))
+        .map(|m| format!("{} {}", m.version, m.description))
+        .collect())
+}

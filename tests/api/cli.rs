@@ -308,3 +308,128 @@ async fn serve_logs_requests_without_emails_ips_or_keys() {
         );
     }
 }
+
+/// The binary outside the source tree: an empty working directory, no configuration directory.
+fn from_empty_dir(db_url: &str) -> (std::process::Command, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("colloquy-nocfg-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut cmd = colloquy(db_url);
+    cmd.current_dir(&dir)
+        .env_remove("COLLOQUY_ENV")
+        .env_remove("COLLOQUY_CONFIG_DIR");
+    (cmd, dir)
+}
+
+#[tokio::test]
+async fn the_binary_runs_from_any_directory_on_its_compiled_in_defaults() {
+    let (db_url, _drop) = crate::helpers::cli::migrated_db().await;
+    let (mut cmd, dir) = from_empty_dir(&db_url);
+    let out = cmd.args(["site", "list"]).output().unwrap();
+    let (stdout, stderr) = text(&out);
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(!stderr.contains("not found"), "{stderr}");
+}
+
+#[test]
+fn config_prints_the_effective_settings_with_every_secret_redacted() {
+    let (mut cmd, dir) = from_empty_dir("postgres://app:db-pass-123@127.0.0.1:5432/colloquy");
+    let out = cmd
+        .env(
+            "COLLOQUY__AUTH__PROVIDERS__GOOGLE__CLIENT_SECRET",
+            "google-secret-456",
+        )
+        .env("COLLOQUY__MODERATION__AKISMET__KEY", "akismet-key-789")
+        .env("COLLOQUY__SERVER__PORT", "9191")
+        .arg("config")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(out.status.success(), "{stderr}");
+    for secret in ["db-pass-123", "google-secret-456", "akismet-key-789"] {
+        assert!(!stdout.contains(secret), "{secret} printed:\n{stdout}");
+    }
+    // Overrides show; the defaults fill the rest; the database url keeps all but its password.
+    assert!(stdout.contains("port = 9191"), "{stdout}");
+    assert!(stdout.contains("[moderation.akismet]"), "{stdout}");
+    assert!(
+        stdout.contains("url = \"postgres://app:%3Credacted%3E@127.0.0.1:5432/colloquy\""),
+        "{stdout}"
+    );
+
+    // A configuration directory that isn't there is one clear line, exit 2.
+    let (mut cmd, dir) = from_empty_dir("postgres://127.0.0.1/x");
+    let out = cmd
+        .env("COLLOQUY_CONFIG_DIR", "/nonexistent/colloquy")
+        .arg("config")
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("COLLOQUY_CONFIG_DIR"), "{stderr}");
+}
+
+#[test]
+fn version_names_the_release_and_the_commit() {
+    let out = colloquy("postgres://127.0.0.1/x")
+        .arg("--version")
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&out);
+    assert!(out.status.success());
+    assert!(
+        stdout.starts_with(&format!("colloquy {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn migrate_check_exits_1_while_migrations_are_pending() {
+    // Up to date: 0.
+    let (db_url, _drop) = crate::helpers::cli::migrated_db().await;
+    let out = colloquy(&db_url)
+        .args(["migrate", "--check"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("up to date"), "{stdout}");
+
+    // The newest migration forgotten: 1, and it is named.
+    let pool = sqlx::PgPool::connect(&db_url).await.unwrap();
+    let (version, description): (i64, String) = sqlx::query_as(
+        "DELETE FROM _sqlx_migrations
+         WHERE version = (SELECT max(version) FROM _sqlx_migrations)
+         RETURNING version, description",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let out = colloquy(&db_url)
+        .args(["migrate", "--check"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("pending: {version} {description}")),
+        "{stdout}"
+    );
+    assert!(stderr.contains("1 migration(s) pending"), "{stderr}");
+
+    // A database that doesn't exist yet: everything is pending, nothing is created.
+    let (fresh_url, _fresh) = fresh_db();
+    let out = colloquy(&fresh_url)
+        .env("COLLOQUY__DATABASE__CREATE_IF_MISSING", "true")
+        .args(["migrate", "--check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        sqlx::PgPool::connect(&fresh_url).await.is_err(),
+        "--check created the database"
+    );
+}
